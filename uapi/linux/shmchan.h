@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * shmchan: named shared-memory channels with futex-like wait/wake.
+ *
+ * This header is the whole contract between shmchan.ko and userspace.
+ *
+ * Handles
+ *   Every open file of /dev/shmchan is a *handle*. SHMCHAN_IOC_CREATE or
+ *   SHMCHAN_IOC_OPEN binds it to exactly one channel; from then on mmap(),
+ *   SHMCHAN_IOC_STAT, SHMCHAN_IOC_WAIT and SHMCHAN_IOC_WAKE on that file act
+ *   on that channel. SHMCHAN_IOC_FEATURES and SHMCHAN_IOC_DESTROY work on
+ *   any handle, bound or not.
+ *
+ * Extensible structs
+ *   Every argument struct starts with ``__u32 size``, which userspace sets
+ *   to sizeof() the struct it was compiled with. The module dispatches on
+ *   the ioctl's type and number only, never on the size encoded in the
+ *   command, so one command serves every version of its struct:
+ *
+ *   - size smaller than the first published version: EINVAL;
+ *   - size smaller than the module's struct: the missing tail is taken as
+ *     zero (an older program on a newer module);
+ *   - size larger than the module's struct: the unknown tail must be zero,
+ *     else E2BIG (a newer program on an older module);
+ *   - size larger than a page: E2BIG.
+ *
+ *   Output is written back for min(size, module's size) bytes, and any
+ *   bytes beyond the module's size are cleared, so a newer program sees
+ *   zero in fields this module does not know.
+ *
+ *   Flags fields reject unknown bits with EINVAL, reserved fields must be
+ *   zero (EINVAL), and "out" fields are ignored on input.
+ *
+ * Errors common to every command
+ *   ENOTTY   unknown command
+ *   EFAULT   the argument or a pointer inside it is not readable/writable
+ *   EINVAL   size below the first version, unknown flags, reserved not zero
+ *   E2BIG    size above a page, or a non-zero tail the module does not know
+ *   EBADFD   a channel command (mmap, STAT, WAIT, WAKE) on an unbound handle
+ *   EBUSY    CREATE or OPEN on a handle that is already bound
+ *
+ * Names
+ *   1 to SHMCHAN_NAME_MAX bytes followed by a NUL, each byte a graphic
+ *   ASCII character (0x21-0x7e) other than '/'. An empty name or a bad
+ *   byte is EINVAL; no NUL within SHMCHAN_NAME_MAX + 1 bytes is
+ *   ENAMETOOLONG.
+ *
+ * mmap
+ *   Only MAP_SHARED (MAP_PRIVATE: EINVAL), only within the channel
+ *   (offset + length past its end: ENXIO), PROT_WRITE only on a read-write
+ *   handle (EACCES), never PROT_EXEC (EPERM). A mapping cannot grow
+ *   (mremap: EFAULT) and outlives close() of the handle, fork() and
+ *   DESTROY. /proc/PID/maps names it "/shmchan:NAME (deleted)". Pages come
+ *   from shmem, so PTHREAD_PROCESS_SHARED objects and futexes work in a
+ *   channel, and each page is charged to the memory cgroup of the task
+ *   that first touches it.
+ */
+#ifndef _UAPI_LINUX_SHMCHAN_H
+#define _UAPI_LINUX_SHMCHAN_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/** SHMCHAN_ABI_VERSION - version reported by SHMCHAN_IOC_FEATURES */
+#define SHMCHAN_ABI_VERSION	1
+
+/** SHMCHAN_NAME_MAX - longest channel name in bytes, without the NUL */
+#define SHMCHAN_NAME_MAX	255
+
+/** SHMCHAN_DEVICE - path of the control device */
+#define SHMCHAN_DEVICE		"/dev/shmchan"
+
+#define SHMCHAN_IOC_MAGIC	0xB8
+
+/* ------------------------------------------------------------------------ */
+
+/** SHMCHAN_FEATURE_SHMEM - pages are shmem: process-shared futexes work */
+#define SHMCHAN_FEATURE_SHMEM		(1ULL << 0)
+/** SHMCHAN_FEATURE_REVOKE - DESTROY understands SHMCHAN_DESTROY_REVOKE */
+#define SHMCHAN_FEATURE_REVOKE		(1ULL << 1)
+/** SHMCHAN_FEATURE_TRANSIENT - CREATE understands SHMCHAN_CREATE_TRANSIENT */
+#define SHMCHAN_FEATURE_TRANSIENT	(1ULL << 2)
+
+/**
+ * struct shmchan_features - what the loaded module offers
+ * @size: in: sizeof(struct shmchan_features) as userspace knows it
+ * @abi_version: out: %SHMCHAN_ABI_VERSION of the module
+ * @create_flags: out: every flag SHMCHAN_IOC_CREATE accepts
+ * @open_flags: out: every flag SHMCHAN_IOC_OPEN accepts
+ * @destroy_flags: out: every flag SHMCHAN_IOC_DESTROY accepts
+ * @stat_flags: out: every flag SHMCHAN_IOC_STAT accepts
+ * @wait_flags: out: every flag SHMCHAN_IOC_WAIT accepts
+ * @wake_flags: out: every flag SHMCHAN_IOC_WAKE accepts
+ * @name_max: out: %SHMCHAN_NAME_MAX of the module
+ * @__reserved: out: zero
+ * @features: out: SHMCHAN_FEATURE_* bits
+ *
+ * Used with SHMCHAN_IOC_FEATURES on any handle. Never fails but for the
+ * common errors.
+ */
+struct shmchan_features {
+	__u32 size;
+	__u32 abi_version;
+	__u32 create_flags;
+	__u32 open_flags;
+	__u32 destroy_flags;
+	__u32 stat_flags;
+	__u32 wait_flags;
+	__u32 wake_flags;
+	__u32 name_max;
+	__u32 __reserved;
+	__u64 features;
+};
+
+#define SHMCHAN_FEATURES_SIZE_VER0	48
+
+/* ------------------------------------------------------------------------ */
+
+/** SHMCHAN_CREATE_EXCL - fail with EEXIST if the name exists */
+#define SHMCHAN_CREATE_EXCL		(1U << 0)
+/**
+ * SHMCHAN_CREATE_TRANSIENT - the name goes away by itself when the last
+ * handle is closed and the last mapping is unmapped (also after SIGKILL).
+ * Applies only when this call makes the channel.
+ */
+#define SHMCHAN_CREATE_TRANSIENT	(1U << 1)
+#define SHMCHAN_CREATE_FLAGS	(SHMCHAN_CREATE_EXCL | SHMCHAN_CREATE_TRANSIENT)
+
+/** SHMCHAN_CREATED - set in &shmchan_create.result when a channel was made */
+#define SHMCHAN_CREATED			(1U << 0)
+
+/**
+ * struct shmchan_create - make a channel, or open an existing one
+ * @size: in: sizeof(struct shmchan_create) as userspace knows it
+ * @flags: in: SHMCHAN_CREATE_* flags
+ * @name: in: user pointer to the NUL-terminated name
+ * @length: in: wanted length in bytes, rounded up to whole pages; out: the
+ *	channel's length
+ * @mode: in: permission bits (0 to 0777) for a new channel
+ * @result: out: %SHMCHAN_CREATED if this call made the channel, else 0
+ *
+ * Used with SHMCHAN_IOC_CREATE. Binds the handle read-write to the channel.
+ * Without %SHMCHAN_CREATE_EXCL an existing channel of that name is opened
+ * as by SHMCHAN_IOC_OPEN (its mode, owner and flags stay as they are).
+ *
+ * Errors: EINVAL (length 0, length larger than an existing channel, mode
+ * above 0777, bad name), EFBIG (length above what the kernel can map),
+ * EEXIST (%SHMCHAN_CREATE_EXCL and the name exists), EACCES (opening an
+ * existing channel the caller may not read and write), ENOMEM.
+ */
+struct shmchan_create {
+	__u32 size;
+	__u32 flags;
+	__u64 name;
+	__u64 length;
+	__u32 mode;
+	__u32 result;
+};
+
+#define SHMCHAN_CREATE_SIZE_VER0	32
+
+/* ------------------------------------------------------------------------ */
+
+/** SHMCHAN_OPEN_RDONLY - bind read-only: mmap without PROT_WRITE only */
+#define SHMCHAN_OPEN_RDONLY		(1U << 0)
+#define SHMCHAN_OPEN_FLAGS		(SHMCHAN_OPEN_RDONLY)
+
+/**
+ * struct shmchan_open - bind a handle to an existing channel
+ * @size: in: sizeof(struct shmchan_open) as userspace knows it
+ * @flags: in: SHMCHAN_OPEN_* flags; without %SHMCHAN_OPEN_RDONLY the
+ *	handle is read-write
+ * @name: in: user pointer to the NUL-terminated name
+ * @length: out: the channel's length in bytes
+ *
+ * Used with SHMCHAN_IOC_OPEN.
+ *
+ * Errors: ENOENT (no channel of that name), EACCES (the mode bits deny the
+ * access asked for; CAP_IPC_OWNER overrides them), EINVAL/ENAMETOOLONG
+ * (bad name).
+ */
+struct shmchan_open {
+	__u32 size;
+	__u32 flags;
+	__u64 name;
+	__u64 length;
+};
+
+#define SHMCHAN_OPEN_SIZE_VER0		24
+
+/* ------------------------------------------------------------------------ */
+
+/**
+ * SHMCHAN_DESTROY_REVOKE - also wake every waiter of the channel with
+ * EIDRM, and make every later WAIT or WAKE on it fail with EIDRM.
+ */
+#define SHMCHAN_DESTROY_REVOKE		(1U << 0)
+#define SHMCHAN_DESTROY_FLAGS		(SHMCHAN_DESTROY_REVOKE)
+
+/**
+ * struct shmchan_destroy - remove a channel's name
+ * @size: in: sizeof(struct shmchan_destroy) as userspace knows it
+ * @flags: in: SHMCHAN_DESTROY_* flags
+ * @name: in: user pointer to the NUL-terminated name
+ *
+ * Used with SHMCHAN_IOC_DESTROY, on any handle. The name is gone at once:
+ * OPEN gives ENOENT and CREATE makes a new, different channel. Handles and
+ * mappings of the old channel keep working (memory and wait/wake) until the
+ * last of them is gone, then its memory is freed.
+ *
+ * Errors: ENOENT (no such name), EPERM (caller is neither the owner nor the
+ * creator and lacks CAP_SYS_ADMIN), EINVAL/ENAMETOOLONG (bad name).
+ */
+struct shmchan_destroy {
+	__u32 size;
+	__u32 flags;
+	__u64 name;
+};
+
+#define SHMCHAN_DESTROY_SIZE_VER0	16
+
+/* ------------------------------------------------------------------------ */
+
+/** SHMCHAN_STATE_DESTROYED - the channel's name was removed */
+#define SHMCHAN_STATE_DESTROYED		(1U << 0)
+/** SHMCHAN_STATE_REVOKED - the channel was destroyed with revoke */
+#define SHMCHAN_STATE_REVOKED		(1U << 1)
+/** SHMCHAN_STATE_TRANSIENT - the channel was made transient */
+#define SHMCHAN_STATE_TRANSIENT		(1U << 2)
+/** SHMCHAN_STATE_WRITABLE - this handle is bound read-write */
+#define SHMCHAN_STATE_WRITABLE		(1U << 3)
+
+/**
+ * struct shmchan_stat - the bound channel's attributes
+ * @size: in: sizeof(struct shmchan_stat) as userspace knows it
+ * @flags: in: must be 0 (no flags defined yet)
+ * @length: out: length in bytes
+ * @mode: out: permission bits
+ * @uid: out: owner user id, in the caller's user namespace
+ * @gid: out: owner group id, in the caller's user namespace
+ * @cuid: out: creator user id
+ * @cgid: out: creator group id
+ * @cpid: out: creator process id in the caller's pid namespace (0 if not
+ *	visible there)
+ * @ctime_sec: out: creation time, CLOCK_REALTIME seconds
+ * @ctime_nsec: out: creation time, nanoseconds
+ * @state: out: SHMCHAN_STATE_* bits
+ * @nmaps: out: number of mappings (VMAs) of the channel, in all processes
+ * @nhandles: out: number of handles bound to the channel
+ * @nwaiters: out: number of tasks blocked in SHMCHAN_IOC_WAIT on it
+ *
+ * Used with SHMCHAN_IOC_STAT on a bound handle.
+ */
+struct shmchan_stat {
+	__u32 size;
+	__u32 flags;
+	__u64 length;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 cuid;
+	__u32 cgid;
+	__s32 cpid;
+	__s64 ctime_sec;
+	__u32 ctime_nsec;
+	__u32 state;
+	__u64 nmaps;
+	__u64 nhandles;
+	__u64 nwaiters;
+};
+
+#define SHMCHAN_STAT_SIZE_VER0		80
+
+/* ------------------------------------------------------------------------ */
+
+/** SHMCHAN_WAIT_DEADLINE - @deadline_ns holds an absolute deadline */
+#define SHMCHAN_WAIT_DEADLINE		(1U << 0)
+#define SHMCHAN_WAIT_FLAGS		(SHMCHAN_WAIT_DEADLINE)
+
+/**
+ * struct shmchan_wait - sleep while a 32-bit word holds a value
+ * @size: in: sizeof(struct shmchan_wait) as userspace knows it
+ * @flags: in: SHMCHAN_WAIT_* flags
+ * @offset: in: byte offset of the word in the channel; a multiple of 4
+ * @expected: in: sleep only while the word equals this value
+ * @__reserved: in: must be 0
+ * @deadline_ns: in: with %SHMCHAN_WAIT_DEADLINE, absolute CLOCK_MONOTONIC
+ *	time in nanoseconds at which to give up; without it, must be 0
+ *
+ * Used with SHMCHAN_IOC_WAIT on a bound handle. The word is read under the
+ * same lock SHMCHAN_IOC_WAKE takes, so a wake issued after the word was
+ * changed cannot be missed by a waiter that saw the old value.
+ *
+ * Returns 0 when woken by SHMCHAN_IOC_WAKE. Errors: EAGAIN (the word does
+ * not hold @expected), ETIMEDOUT (the deadline passed), EINTR (a signal
+ * arrived; restarted instead under SA_RESTART, which is safe since the
+ * deadline is absolute), EIDRM (the channel was revoked, before or during
+ * the wait), EINVAL (offset unaligned or past the end), ENOMEM.
+ */
+struct shmchan_wait {
+	__u32 size;
+	__u32 flags;
+	__u64 offset;
+	__u32 expected;
+	__u32 __reserved;
+	__u64 deadline_ns;
+};
+
+#define SHMCHAN_WAIT_SIZE_VER0		32
+
+/* ------------------------------------------------------------------------ */
+
+/** SHMCHAN_WAKE_ALL - a @count that wakes every waiter of the word */
+#define SHMCHAN_WAKE_ALL		(~0U)
+
+/**
+ * struct shmchan_wake - wake tasks waiting on a 32-bit word
+ * @size: in: sizeof(struct shmchan_wake) as userspace knows it
+ * @flags: in: must be 0 (no flags defined yet)
+ * @offset: in: byte offset of the word in the channel; a multiple of 4
+ * @count: in: wake at most this many waiters, oldest first
+ * @__reserved: in: must be 0
+ *
+ * Used with SHMCHAN_IOC_WAKE on a bound handle. Only waiters of this word
+ * of this channel are woken. Returns the number of tasks woken (at most
+ * INT_MAX). Errors: EINVAL (offset unaligned or past the end), EIDRM (the
+ * channel was revoked).
+ */
+struct shmchan_wake {
+	__u32 size;
+	__u32 flags;
+	__u64 offset;
+	__u32 count;
+	__u32 __reserved;
+};
+
+#define SHMCHAN_WAKE_SIZE_VER0		24
+
+/* ------------------------------------------------------------------------ */
+
+#define SHMCHAN_IOC_FEATURES	_IOWR(SHMCHAN_IOC_MAGIC, 0x00, struct shmchan_features)
+#define SHMCHAN_IOC_CREATE	_IOWR(SHMCHAN_IOC_MAGIC, 0x01, struct shmchan_create)
+#define SHMCHAN_IOC_OPEN	_IOWR(SHMCHAN_IOC_MAGIC, 0x02, struct shmchan_open)
+#define SHMCHAN_IOC_DESTROY	_IOW(SHMCHAN_IOC_MAGIC, 0x03, struct shmchan_destroy)
+#define SHMCHAN_IOC_STAT	_IOWR(SHMCHAN_IOC_MAGIC, 0x04, struct shmchan_stat)
+#define SHMCHAN_IOC_WAIT	_IOW(SHMCHAN_IOC_MAGIC, 0x05, struct shmchan_wait)
+#define SHMCHAN_IOC_WAKE	_IOW(SHMCHAN_IOC_MAGIC, 0x06, struct shmchan_wake)
+
+#endif /* _UAPI_LINUX_SHMCHAN_H */
