@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * One function per ioctl that needs no new handle: features and destroy
+ * (on a device file of their own), stat, wait and wake (on a bound handle).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define NSEC_PER_SEC 1000000000ULL
+
+SHMCHAN_EXPORT
+int shmchan_features(struct shmchan_features *out)
+{
+	struct shmchan_features arg;
+	int ret;
+
+	if (!out)
+		return -EINVAL;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+
+	ret = shmchan__device_ioctl(SHMCHAN_IOC_FEATURES, &arg);
+	if (ret < 0)
+		return ret;
+
+	memcpy(out, &arg, sizeof(arg));
+	return 0;
+}
+
+SHMCHAN_EXPORT
+int shmchan_destroy(const char *name, unsigned int flags)
+{
+	struct shmchan_destroy arg;
+	int ret;
+
+	if (!name)
+		return -EINVAL;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.flags = flags;
+	arg.name = (uintptr_t)name;
+
+	ret = shmchan__device_ioctl(SHMCHAN_IOC_DESTROY, &arg);
+	return ret < 0 ? ret : 0;
+}
+
+SHMCHAN_EXPORT
+int shmchan_stat(struct shmchan *ch, struct shmchan_stat *out)
+{
+	struct shmchan_stat arg;
+	int ret;
+
+	if (!ch || !out)
+		return -EINVAL;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+
+	ret = shmchan__ioctl(ch->fd, SHMCHAN_IOC_STAT, &arg);
+	if (ret < 0)
+		return ret;
+
+	memcpy(out, &arg, sizeof(arg));
+	return 0;
+}
+
+/*
+ * A timespec as nanoseconds for deadline_ns. tv_nsec outside [0, 1e9) is
+ * -EINVAL in *err. A negative tv_sec is a deadline long past (0); one too
+ * far to count in 63 bits is clamped to INT64_MAX, about 292 years after
+ * boot, which is as good as none.
+ */
+uint64_t shmchan__deadline_ns(const struct timespec *ts, int *err)
+{
+	uint64_t sec;
+
+	*err = 0;
+	if (ts->tv_nsec < 0 || (uint64_t)ts->tv_nsec >= NSEC_PER_SEC) {
+		*err = -EINVAL;
+		return 0;
+	}
+	if (ts->tv_sec < 0)
+		return 0;
+
+	sec = (uint64_t)ts->tv_sec;
+	if (sec > ((uint64_t)INT64_MAX - (uint64_t)ts->tv_nsec) / NSEC_PER_SEC)
+		return INT64_MAX;
+	return sec * NSEC_PER_SEC + (uint64_t)ts->tv_nsec;
+}
+
+/*
+ * No EINTR retry here: the deadline is absolute so a retry would be
+ * correct, but it would also make the wait impossible to interrupt for a
+ * program whose handler was installed without SA_RESTART on purpose.
+ * SA_RESTART handlers get the kernel's own restart.
+ */
+SHMCHAN_EXPORT
+int shmchan_wait(struct shmchan *ch, uint64_t offset, uint32_t expected,
+		 const struct timespec *abs_deadline)
+{
+	struct shmchan_wait arg;
+	int ret;
+
+	if (!ch)
+		return -EINVAL;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.offset = offset;
+	arg.expected = expected;
+	if (abs_deadline) {
+		arg.flags = SHMCHAN_WAIT_DEADLINE;
+		arg.deadline_ns = shmchan__deadline_ns(abs_deadline, &ret);
+		if (ret)
+			return ret;
+	}
+
+	ret = shmchan__ioctl_once(ch->fd, SHMCHAN_IOC_WAIT, &arg);
+	return ret < 0 ? ret : 0;
+}
+
+SHMCHAN_EXPORT
+int shmchan_wake(struct shmchan *ch, uint64_t offset, uint32_t count)
+{
+	struct shmchan_wake arg;
+
+	if (!ch)
+		return -EINVAL;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.offset = offset;
+	arg.count = count;
+
+	return shmchan__ioctl(ch->fd, SHMCHAN_IOC_WAKE, &arg);
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libshmchan internals: the handle, and the helpers shared between files.
+ * Nothing here is exported. Symbols with external linkage are named
+ * shmchan__* so that they cannot clash with a program linking the static
+ * library.
+ */
+#ifndef LIBSHMCHAN_INTERNAL_H
+#define LIBSHMCHAN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "shmchan.h"
+
+/* Marks a definition as public API; libshmchan.map lists the same names. */
+#define SHMCHAN_EXPORT __attribute__((visibility("default")))
+
+/*
+ * struct shmchan - a handle
+ * @fd: open file of SHMCHAN_DEVICE, bound to the channel
+ * @created: SHMCHAN_IOC_CREATE reported SHMCHAN_CREATED
+ * @writable: bound read-write
+ * @length: the channel's length as reported when binding; a channel never
+ *	changes length, so this stays true
+ * @name: the name it was bound by (the kernel checked it fits)
+ *
+ * Every field is written before the handle is handed out and only read
+ * after, so calls on one handle from many threads need no lock. The queue,
+ * sync and segment layers are built as their own objects on top of a
+ * handle (they hold a struct shmchan * and their own mapping); should they
+ * ever need state shared per handle, it goes here with its own lock, and
+ * this rule is restated.
+ */
+struct shmchan {
+	int fd;
+	bool created;
+	bool writable;
+	uint64_t length;
+	char name[SHMCHAN_NAME_MAX + 1];
+};
+
+/*
+ * The LIBSHMCHAN_1 entry points fill caller-provided structs of the first
+ * published layout. If the uapi header grows one, these fail to compile:
+ * the grown layout then gets a new symbol version, and the LIBSHMCHAN_1
+ * symbol keeps its size, so old programs are not written past their struct.
+ */
+_Static_assert(sizeof(struct shmchan_features) == SHMCHAN_FEATURES_SIZE_VER0,
+	       "struct shmchan_features grew: add a versioned entry point");
+_Static_assert(sizeof(struct shmchan_stat) == SHMCHAN_STAT_SIZE_VER0,
+	       "struct shmchan_stat grew: add a versioned entry point");
+
+/* device.c */
+int shmchan__open_device(void);
+int shmchan__ioctl(int fd, unsigned long request, void *arg);
+int shmchan__ioctl_once(int fd, unsigned long request, void *arg);
+int shmchan__device_ioctl(unsigned long request, void *arg);
+
+/* chan.c */
+uint64_t shmchan__deadline_ns(const struct timespec *ts, int *err);
+
+#endif /* LIBSHMCHAN_INTERNAL_H */
