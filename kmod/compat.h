@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Differences between the kernel versions shmchan builds against, and
+ * nothing else.
+ */
+#ifndef SHMCHAN_COMPAT_H
+#define SHMCHAN_COMPAT_H
+
+#include <linux/mm.h>
+#include <linux/version.h>
+
+/* 6.3 made vm_flags read-only and added vm_flags_set()/vm_flags_clear(). */
+#if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
+static inline void shmchan_vma_flags_set(struct vm_area_struct *vma,
+					 vm_flags_t flags)
+{
+	vm_flags_set(vma, flags);
+}
+
+static inline void shmchan_vma_flags_clear(struct vm_area_struct *vma,
+					   vm_flags_t flags)
+{
+	vm_flags_clear(vma, flags);
+}
+#else
+static inline void shmchan_vma_flags_set(struct vm_area_struct *vma,
+					 vm_flags_t flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void shmchan_vma_flags_clear(struct vm_area_struct *vma,
+					   vm_flags_t flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#endif
+
+#endif /* SHMCHAN_COMPAT_H */

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * shmchan internals shared by the module's files.
+ *
+ * Objects
+ *   struct shmchan_channel  one named channel: a shmem file plus attributes.
+ *   struct shmchan_handle   one open file of /dev/shmchan, bound to at most
+ *                           one channel.
+ *   struct shmchan_mapping  one mmap() call; its anchor file keeps the
+ *                           module loaded while any VMA of it exists.
+ *
+ * References to a channel (chan->ref)
+ *   - the registry, while the name is published;
+ *   - each bound handle;
+ *   - each shmchan_mapping (dropped when its anchor file is released, after
+ *     the last VMA made from that mmap() is gone).
+ *   The memory (the shmem file) is freed with the last reference.
+ *
+ * Users of a channel (chan->users = bound handles + VMAs)
+ *   Counted apart from references so that a transient channel loses its
+ *   name when the last user goes. A 0 -> 1 transition happens only under
+ *   shmchan_registry_lock (binding by name); 1 -> 0 takes it through
+ *   atomic_dec_and_mutex_lock(). VMAs only exist while users > 0.
+ *
+ * Lock order, outermost first
+ *   shmchan_handle.bind_lock        (main.c: one handle's CREATE/OPEN)
+ *     shmchan_registry_lock         (chan.c: names, publish/unpublish)
+ *   mm->mmap_lock                   (held by the mm core around ->mmap and
+ *     shmchan_registry_lock          vm_ops->open/close; close may unpublish)
+ *   shmchan_wait_bucket.lock        (wait.c: spinlock, innermost; only the
+ *                                    scheduler's locks are taken under it)
+ *   Nothing takes mmap_lock or bind_lock under shmchan_registry_lock.
+ */
+#ifndef SHMCHAN_INTERNAL_H
+#define SHMCHAN_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/kref.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/time64.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <uapi/linux/shmchan.h>
+
+struct file;
+struct pid;
+struct vm_area_struct;
+
+/* Bits of shmchan_channel.state */
+enum {
+	SHMCHAN_DESTROYED,	/* the name was removed */
+	SHMCHAN_REVOKED,	/* waits and wakes fail with -EIDRM */
+};
+
+/**
+ * struct shmchan_channel - one channel
+ * @ref: references, see the top of this file
+ * @node: link in the name table, under shmchan_registry_lock
+ * @published: @node is in the name table, under shmchan_registry_lock
+ * @transient: the name goes with the last user; constant
+ * @state: SHMCHAN_DESTROYED, SHMCHAN_REVOKED bits; set once, never cleared
+ * @users: bound handles plus VMAs, see the top of this file
+ * @nhandles: bound handles, for STAT
+ * @nmaps: VMAs in all processes, for STAT
+ * @nwaiters: tasks inside SHMCHAN_IOC_WAIT, for STAT
+ * @shm_file: the shmem file holding the pages; constant
+ * @length: size in bytes, a multiple of PAGE_SIZE; constant
+ * @mode: permission bits; under shmchan_registry_lock
+ * @uid: owner; under shmchan_registry_lock
+ * @gid: owner's group; under shmchan_registry_lock
+ * @cuid: creator; constant
+ * @cgid: creator's group; constant
+ * @cpid: creating process (thread group); constant
+ * @ctime: creation time (CLOCK_REALTIME); constant
+ * @name: NUL-terminated name; constant
+ */
+struct shmchan_channel {
+	struct kref ref;
+	struct hlist_node node;
+	bool published;
+	bool transient;
+	unsigned long state;
+	atomic_t users;
+	atomic_t nhandles;
+	atomic_t nmaps;
+	atomic_t nwaiters;
+	struct file *shm_file;
+	u64 length;
+	umode_t mode;
+	kuid_t uid;
+	kgid_t gid;
+	kuid_t cuid;
+	kgid_t cgid;
+	struct pid *cpid;
+	struct timespec64 ctime;
+	char name[];
+};
+
+/* chan.c: names, registry and lifetime */
+int shmchan_name_from_user(char *name, u64 uptr);
+int shmchan_chan_create(const char *name, const struct shmchan_create *args,
+			struct shmchan_channel **chanp, bool *created);
+int shmchan_chan_open(const char *name, bool writable,
+		      struct shmchan_channel **chanp);
+int shmchan_chan_destroy(const char *name, u32 flags);
+void shmchan_chan_unbind(struct shmchan_channel *chan);
+void shmchan_chan_map_get(struct shmchan_channel *chan);
+void shmchan_chan_map_put(struct shmchan_channel *chan);
+void shmchan_chan_get(struct shmchan_channel *chan);
+void shmchan_chan_put(struct shmchan_channel *chan);
+void shmchan_chan_fill_stat(struct shmchan_channel *chan,
+			    struct shmchan_stat *st);
+void shmchan_registry_exit(void);
+
+/* map.c: mmap onto the channel's shmem file */
+int shmchan_mmap_channel(struct shmchan_channel *chan, bool writable,
+			 struct vm_area_struct *vma);
+
+/* wait.c: wait/wake keyed by (channel, offset) */
+void shmchan_wait_init(void);
+int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args);
+int shmchan_wake(struct shmchan_channel *chan, const struct shmchan_wake *args);
+void shmchan_wait_revoke(struct shmchan_channel *chan);
+
+#endif /* SHMCHAN_INTERNAL_H */

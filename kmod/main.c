@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmchan: named shared-memory channels with futex-like wait/wake.
+ *
+ * This file owns the misc device /dev/shmchan, its handles and the ioctl
+ * dispatcher: it copies argument structs in and out and calls one function
+ * per command. See uapi/linux/shmchan.h for the ABI.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/compat.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "internal.h"
+
+/**
+ * struct shmchan_handle - an open file of /dev/shmchan
+ * @bind_lock: serializes CREATE and OPEN on this handle (see internal.h)
+ * @chan: the bound channel or NULL; set once under @bind_lock with release
+ *	semantics, read with acquire semantics
+ * @writable: bound read-write; set before @chan is published
+ */
+struct shmchan_handle {
+	struct mutex bind_lock; /* serializes binding; outside the registry lock */
+	struct shmchan_channel *chan;
+	bool writable;
+};
+
+static struct shmchan_channel *shmchan_handle_chan(struct shmchan_handle *h)
+{
+	/* Pairs with shmchan_handle_bind(): ->writable is valid once seen */
+	return smp_load_acquire(&h->chan);
+}
+
+static void shmchan_handle_bind(struct shmchan_handle *h,
+				struct shmchan_channel *chan, bool writable)
+{
+	lockdep_assert_held(&h->bind_lock);
+
+	h->writable = writable;
+	/* Publish ->writable before ->chan; see shmchan_handle_chan() */
+	smp_store_release(&h->chan, chan);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static long shmchan_ioc_features(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_features *f = arg;
+
+	f->abi_version = SHMCHAN_ABI_VERSION;
+	f->create_flags = SHMCHAN_CREATE_FLAGS;
+	f->open_flags = SHMCHAN_OPEN_FLAGS;
+	f->destroy_flags = SHMCHAN_DESTROY_FLAGS;
+	f->stat_flags = 0;
+	f->wait_flags = SHMCHAN_WAIT_FLAGS;
+	f->wake_flags = 0;
+	f->name_max = SHMCHAN_NAME_MAX;
+	f->__reserved = 0;
+	f->features = SHMCHAN_FEATURE_SHMEM | SHMCHAN_FEATURE_REVOKE |
+		      SHMCHAN_FEATURE_TRANSIENT;
+	return 0;
+}
+
+static long shmchan_ioc_create(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_create *args = arg;
+	char name[SHMCHAN_NAME_MAX + 1];
+	struct shmchan_channel *chan;
+	bool created = false;
+	long ret;
+
+	if (args->flags & ~SHMCHAN_CREATE_FLAGS)
+		return -EINVAL;
+	ret = shmchan_name_from_user(name, args->name);
+	if (ret)
+		return ret;
+
+	mutex_lock(&h->bind_lock);
+	if (h->chan) {
+		ret = -EBUSY;
+		goto unlock;
+	}
+	ret = shmchan_chan_create(name, args, &chan, &created);
+	if (ret)
+		goto unlock;
+	shmchan_handle_bind(h, chan, true);
+	args->length = chan->length;
+	args->result = created ? SHMCHAN_CREATED : 0;
+unlock:
+	mutex_unlock(&h->bind_lock);
+	return ret;
+}
+
+static long shmchan_ioc_open(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_open *args = arg;
+	bool writable = !(args->flags & SHMCHAN_OPEN_RDONLY);
+	char name[SHMCHAN_NAME_MAX + 1];
+	struct shmchan_channel *chan;
+	long ret;
+
+	if (args->flags & ~SHMCHAN_OPEN_FLAGS)
+		return -EINVAL;
+	ret = shmchan_name_from_user(name, args->name);
+	if (ret)
+		return ret;
+
+	mutex_lock(&h->bind_lock);
+	if (h->chan) {
+		ret = -EBUSY;
+		goto unlock;
+	}
+	ret = shmchan_chan_open(name, writable, &chan);
+	if (ret)
+		goto unlock;
+	shmchan_handle_bind(h, chan, writable);
+	args->length = chan->length;
+unlock:
+	mutex_unlock(&h->bind_lock);
+	return ret;
+}
+
+static long shmchan_ioc_destroy(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_destroy *args = arg;
+	char name[SHMCHAN_NAME_MAX + 1];
+	long ret;
+
+	if (args->flags & ~SHMCHAN_DESTROY_FLAGS)
+		return -EINVAL;
+	ret = shmchan_name_from_user(name, args->name);
+	if (ret)
+		return ret;
+	return shmchan_chan_destroy(name, args->flags);
+}
+
+static long shmchan_ioc_stat(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_stat *st = arg;
+
+	if (st->flags)
+		return -EINVAL;
+	if (!chan)
+		return -EBADFD;
+	shmchan_chan_fill_stat(chan, st);
+	if (h->writable)
+		st->state |= SHMCHAN_STATE_WRITABLE;
+	return 0;
+}
+
+static long shmchan_ioc_wait(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_wait *args = arg;
+
+	if (args->flags & ~SHMCHAN_WAIT_FLAGS || args->__reserved)
+		return -EINVAL;
+	if (!(args->flags & SHMCHAN_WAIT_DEADLINE) && args->deadline_ns)
+		return -EINVAL;
+	if (!chan)
+		return -EBADFD;
+	return shmchan_wait(chan, args);
+}
+
+static long shmchan_ioc_wake(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_wake *args = arg;
+
+	if (args->flags || args->__reserved)
+		return -EINVAL;
+	if (!chan)
+		return -EBADFD;
+	return shmchan_wake(chan, args);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/**
+ * struct shmchan_ioctl_op - how one command's struct is handled
+ * @fn: does the work on the copied-in struct
+ * @size: the module's sizeof the struct
+ * @min_size: the size of its first published version
+ * @copy_out: the struct carries results back to userspace
+ */
+struct shmchan_ioctl_op {
+	long (*fn)(struct shmchan_handle *h, void *arg);
+	u32 size;
+	u32 min_size;
+	bool copy_out;
+};
+
+#define SHMCHAN_IOCTL_OP(_cmd, _fn, _struct, _ver0, _out)		\
+	[_IOC_NR(_cmd)] = {						\
+		.fn = _fn,						\
+		.size = sizeof(struct _struct),				\
+		.min_size = _ver0,					\
+		.copy_out = _out,					\
+	}
+
+static const struct shmchan_ioctl_op shmchan_ioctl_ops[] = {
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_FEATURES, shmchan_ioc_features,
+			 shmchan_features, SHMCHAN_FEATURES_SIZE_VER0, true),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_CREATE, shmchan_ioc_create,
+			 shmchan_create, SHMCHAN_CREATE_SIZE_VER0, true),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_OPEN, shmchan_ioc_open,
+			 shmchan_open, SHMCHAN_OPEN_SIZE_VER0, true),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_DESTROY, shmchan_ioc_destroy,
+			 shmchan_destroy, SHMCHAN_DESTROY_SIZE_VER0, false),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_STAT, shmchan_ioc_stat,
+			 shmchan_stat, SHMCHAN_STAT_SIZE_VER0, true),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_WAIT, shmchan_ioc_wait,
+			 shmchan_wait, SHMCHAN_WAIT_SIZE_VER0, false),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_WAKE, shmchan_ioc_wake,
+			 shmchan_wake, SHMCHAN_WAKE_SIZE_VER0, false),
+};
+
+/* Room for the largest argument struct. */
+union shmchan_ioctl_buf {
+	struct shmchan_features features;
+	struct shmchan_create create;
+	struct shmchan_open open;
+	struct shmchan_destroy destroy;
+	struct shmchan_stat stat;
+	struct shmchan_wait wait;
+	struct shmchan_wake wake;
+};
+
+/*
+ * Copy results back for the part of the struct both sides know. Any longer
+ * tail was checked to be zero on the way in, so it reads as "unknown" to a
+ * newer program.
+ */
+static int shmchan_copy_out(void __user *uarg, u32 usize, const void *kbuf,
+			    u32 ksize)
+{
+	if (copy_to_user(uarg, kbuf, min(usize, ksize)))
+		return -EFAULT;
+	return 0;
+}
+
+static long shmchan_ioctl(struct file *file, unsigned int cmd,
+			  unsigned long arg)
+{
+	struct shmchan_handle *h = file->private_data;
+	void __user *uarg = (void __user *)arg;
+	const struct shmchan_ioctl_op *op;
+	union shmchan_ioctl_buf buf;
+	unsigned int nr = _IOC_NR(cmd);
+	u32 usize;
+	long ret;
+
+	/* Dispatch on type and number: the size bits vary with the struct. */
+	if (_IOC_TYPE(cmd) != SHMCHAN_IOC_MAGIC ||
+	    nr >= ARRAY_SIZE(shmchan_ioctl_ops) || !shmchan_ioctl_ops[nr].fn)
+		return -ENOTTY;
+	op = &shmchan_ioctl_ops[nr];
+
+	if (get_user(usize, (u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < op->min_size)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
+	if (ret)
+		return ret;
+
+	ret = op->fn(h, &buf);
+	if (ret < 0 || !op->copy_out)
+		return ret;
+	return shmchan_copy_out(uarg, usize, &buf, op->size) ?: ret;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static int shmchan_open_file(struct inode *inode, struct file *file)
+{
+	struct shmchan_handle *h;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL_ACCOUNT);
+	if (!h)
+		return -ENOMEM;
+	mutex_init(&h->bind_lock);
+	file->private_data = h;
+	return 0;
+}
+
+static int shmchan_release_file(struct inode *inode, struct file *file)
+{
+	struct shmchan_handle *h = file->private_data;
+
+	if (h->chan)
+		shmchan_chan_unbind(h->chan);
+	mutex_destroy(&h->bind_lock);
+	kfree(h);
+	return 0;
+}
+
+static int shmchan_mmap_file(struct file *file, struct vm_area_struct *vma)
+{
+	struct shmchan_handle *h = file->private_data;
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+
+	if (!chan)
+		return -EBADFD;
+	return shmchan_mmap_channel(chan, h->writable, vma);
+}
+
+static const struct file_operations shmchan_fops = {
+	.owner = THIS_MODULE,
+	.open = shmchan_open_file,
+	.release = shmchan_release_file,
+	.unlocked_ioctl = shmchan_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.mmap = shmchan_mmap_file,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice shmchan_miscdev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "shmchan",
+	.fops = &shmchan_fops,
+	.mode = 0666,
+};
+
+static int __init shmchan_init(void)
+{
+	int ret;
+
+	shmchan_wait_init();
+	ret = misc_register(&shmchan_miscdev);
+	if (ret) {
+		pr_err("cannot register /dev/shmchan: %d\n", ret);
+		return ret;
+	}
+	pr_info("ready, ABI version %d\n", SHMCHAN_ABI_VERSION);
+	return 0;
+}
+
+static void __exit shmchan_exit(void)
+{
+	misc_deregister(&shmchan_miscdev);
+	shmchan_registry_exit();
+}
+
+module_init(shmchan_init);
+module_exit(shmchan_exit);
+
+MODULE_DESCRIPTION("Named shared-memory channels with wait/wake");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,280 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmchan wait/wake on 32-bit words of a channel.
+ *
+ * Waiters queue in a global hash of buckets keyed by (channel, offset), as
+ * futexes do, so a wake only looks at the waiters that share its bucket,
+ * however many wait on other words. A waiter reads the word under its
+ * bucket's lock and queues itself before dropping it; a waker takes the same
+ * lock, so a wake that follows a change of the word always finds every
+ * waiter that saw the old value.
+ *
+ * A waker marks a waiter and wakes it while holding the bucket lock; the
+ * waiter always takes that lock again before it returns, so its on-stack
+ * entry and task stay valid for as long as a waker may touch them.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/cache.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/hash.h>
+#include <linux/highmem.h>
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/limits.h>
+#include <linux/list.h>
+#include <linux/pagemap.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
+#include <linux/spinlock.h>
+
+#include "internal.h"
+
+#define SHMCHAN_WAIT_HASH_BITS	8
+
+/**
+ * struct shmchan_wait_bucket - waiters whose (channel, offset) hash here
+ * @lock: protects @waiters and the ->state of every waiter on it
+ * @waiters: struct shmchan_waiter, oldest first
+ */
+struct shmchan_wait_bucket {
+	spinlock_t lock; /* innermost lock; protects @waiters and their ->state */
+	struct list_head waiters;
+} ____cacheline_aligned_in_smp;
+
+static struct shmchan_wait_bucket shmchan_wait_table[1 << SHMCHAN_WAIT_HASH_BITS];
+
+enum shmchan_waiter_state {
+	SHMCHAN_WAITER_QUEUED,
+	SHMCHAN_WAITER_WOKEN,
+	SHMCHAN_WAITER_REVOKED,
+};
+
+/**
+ * struct shmchan_waiter - a task inside SHMCHAN_IOC_WAIT, on its stack
+ * @node: link in the bucket's list while queued
+ * @chan: the channel waited on
+ * @offset: the word's offset in @chan
+ * @task: the waiting task
+ * @state: enum shmchan_waiter_state; under the bucket lock
+ */
+struct shmchan_waiter {
+	struct list_head node;
+	const struct shmchan_channel *chan;
+	u64 offset;
+	struct task_struct *task;
+	int state;
+};
+
+void shmchan_wait_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(shmchan_wait_table); i++) {
+		spin_lock_init(&shmchan_wait_table[i].lock);
+		INIT_LIST_HEAD(&shmchan_wait_table[i].waiters);
+	}
+}
+
+static struct shmchan_wait_bucket *
+shmchan_wait_bucket(const struct shmchan_channel *chan, u64 offset)
+{
+	u64 key = (u64)(unsigned long)chan ^ (offset * GOLDEN_RATIO_64);
+
+	return &shmchan_wait_table[hash_64(key, SHMCHAN_WAIT_HASH_BITS)];
+}
+
+/* A word must be aligned and wholly inside the channel. */
+static int shmchan_check_word(const struct shmchan_channel *chan, u64 offset)
+{
+	if (offset % sizeof(u32) || offset > chan->length - sizeof(u32))
+		return -EINVAL;
+	return 0;
+}
+
+static void shmchan_waiter_finish(struct shmchan_wait_bucket *hb,
+				  struct shmchan_waiter *w, int state)
+{
+	lockdep_assert_held(&hb->lock);
+
+	list_del_init(&w->node);
+	WRITE_ONCE(w->state, state);
+	wake_up_process(w->task);
+}
+
+static u32 shmchan_read_word(struct page *page, u64 offset)
+{
+	u32 *kaddr = kmap_local_page(page);
+	u32 val = READ_ONCE(kaddr[offset_in_page(offset) / sizeof(u32)]);
+
+	kunmap_local(kaddr);
+	return val;
+}
+
+/* Queue @w unless the channel was revoked or the word moved on. */
+static int shmchan_wait_queue(struct shmchan_wait_bucket *hb,
+			      struct shmchan_waiter *w, struct page *page,
+			      u32 expected)
+{
+	int ret = 0;
+
+	spin_lock(&hb->lock);
+	if (test_bit(SHMCHAN_REVOKED, &w->chan->state))
+		ret = -EIDRM;
+	else if (shmchan_read_word(page, w->offset) != expected)
+		ret = -EAGAIN;
+	else
+		list_add_tail(&w->node, &hb->waiters);
+	spin_unlock(&hb->lock);
+	return ret;
+}
+
+/* Sleep until woken, revoked, signalled or past the deadline. */
+static void shmchan_wait_sleep(struct shmchan_waiter *w, ktime_t *deadline)
+{
+	for (;;) {
+		set_current_state(TASK_INTERRUPTIBLE);
+		if (READ_ONCE(w->state) != SHMCHAN_WAITER_QUEUED ||
+		    signal_pending(current))
+			break;
+		if (!schedule_hrtimeout_range(deadline, current->timer_slack_ns,
+					      HRTIMER_MODE_ABS))
+			break;
+	}
+	__set_current_state(TASK_RUNNING);
+}
+
+/* Leave the queue; the result follows from how the wait ended. */
+static int shmchan_wait_dequeue(struct shmchan_wait_bucket *hb,
+				struct shmchan_waiter *w)
+{
+	int ret;
+
+	spin_lock(&hb->lock);
+	switch (w->state) {
+	case SHMCHAN_WAITER_WOKEN:
+		ret = 0;
+		break;
+	case SHMCHAN_WAITER_REVOKED:
+		ret = -EIDRM;
+		break;
+	default:
+		list_del(&w->node);
+		ret = signal_pending(current) ? -ERESTARTSYS : -ETIMEDOUT;
+		break;
+	}
+	spin_unlock(&hb->lock);
+	return ret;
+}
+
+/**
+ * shmchan_wait - SHMCHAN_IOC_WAIT on @chan
+ * @chan: the handle's channel
+ * @args: the checked arguments
+ *
+ * Return: 0 when woken, or -EINVAL, -EIDRM, -EAGAIN, -ETIMEDOUT,
+ * -ERESTARTSYS, -ENOMEM (see struct shmchan_wait).
+ */
+int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
+{
+	struct shmchan_waiter w = {
+		.chan = chan,
+		.offset = args->offset,
+		.task = current,
+		.state = SHMCHAN_WAITER_QUEUED,
+	};
+	struct shmchan_wait_bucket *hb;
+	ktime_t deadline, *deadlinep = NULL;
+	struct page *page;
+	int ret;
+
+	ret = shmchan_check_word(chan, args->offset);
+	if (ret)
+		return ret;
+	if (test_bit(SHMCHAN_REVOKED, &chan->state))
+		return -EIDRM;
+	if (args->flags & SHMCHAN_WAIT_DEADLINE) {
+		deadline = args->deadline_ns > KTIME_MAX ? KTIME_MAX :
+			   ns_to_ktime(args->deadline_ns);
+		deadlinep = &deadline;
+	}
+
+	/* Pin the word's page (allocating it if never touched) and read it. */
+	page = shmem_read_mapping_page(chan->shm_file->f_mapping,
+				       args->offset >> PAGE_SHIFT);
+	if (IS_ERR(page))
+		return PTR_ERR(page);
+
+	hb = shmchan_wait_bucket(chan, args->offset);
+	atomic_inc(&chan->nwaiters);
+	ret = shmchan_wait_queue(hb, &w, page, args->expected);
+	put_page(page);
+	if (!ret) {
+		shmchan_wait_sleep(&w, deadlinep);
+		ret = shmchan_wait_dequeue(hb, &w);
+	}
+	atomic_dec(&chan->nwaiters);
+	return ret;
+}
+
+/**
+ * shmchan_wake - SHMCHAN_IOC_WAKE on @chan
+ * @chan: the handle's channel
+ * @args: the checked arguments
+ *
+ * Return: the number of waiters woken, -EINVAL or -EIDRM.
+ */
+int shmchan_wake(struct shmchan_channel *chan, const struct shmchan_wake *args)
+{
+	u32 count = min_t(u32, args->count, INT_MAX);
+	struct shmchan_wait_bucket *hb;
+	struct shmchan_waiter *w, *tmp;
+	int woken = 0;
+	int ret;
+
+	ret = shmchan_check_word(chan, args->offset);
+	if (ret)
+		return ret;
+	if (test_bit(SHMCHAN_REVOKED, &chan->state))
+		return -EIDRM;
+
+	hb = shmchan_wait_bucket(chan, args->offset);
+	spin_lock(&hb->lock);
+	list_for_each_entry_safe(w, tmp, &hb->waiters, node) {
+		if (woken == count)
+			break;
+		if (w->chan != chan || w->offset != args->offset)
+			continue;
+		shmchan_waiter_finish(hb, w, SHMCHAN_WAITER_WOKEN);
+		woken++;
+	}
+	spin_unlock(&hb->lock);
+	return woken;
+}
+
+/**
+ * shmchan_wait_revoke - end every wait on @chan with -EIDRM
+ * @chan: a channel whose SHMCHAN_REVOKED bit is set
+ *
+ * A waiter that queues after its bucket was swept here sees the bit under
+ * the bucket lock and does not queue.
+ */
+void shmchan_wait_revoke(struct shmchan_channel *chan)
+{
+	struct shmchan_waiter *w, *tmp;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(shmchan_wait_table); i++) {
+		struct shmchan_wait_bucket *hb = &shmchan_wait_table[i];
+
+		spin_lock(&hb->lock);
+		list_for_each_entry_safe(w, tmp, &hb->waiters, node) {
+			if (w->chan == chan)
+				shmchan_waiter_finish(hb, w,
+						      SHMCHAN_WAITER_REVOKED);
+		}
+		spin_unlock(&hb->lock);
+	}
+}
