@@ -7,6 +7,7 @@
  * Every wait has a deadline and the whole run an alarm, so a broken module
  * fails this test instead of hanging it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -74,6 +75,20 @@ static int reap(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+static int count_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (!dir)
+		return -1;
+	while ((de = readdir(dir)))
+		n++;
+	closedir(dir);
+	return n;
+}
+
 static void on_usr1(int sig)
 {
 	(void)sig;
@@ -97,6 +112,7 @@ static void names(void)
 {
 	char longname[SHMCHAN_NAME_MAX + 2];
 	struct shmchan *ch = NULL;
+	int fds = count_fds();
 
 	CHECK(shmchan_open(name, 0, &ch), -ENOENT);
 	CHECK(shmchan_open("a/b", 0, &ch), -EINVAL);
@@ -107,6 +123,8 @@ static void names(void)
 	CHECK(shmchan_open(longname, 0, &ch), -ENAMETOOLONG);
 	CHECK(shmchan_destroy(name, 0), -ENOENT);
 	CHECK(ch == NULL, 1);
+	/* Failed binds close the device file they opened. */
+	CHECK(count_fds(), fds);
 }
 
 static void create_open(struct shmchan **rw, struct shmchan **ro)
@@ -240,6 +258,42 @@ static void wait_wake(struct shmchan *rw, struct shmchan *ro, uint32_t *word)
 	CHECK(reap(pid), 0);
 }
 
+/*
+ * As root, from a child that became nobody: the mode bits and the owner
+ * rules reach the caller as -EACCES and -EPERM.
+ */
+static void permissions(void)
+{
+	struct shmchan_features feat;
+	struct shmchan *ch = NULL;
+	pid_t pid;
+	int status;
+
+	if (geteuid() != 0) {
+		skip("not root: permission cases not run");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int bad = 0;
+
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		if (shmchan_features(&feat) == -EACCES)
+			_exit(3);
+		bad |= shmchan_open(name, SHMCHAN_OPEN_RDONLY, &ch) != -EACCES;
+		bad |= shmchan_open(name, 0, &ch) != -EACCES;
+		bad |= shmchan_create(name, page, 0666, 0, &ch) != -EACCES;
+		bad |= shmchan_destroy(name, 0) != -EPERM;
+		_exit(bad);
+	}
+	status = reap(pid);
+	if (status == 3)
+		skip("nobody may not open " SHMCHAN_DEVICE);
+	else
+		CHECK(status, 0);
+}
+
 static void destroy(struct shmchan *rw, struct shmchan *ro,
 		    const uint32_t *rd)
 {
@@ -334,6 +388,7 @@ int main(void)
 	if (!wr || !rd)
 		return checks_done("smoke");
 	wait_wake(rw, ro, wr);
+	permissions();
 
 	/* Mappings outlive the handle. */
 	shmchan_close(ro);
