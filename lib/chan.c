@@ -6,29 +6,63 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
-SHMCHAN_EXPORT
-int shmchan_features(struct shmchan_features *out)
+/*
+ * Runs @request on @fd with a zeroed copy of the caller's struct: @size
+ * bytes, @size in its first field. The caller's struct is written only on
+ * success.
+ */
+static int sized_check(const void *out, size_t size)
 {
-	struct shmchan_features arg;
+	if (!out || size < sizeof(uint32_t))
+		return -EINVAL;
+	if (size > SHMCHAN_SIZED_MAX)
+		return -E2BIG;
+	return 0;
+}
+
+static int sized_call(int fd, unsigned long request, void *out, size_t size)
+{
+	uint64_t buf[SHMCHAN_SIZED_MAX / sizeof(uint64_t)];
+	uint32_t size32 = (uint32_t)size;
 	int ret;
 
-	if (!out)
-		return -EINVAL;
+	ret = sized_check(out, size);
+	if (ret)
+		return ret;
 
-	memset(&arg, 0, sizeof(arg));
-	arg.size = sizeof(arg);
+	memset(buf, 0, size);
+	memcpy(buf, &size32, sizeof(size32));
 
-	ret = shmchan__device_ioctl(SHMCHAN_IOC_FEATURES, &arg);
+	ret = shmchan__ioctl(fd, request, buf);
 	if (ret < 0)
 		return ret;
 
-	memcpy(out, &arg, sizeof(arg));
+	memcpy(out, buf, size);
 	return 0;
+}
+
+SHMCHAN_EXPORT
+int shmchan_features_sized(struct shmchan_features *out, size_t size)
+{
+	int fd, ret;
+
+	ret = sized_check(out, size);
+	if (ret)
+		return ret;
+
+	fd = shmchan__open_device();
+	if (fd < 0)
+		return fd;
+
+	ret = sized_call(fd, SHMCHAN_IOC_FEATURES, out, size);
+	close(fd);
+	return ret;
 }
 
 SHMCHAN_EXPORT
@@ -50,23 +84,13 @@ int shmchan_destroy(const char *name, unsigned int flags)
 }
 
 SHMCHAN_EXPORT
-int shmchan_stat(struct shmchan *ch, struct shmchan_stat *out)
+int shmchan_stat_sized(struct shmchan *ch, struct shmchan_stat *out,
+		       size_t size)
 {
-	struct shmchan_stat arg;
-	int ret;
-
-	if (!ch || !out)
+	if (!ch)
 		return -EINVAL;
 
-	memset(&arg, 0, sizeof(arg));
-	arg.size = sizeof(arg);
-
-	ret = shmchan__ioctl(ch->fd, SHMCHAN_IOC_STAT, &arg);
-	if (ret < 0)
-		return ret;
-
-	memcpy(out, &arg, sizeof(arg));
-	return 0;
+	return sized_call(ch->fd, SHMCHAN_IOC_STAT, out, size);
 }
 
 /*

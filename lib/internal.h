@@ -42,15 +42,16 @@ struct shmchan {
 };
 
 /*
- * The LIBSHMCHAN_1 entry points fill caller-provided structs of the first
- * published layout. If the uapi header grows one, these fail to compile:
- * the grown layout then gets a new symbol version, and the LIBSHMCHAN_1
- * symbol keeps its size, so old programs are not written past their struct.
+ * Structs the caller provides (features, stat) come with the caller's
+ * sizeof, through the inlines of shmchan.h, and are passed to the module at
+ * that size: the module's rules for extensible structs then keep old and
+ * new programs working with old and new modules, and the library never
+ * writes past a caller's struct whichever uapi header either was built
+ * with. Structs the library builds itself (create, open, destroy, wait,
+ * wake) use the library's sizeof; their zeroed tails mean "as before".
+ * No uapi struct can reach this size: the module refuses more than a page.
  */
-_Static_assert(sizeof(struct shmchan_features) == SHMCHAN_FEATURES_SIZE_VER0,
-	       "struct shmchan_features grew: add a versioned entry point");
-_Static_assert(sizeof(struct shmchan_stat) == SHMCHAN_STAT_SIZE_VER0,
-	       "struct shmchan_stat grew: add a versioned entry point");
+#define SHMCHAN_SIZED_MAX 4096
 
 /* device.c */
 int shmchan__open_device(void);

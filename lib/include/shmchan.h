@@ -43,14 +43,27 @@ extern "C" {
 /** struct shmchan - a handle: an open file of the device bound to a channel */
 struct shmchan;
 
+/* Declared here too: strict C99 <time.h> does not define it. */
+struct timespec;
+
 /*
  * shmchan_features - ask the loaded module what it supports
  * @out: filled on success
  *
  * Opens the device itself; needs no handle. Returns 0, or -ENOENT when the
  * device does not exist (module not loaded).
+ *
+ * An inline over shmchan_features_sized(), so that the struct's size is
+ * the one this program was compiled with: a program built against an
+ * older or newer <linux/shmchan.h> than the library gets its own layout
+ * filled, by the module's rules for extensible structs.
  */
-int shmchan_features(struct shmchan_features *out);
+int shmchan_features_sized(struct shmchan_features *out, size_t size);
+
+static inline int shmchan_features(struct shmchan_features *out)
+{
+	return shmchan_features_sized(out, sizeof(*out));
+}
 
 /*
  * shmchan_create - make a channel, or open an existing one, read-write
@@ -94,8 +107,17 @@ int shmchan_destroy(const char *name, unsigned int flags);
 /*
  * shmchan_stat - read the bound channel's attributes
  * @out: filled on success
+ *
+ * An inline over shmchan_stat_sized(), for the reason given at
+ * shmchan_features().
  */
-int shmchan_stat(struct shmchan *ch, struct shmchan_stat *out);
+int shmchan_stat_sized(struct shmchan *ch, struct shmchan_stat *out,
+		       size_t size);
+
+static inline int shmchan_stat(struct shmchan *ch, struct shmchan_stat *out)
+{
+	return shmchan_stat_sized(ch, out, sizeof(*out));
+}
 
 /*
  * shmchan_wait - sleep while the 32-bit word at @offset equals @expected

@@ -73,6 +73,10 @@ static void errors_come_back_negative(void)
 	CHECK(shmchan_map(&bad, PROT_READ, &addr), -EBADF);
 	CHECK(addr == NULL, 1);
 
+	CHECK(shmchan_stat_sized(&bad, NULL, sizeof(st)), -EINVAL);
+	CHECK(shmchan_stat_sized(&bad, &st, 2), -EINVAL);
+	CHECK(shmchan_stat_sized(&bad, &st, SHMCHAN_SIZED_MAX + 1), -E2BIG);
+
 	/* The deadline is checked before the module is asked. */
 	CHECK(shmchan_wait(&bad, 0, 0, &ts), -EINVAL);
 

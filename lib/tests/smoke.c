@@ -101,6 +101,29 @@ static void features(struct shmchan_features *feat)
 	CHECK(feat->abi_version, SHMCHAN_ABI_VERSION);
 	CHECK(feat->name_max, SHMCHAN_NAME_MAX);
 	CHECK_TRUE(feat->features & SHMCHAN_FEATURE_SHMEM);
+	/* Other sizes of the struct, as older and newer programs have it. */
+	{
+		union {
+			struct shmchan_features f;
+			unsigned char b[256];
+		} u;
+		size_t i, nonzero = 0;
+
+		memset(&u, 0xff, sizeof(u));
+		CHECK(shmchan_features_sized(&u.f, SHMCHAN_FEATURES_SIZE_VER0), 0);
+		CHECK(u.f.abi_version, SHMCHAN_ABI_VERSION);
+		CHECK(u.f.features, feat->features);
+		for (i = SHMCHAN_FEATURES_SIZE_VER0; i < sizeof(u.b); i++)
+			nonzero += u.b[i] != 0xff;
+		CHECK(nonzero, 0);	/* nothing written past the size */
+
+		memset(&u, 0xff, sizeof(u));
+		CHECK(shmchan_features_sized(&u.f, sizeof(u.b)), 0);
+		CHECK(u.f.abi_version, SHMCHAN_ABI_VERSION);
+		for (i = sizeof(*feat); i < sizeof(u.b); i++)
+			nonzero += u.b[i] != 0;
+		CHECK(nonzero, 0);	/* tail the module does not know: 0 */
+	}
 	printf("features: abi %u, create %#x open %#x destroy %#x stat %#x "
 	       "wait %#x wake %#x, features %#llx\n", feat->abi_version,
 	       feat->create_flags, feat->open_flags, feat->destroy_flags,
@@ -178,6 +201,12 @@ static void stat_handles(struct shmchan *rw, struct shmchan *ro)
 
 	CHECK(shmchan_stat(ro, &st), 0);
 	CHECK(st.state, 0);
+
+	/* A program built against the first layout. */
+	memset(&st, 0xff, sizeof(st));
+	CHECK(shmchan_stat_sized(rw, &st, SHMCHAN_STAT_SIZE_VER0), 0);
+	CHECK(st.length, 2 * page);
+	CHECK(st.nwaiters, 0);
 }
 
 static void mapping(struct shmchan *rw, struct shmchan *ro,

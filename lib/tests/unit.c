@@ -37,6 +37,10 @@ static void null_arguments(void)
 	void *addr = NULL;
 
 	CHECK(shmchan_features(NULL), -EINVAL);
+	CHECK(shmchan_features_sized(NULL, sizeof(struct shmchan_features)),
+	      -EINVAL);
+	CHECK(shmchan_features_sized((void *)&st, 0), -EINVAL);
+	CHECK(shmchan_features_sized((void *)&st, 3), -EINVAL);
 
 	CHECK(shmchan_create(NULL, 4096, 0600, 0, &ch), -EINVAL);
 	CHECK(shmchan_create("unit", 4096, 0600, 0, NULL), -EINVAL);
@@ -46,6 +50,7 @@ static void null_arguments(void)
 	CHECK(shmchan_destroy(NULL, 0), -EINVAL);
 
 	CHECK(shmchan_stat(NULL, &st), -EINVAL);
+	CHECK(shmchan_stat_sized(NULL, &st, sizeof(st)), -EINVAL);
 	CHECK(shmchan_wait(NULL, 0, 0, NULL), -EINVAL);
 	CHECK(shmchan_wait(NULL, 0, 0, &ts), -EINVAL);
 	CHECK(shmchan_wake(NULL, 0, 1), -EINVAL);
@@ -74,6 +79,7 @@ static void device_absent(void)
 	memset(&zero, 0, sizeof(zero));
 
 	CHECK(shmchan_features(&feat), -ENOENT);
+	CHECK(shmchan_features_sized(&feat, SHMCHAN_FEATURES_SIZE_VER0), -ENOENT);
 	CHECK(memcmp(&feat, &zero, sizeof(feat)), 0);
 	CHECK(shmchan_create("unit", 4096, 0600, 0, &ch), -ENOENT);
 	CHECK(shmchan_create("unit", 4096, 0600, SHMCHAN_CREATE_EXCL, &ch),
@@ -85,9 +91,22 @@ static void device_absent(void)
 	CHECK(count_fds(), fds);
 }
 
+/* Sizes the library refuses before asking the module (above a page). */
+static void sizes(void)
+{
+	static unsigned char big[8192];
+
+	CHECK(shmchan_features_sized((struct shmchan_features *)big,
+				     sizeof(big)), -E2BIG);
+	CHECK(shmchan_features_sized((struct shmchan_features *)big, 4097),
+	      -E2BIG);
+	CHECK(big[0], 0);
+}
+
 int main(void)
 {
 	null_arguments();
+	sizes();
 
 	if (access(SHMCHAN_DEVICE, F_OK) == 0)
 		skip(SHMCHAN_DEVICE " exists: device-absent cases not run");
