@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmchan lifetimes: DESTROY removes the name at once while handles and
+ * mappings keep the memory; channels outlive their creators; transient
+ * channels vanish after the last handle and mapping, even after SIGKILL.
+ */
+#include "shmchan_test.h"
+
+FIXTURE(life) {
+	const char *name;
+	size_t page;
+};
+
+FIXTURE_SETUP(life)
+{
+	SC_REQUIRE_DEVICE();
+	self->page = SC_PAGE;
+	self->name = sc_newname("life");
+}
+
+FIXTURE_TEARDOWN(life)
+{
+	sc_cleanup();
+}
+
+/* ---- DESTROY ------------------------------------------------------------------------ */
+
+/*
+ * After DESTROY the name is free: CREATE makes a new channel whose memory
+ * is not the old one's, while the old mapping still has the old data.
+ */
+TEST_F(life, destroy_then_create_makes_new_channel)
+{
+	int old_fd = sc_new(self->name, 2 * self->page, 0600, SHMCHAN_CREATE_EXCL);
+	volatile char *old_map, *new_map, *m;
+	struct shmchan_create c;
+	struct shmchan_stat st;
+	int new_fd, ro;
+
+	ASSERT_LE(0, old_fd);
+	old_map = sc_map(old_fd, 2 * self->page, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, old_map);
+	old_map[0] = 'O';
+	old_map[self->page] = 'P';
+
+	ASSERT_EQ(0, sc_rm(self->name, 0));
+	EXPECT_EQ(0, sc_exists(self->name));
+
+	new_fd = sc_dev();
+	ASSERT_LE(0, new_fd);
+	ASSERT_EQ(0, sc_create(new_fd, self->name, self->page, 0600, 0, &c));
+	EXPECT_EQ(SHMCHAN_CREATED, c.result);
+	EXPECT_EQ((__u64)self->page, c.length);	/* not the old length */
+	new_map = sc_map(new_fd, self->page, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, new_map);
+	EXPECT_EQ(0, new_map[0]);
+	new_map[0] = 'N';
+	EXPECT_EQ('O', old_map[0]);
+	EXPECT_EQ('P', old_map[self->page]);
+
+	ASSERT_EQ(0, sc_stat(old_fd, &st));
+	EXPECT_EQ(SHMCHAN_STATE_DESTROYED, st.state & SHMCHAN_STATE_DESTROYED);
+	EXPECT_EQ((__u64)(2 * self->page), st.length);
+	EXPECT_EQ(1ULL, st.nhandles);
+	ASSERT_EQ(0, sc_stat(new_fd, &st));
+	EXPECT_EQ(0U, st.state & SHMCHAN_STATE_DESTROYED);
+	EXPECT_EQ(1ULL, st.nhandles);
+
+	/* OPEN finds the new one. */
+	ro = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
+	ASSERT_LE(0, ro);
+	m = sc_map(ro, self->page, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, m);
+	EXPECT_EQ('N', m[0]);
+	munmap((void *)m, self->page);
+	close(ro);
+	munmap((void *)old_map, 2 * self->page);
+	munmap((void *)new_map, self->page);
+	close(old_fd);
+	close(new_fd);
+}
+
+/* The habit of removing a channel right after attaching works. */
+TEST_F(life, destroyed_channel_shared_by_processes)
+{
+	int fd = sc_new(self->name, self->page, 0600, SHMCHAN_CREATE_EXCL);
+	struct sc_pipe ready, go;
+	volatile __u32 *p;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sc_pipe_init(&ready));
+	ASSERT_EQ(0, sc_pipe_init(&go));
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int cfd = sc_attach(self->name, 0);
+		volatile __u32 *q;
+
+		CHILD_TRUE(cfd >= 0);
+		sc_send(&ready, 'r');
+		/* Parent destroys the name now. */
+		CHILD_EQ('g', sc_recv(&go, 20000));
+		CHILD_EQ(-ENOENT, sc_attach(self->name, 0));
+		q = sc_map(cfd, self->page, PROT_READ | PROT_WRITE, 0);
+		CHILD_TRUE(q != MAP_FAILED);
+		close(cfd);
+		CHILD_EQ(0xfeedU, q[0]);
+		q[1] = 0xbeefU;
+		_exit(0);
+	}
+	ASSERT_EQ('r', sc_recv(&ready, 20000));
+	ASSERT_EQ(0, sc_rm(self->name, 0));
+	p = sc_map(fd, self->page, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 0xfeedU;
+	sc_send(&go, 'g');
+	ASSERT_EQ(0, sc_reap(pid, 20000));
+	EXPECT_EQ(0xbeefU, p[1]);
+	munmap((void *)p, self->page);
+	close(fd);
+}
+
+/* A mapping keeps a destroyed channel's memory after its handle is closed. */
+TEST_F(life, destroyed_mapping_survives_close)
+{
+	int fd = sc_new(self->name, self->page, 0600, SHMCHAN_CREATE_EXCL);
+	volatile char *p;
+
+	ASSERT_LE(0, fd);
+	p = sc_map(fd, self->page, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 'd';
+	ASSERT_EQ(0, sc_rm(self->name, 0));
+	close(fd);
+	EXPECT_EQ('d', p[0]);
+	p[1] = 'e';
+	EXPECT_EQ('e', p[1]);
+	/* In a forked child too. */
+	EXPECT_EQ(0, sc_probe(p + 2, 1));
+	EXPECT_EQ(1, p[2]);
+	EXPECT_EQ(0, munmap((void *)p, self->page));
+	EXPECT_EQ(0, sc_exists(self->name));
+}
+
+TEST_F(life, destroy_state_bits)
+{
+	int fd = sc_new(self->name, self->page, 0600, SHMCHAN_CREATE_EXCL);
+	int ro = -1;
+	struct shmchan_stat st;
+
+	ASSERT_LE(0, fd);
+	ro = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
+	ASSERT_LE(0, ro);
+	ASSERT_EQ(0, sc_stat(fd, &st));
+	EXPECT_EQ(SHMCHAN_STATE_WRITABLE, st.state);
+	ASSERT_EQ(0, sc_rm(self->name, 0));
+	ASSERT_EQ(0, sc_stat(fd, &st));
+	EXPECT_EQ(SHMCHAN_STATE_DESTROYED | SHMCHAN_STATE_WRITABLE, st.state);
+	ASSERT_EQ(0, sc_stat(ro, &st));
+	EXPECT_EQ(SHMCHAN_STATE_DESTROYED, st.state);
+	EXPECT_EQ(2ULL, st.nhandles);
+	close(ro);
+	close(fd);
+}
+
+/* ---- channels outlive processes ---------------------------------------------------- */
+
+TEST_F(life, outlives_creator)
+{
+	struct shmchan_stat st;
+	volatile char *p;
+	pid_t pid;
+	int fd;
+
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int cfd = sc_new(self->name, self->page, 0644, SHMCHAN_CREATE_EXCL);
+		volatile char *q;
+
+		CHILD_TRUE(cfd >= 0);
+		q = sc_map(cfd, self->page, PROT_READ | PROT_WRITE, 0);
+		CHILD_TRUE(q != MAP_FAILED);
+		q[0] = 'c';
+		_exit(0);
+	}
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	fd = sc_attach(self->name, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sc_stat(fd, &st));
+	EXPECT_EQ((__s32)pid, st.cpid);
+	EXPECT_EQ(0644U, st.mode);
+	EXPECT_EQ(1ULL, st.nhandles);
+	EXPECT_EQ(0ULL, st.nmaps);
+	p = sc_map(fd, self->page, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ('c', p[0]);
+	munmap((void *)p, self->page);
+	close(fd);
+}
+
+/* ---- transient channels ------------------------------------------------------------ */
+
+TEST_F(life, transient_state_bit)
+{
+	int fd = sc_new(self->name, self->page, 0600, SHMCHAN_CREATE_TRANSIENT);
+	struct shmchan_stat st;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sc_stat(fd, &st));
+	EXPECT_EQ(SHMCHAN_STATE_TRANSIENT | SHMCHAN_STATE_WRITABLE, st.state);
+	close(fd);
+}
+
+TEST_F(life, transient_gone_after_close)
+{
+	int fd = sc_new(self->name, self->page, 0600,
+			SHMCHAN_CREATE_TRANSIENT | SHMCHAN_CREATE_EXCL);
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(1, sc_exists(self->name));
+	close(fd);
+	EXPECT_EQ(0, sc_exists(self->name));
+	/* The name can be used again. */
+	fd = sc_new(self->name, self->page, 0600, SHMCHAN_CREATE_EXCL);
+	EXPECT_LE(0, fd);
+	close(fd);
+}
+
+/* A mapping keeps a transient channel alive after close; munmap ends it. */
+TEST_F(life, transient_stays_while_mapped)
+{
+	int fd = sc_new(self->name, 2 * self->page, 0600,
+			SHMCHAN_CREATE_TRANSIENT | SHMCHAN_CREATE_EXCL);
+	volatile char *p, *q;
+	struct shmchan_stat st;
+	int fd2;
+
+	ASSERT_LE(0, fd);
+	p = sc_map(fd, 2 * self->page, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 't';
+	close(fd);
+	/* Still there, with its data. */
+	fd2 = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
+	ASSERT_LE(0, fd2);
+	q = sc_map(fd2, self->page, PROT_READ, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_EQ('t', q[0]);
+	munmap((void *)q, self->page);
+	ASSERT_EQ(0, sc_stat(fd2, &st));
+	EXPECT_EQ(1ULL, st.nmaps);
+	EXPECT_EQ(1ULL, st.nhandles);
+	close(fd2);
+	EXPECT_EQ(1, sc_exists(self->name));
+	/* Splitting and unmapping piece by piece: gone with the last piece. */
+	ASSERT_EQ(0, munmap((void *)p, self->page));
+	EXPECT_EQ(1, sc_exists(self->name));
+	ASSERT_EQ(0, munmap((void *)(p + self->page), self->page));
+	EXPECT_EQ(0, sc_exists(self->name));
+}
+
+TEST_F(life, transient_stays_while_other_handle)
+{
+	int fd = sc_new(self->name, self->page, 0600,
+			SHMCHAN_CREATE_TRANSIENT | SHMCHAN_CREATE_EXCL);
+	int fd2;
+
+	ASSERT_LE(0, fd);
+	fd2 = sc_attach(self->name, 0);
+	ASSERT_LE(0, fd2);
+	close(fd);
+	EXPECT_EQ(1, sc_exists(self->name));
+	close(fd2);
+	EXPECT_EQ(0, sc_exists(self->name));
+}
+
+/* The last user is SIGKILLed with a handle and a mapping: nothing is left. */
+TEST_F(life, transient_gone_after_sigkill)
+{
+	struct sc_pipe ready;
+	pid_t pid;
+
+	ASSERT_EQ(0, sc_pipe_init(&ready));
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd = sc_new(self->name, 4 * self->page, 0600,
+				SHMCHAN_CREATE_TRANSIENT | SHMCHAN_CREATE_EXCL);
+		volatile char *p;
+
+		CHILD_TRUE(fd >= 0);
+		p = sc_map(fd, 4 * self->page, PROT_READ | PROT_WRITE, 0);
+		CHILD_TRUE(p != MAP_FAILED);
+		p[0] = 1;
+		sc_send(&ready, 'r');
+		for (;;)
+			pause();
+	}
+	ASSERT_EQ('r', sc_recv(&ready, 20000));
+	EXPECT_EQ(1, sc_exists(self->name));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	EXPECT_EQ(1000 + SIGKILL, sc_reap(pid, 10000));
+	EXPECT_EQ(0, sc_poll_exists(self->name, 0, 3000));
+}
+
+/* Same while the victim sleeps in WAIT with only a mapping left (no handle). */
+TEST_F(life, transient_gone_after_sigkill_of_waiter)
+{
+	struct sc_pipe ready;
+	pid_t pid;
+	int fd;
+
+	ASSERT_EQ(0, sc_pipe_init(&ready));
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int cfd = sc_new(self->name, self->page, 0600,
+				 SHMCHAN_CREATE_TRANSIENT | SHMCHAN_CREATE_EXCL);
+
+		CHILD_TRUE(cfd >= 0);
+		CHILD_TRUE(sc_map(cfd, self->page, PROT_READ, 0) != MAP_FAILED);
+		sc_send(&ready, 'r');
+		sc_wait(cfd, 0, 0, 0);
+		_exit(3);
+	}
+	ASSERT_EQ('r', sc_recv(&ready, 20000));
+	/* Watch it from a handle of our own, then let go of that handle. */
+	fd = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1LL, sc_poll_nwaiters(fd, 1, 10000));
+	close(fd);
+	EXPECT_EQ(1, sc_exists(self->name));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	EXPECT_EQ(1000 + SIGKILL, sc_reap(pid, 10000));
+	EXPECT_EQ(0, sc_poll_exists(self->name, 0, 3000));
+}
+
+/* A forked child keeps the inherited handle and mapping alive. */
+TEST_F(life, transient_kept_by_forked_child)
+{
+	int fd = sc_new(self->name, self->page, 0600,
+			SHMCHAN_CREATE_TRANSIENT | SHMCHAN_CREATE_EXCL);
+	struct sc_pipe go;
+	void *p;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sc_pipe_init(&go));
+	p = sc_map(fd, self->page, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_EQ('g', sc_recv(&go, 20000));
+		((volatile char *)p)[0] = 'k';
+		_exit(0);
+	}
+	close(fd);
+	munmap(p, self->page);
+	EXPECT_EQ(1, sc_exists(self->name));
+	sc_send(&go, 'g');
+	EXPECT_EQ(0, sc_reap(pid, 10000));
+	EXPECT_EQ(0, sc_poll_exists(self->name, 0, 3000));
+}
+
+/* DESTROY works on a transient channel like on any other. */
+TEST_F(life, transient_destroyed_explicitly)
+{
+	int fd = sc_new(self->name, self->page, 0600,
+			SHMCHAN_CREATE_TRANSIENT | SHMCHAN_CREATE_EXCL);
+	struct shmchan_stat st;
+	int fd2;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sc_rm(self->name, 0));
+	EXPECT_EQ(0, sc_exists(self->name));
+	ASSERT_EQ(0, sc_stat(fd, &st));
+	EXPECT_EQ(SHMCHAN_STATE_DESTROYED | SHMCHAN_STATE_TRANSIENT |
+		  SHMCHAN_STATE_WRITABLE, st.state);
+	/* A new channel of that name is not touched when the old one dies. */
+	fd2 = sc_new(self->name, self->page, 0600, SHMCHAN_CREATE_EXCL);
+	ASSERT_LE(0, fd2);
+	close(fd);
+	EXPECT_EQ(1, sc_exists(self->name));
+	close(fd2);
+	EXPECT_EQ(1, sc_exists(self->name));
+}
+
+/* Opening without TRANSIENT does not change a transient channel. */
+TEST_F(life, transient_opened_by_create_stays_transient)
+{
+	int fd = sc_new(self->name, self->page, 0600,
+			SHMCHAN_CREATE_TRANSIENT | SHMCHAN_CREATE_EXCL);
+	struct shmchan_create c;
+	struct shmchan_stat st;
+	int fd2 = sc_dev();
+
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(0, sc_create(fd2, self->name, self->page, 0600, 0, &c));
+	EXPECT_EQ(0U, c.result);
+	ASSERT_EQ(0, sc_stat(fd2, &st));
+	EXPECT_EQ(SHMCHAN_STATE_TRANSIENT, st.state & SHMCHAN_STATE_TRANSIENT);
+	close(fd);
+	close(fd2);
+	EXPECT_EQ(0, sc_exists(self->name));
+}
+
+TEST_HARNESS_MAIN
