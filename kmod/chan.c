@@ -17,6 +17,7 @@
 #include <linux/hashtable.h>
 #include <linux/lockdep.h>
 #include <linux/pid.h>
+#include <linux/seq_file.h>
 #include <linux/sched.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -34,12 +35,36 @@
 #define SHMCHAN_MAY_WRITE	02
 
 /*
- * shmchan_registry_lock protects shmchan_names, every channel's ->node and
- * ->published, and the mutable attributes (->mode, ->uid, ->gid).
- * See internal.h for where it sits in the lock order.
+ * shmchan_registry_lock protects shmchan_names, shmchan_all, and every
+ * channel's ->node, ->all_node and ->published. See internal.h for where it
+ * sits in the lock order.
  */
 static DEFINE_MUTEX(shmchan_registry_lock);
 static DEFINE_HASHTABLE(shmchan_names, SHMCHAN_NAME_HASH_BITS);
+/* Every live channel, published or not, oldest first, for the listing */
+static LIST_HEAD(shmchan_all);
+
+/**
+ * struct shmchan_attrs - a consistent copy of a channel's mutable attributes
+ * @mode: permission bits
+ * @uid: owner
+ * @gid: owner's group
+ */
+struct shmchan_attrs {
+	umode_t mode;
+	kuid_t uid;
+	kgid_t gid;
+};
+
+static void shmchan_chan_attrs(struct shmchan_channel *chan,
+			       struct shmchan_attrs *attrs)
+{
+	spin_lock(&chan->lock);
+	attrs->mode = chan->mode;
+	attrs->uid = chan->uid;
+	attrs->gid = chan->gid;
+	spin_unlock(&chan->lock);
+}
 
 /**
  * shmchan_name_from_user - copy and check a channel name
@@ -105,14 +130,32 @@ static void shmchan_unpublish_locked(struct shmchan_channel *chan)
 	set_bit(SHMCHAN_DESTROYED, &chan->state);
 }
 
+static void shmchan_chan_free(struct shmchan_channel *chan)
+{
+	shmchan_limits_uncharge(chan);
+	fput(chan->shm_file);
+	put_pid(chan->cpid);
+	put_pid(chan->lpid);
+	kfree(chan);
+}
+
+/* Only for channels no longer on shmchan_all. */
+static void shmchan_chan_free_ref(struct kref *ref)
+{
+	shmchan_chan_free(container_of(ref, struct shmchan_channel, ref));
+}
+
+/* Called with shmchan_registry_lock held by kref_put_mutex(); drops it. */
 static void shmchan_chan_release(struct kref *ref)
 {
 	struct shmchan_channel *chan =
 		container_of(ref, struct shmchan_channel, ref);
 
-	fput(chan->shm_file);
-	put_pid(chan->cpid);
-	kfree(chan);
+	lockdep_assert_held(&shmchan_registry_lock);
+	list_del(&chan->all_node);
+	mutex_unlock(&shmchan_registry_lock);
+
+	shmchan_chan_free(chan);
 }
 
 void shmchan_chan_get(struct shmchan_channel *chan)
@@ -120,9 +163,38 @@ void shmchan_chan_get(struct shmchan_channel *chan)
 	kref_get(&chan->ref);
 }
 
+/* Must not be called with shmchan_registry_lock held. */
 void shmchan_chan_put(struct shmchan_channel *chan)
 {
-	kref_put(&chan->ref, shmchan_chan_release);
+	kref_put_mutex(&chan->ref, shmchan_chan_release,
+		       &shmchan_registry_lock);
+}
+
+/**
+ * shmchan_chan_note_attach - the calling process binds or maps @chan
+ * @chan: the channel
+ */
+void shmchan_chan_note_attach(struct shmchan_channel *chan)
+{
+	struct pid *pid = get_pid(task_tgid(current));
+
+	spin_lock(&chan->lock);
+	swap(chan->lpid, pid);
+	spin_unlock(&chan->lock);
+	put_pid(pid);
+}
+
+/**
+ * shmchan_chan_note_death - a process that had @chan open or mapped exits
+ * @chan: the channel
+ *
+ * Counts the exit and wakes every waiter of the channel with -EOWNERDEAD, so
+ * that userspace can look for who is gone.
+ */
+void shmchan_chan_note_death(struct shmchan_channel *chan)
+{
+	atomic_inc(&chan->deaths);
+	shmchan_wait_notify_death(chan);
 }
 
 /* A user (handle or VMA) goes away; a transient channel may lose its name. */
@@ -150,6 +222,7 @@ static void shmchan_chan_bind_locked(struct shmchan_channel *chan)
 	shmchan_chan_get(chan);
 	atomic_inc(&chan->users);
 	atomic_inc(&chan->nhandles);
+	shmchan_chan_note_attach(chan);
 }
 
 /**
@@ -185,16 +258,18 @@ void shmchan_chan_map_put(struct shmchan_channel *chan)
 	shmchan_chan_unuse(chan);
 }
 
-static bool shmchan_may_access(const struct shmchan_channel *chan, int want)
+/* SysV-style check of the mode bits: owner, then group, then others. */
+static bool shmchan_may_access(struct shmchan_channel *chan, int want)
 {
 	kuid_t euid = current_euid();
-	umode_t granted = chan->mode;
+	struct shmchan_attrs attrs;
+	umode_t granted;
 
-	lockdep_assert_held(&shmchan_registry_lock);
-
-	if (uid_eq(euid, chan->uid) || uid_eq(euid, chan->cuid))
+	shmchan_chan_attrs(chan, &attrs);
+	granted = attrs.mode;
+	if (uid_eq(euid, attrs.uid) || uid_eq(euid, chan->cuid))
 		granted >>= 6;
-	else if (in_group_p(chan->gid) || in_group_p(chan->cgid))
+	else if (in_group_p(attrs.gid) || in_group_p(chan->cgid))
 		granted >>= 3;
 
 	if (!(want & ~granted & 07))
@@ -202,55 +277,93 @@ static bool shmchan_may_access(const struct shmchan_channel *chan, int want)
 	return capable(CAP_IPC_OWNER);
 }
 
-static bool shmchan_may_destroy(const struct shmchan_channel *chan)
+/* Destroy, revoke and setattr: the owner, the creator or CAP_SYS_ADMIN. */
+static bool shmchan_may_administer(struct shmchan_channel *chan)
 {
 	kuid_t euid = current_euid();
+	struct shmchan_attrs attrs;
 
-	lockdep_assert_held(&shmchan_registry_lock);
-
-	return uid_eq(euid, chan->uid) || uid_eq(euid, chan->cuid) ||
+	shmchan_chan_attrs(chan, &attrs);
+	return uid_eq(euid, attrs.uid) || uid_eq(euid, chan->cuid) ||
 	       capable(CAP_SYS_ADMIN);
+}
+
+/**
+ * shmchan_chan_may_list - whether the caller may see @chan in the listing
+ * @chan: the channel
+ *
+ * Return: true if the caller could open it read-only.
+ */
+bool shmchan_chan_may_list(struct shmchan_channel *chan)
+{
+	return shmchan_may_access(chan, SHMCHAN_MAY_READ);
 }
 
 /* Round @length up to pages; reject what no shmem file can hold. */
 static int shmchan_check_length(u64 length, u64 *aligned)
 {
+	int ret;
+
 	if (!length)
 		return -EINVAL;
 	if (length > MAX_LFS_FILESIZE - PAGE_SIZE)
 		return -EFBIG;
 	*aligned = PAGE_ALIGN(length);
+	ret = shmchan_limits_check_length(*aligned);
+	if (ret)
+		return ret;
 	return 0;
 }
 
-/* Make a channel that is not published yet; its one reference is the caller's. */
+/* Allocate every page now, charged to the caller's memory cgroup. */
+static int shmchan_chan_populate(struct shmchan_channel *chan)
+{
+	int ret;
+
+	ret = vfs_fallocate(chan->shm_file, 0, 0, chan->length);
+	/* shmem says ENOSPC when the memory cgroup or the system is full */
+	return ret == -ENOSPC ? -ENOMEM : ret;
+}
+
+static int shmchan_chan_setup_file(struct shmchan_channel *chan)
+{
+	char *file_name;
+
+	/* /proc/PID/maps shows "/shmchan:NAME (deleted)" */
+	file_name = kasprintf(GFP_KERNEL, "shmchan:%s", chan->name);
+	if (!file_name)
+		return -ENOMEM;
+	/* Accounted like SysV shm without SHM_NORESERVE: fail now, not at fault */
+	chan->shm_file = shmem_file_setup(file_name, chan->length, 0);
+	kfree(file_name);
+	if (IS_ERR(chan->shm_file)) {
+		int ret = PTR_ERR(chan->shm_file);
+
+		chan->shm_file = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * Make a channel that is not published yet; its one reference is the
+ * caller's, and it is on the list of live channels only once published.
+ */
 static struct shmchan_channel *shmchan_chan_alloc(const char *name, u64 length,
 						  umode_t mode, u32 flags)
 {
 	struct shmchan_channel *chan;
 	size_t name_size = strlen(name) + 1;
-	char *file_name;
 	int ret;
 
 	chan = kzalloc(struct_size(chan, name, name_size), GFP_KERNEL_ACCOUNT);
 	if (!chan)
 		return ERR_PTR(-ENOMEM);
-
-	file_name = kasprintf(GFP_KERNEL, "shmchan:%s", name);
-	if (!file_name) {
-		ret = -ENOMEM;
-		goto free_chan;
-	}
-	/* Accounted like SysV shm without SHM_NORESERVE: fail now, not at fault */
-	chan->shm_file = shmem_file_setup(file_name, length, 0);
-	kfree(file_name);
-	if (IS_ERR(chan->shm_file)) {
-		ret = PTR_ERR(chan->shm_file);
-		goto free_chan;
-	}
-
 	kref_init(&chan->ref);
 	INIT_HLIST_NODE(&chan->node);
+	INIT_LIST_HEAD(&chan->all_node);
+	spin_lock_init(&chan->lock);
+	memcpy(chan->name, name, name_size);
 	chan->transient = flags & SHMCHAN_CREATE_TRANSIENT;
 	chan->length = length;
 	chan->mode = mode;
@@ -260,10 +373,26 @@ static struct shmchan_channel *shmchan_chan_alloc(const char *name, u64 length,
 	chan->cgid = chan->gid;
 	chan->cpid = get_pid(task_tgid(current));
 	ktime_get_real_ts64(&chan->ctime);
-	memcpy(chan->name, name, name_size);
+
+	ret = shmchan_limits_charge(chan);
+	if (ret)
+		goto free_chan;
+	ret = shmchan_chan_setup_file(chan);
+	if (ret)
+		goto uncharge;
+	if (flags & SHMCHAN_CREATE_POPULATE) {
+		ret = shmchan_chan_populate(chan);
+		if (ret)
+			goto put_file;
+	}
 	return chan;
 
+put_file:
+	fput(chan->shm_file);
+uncharge:
+	shmchan_limits_uncharge(chan);
 free_chan:
+	put_pid(chan->cpid);
 	kfree(chan);
 	return ERR_PTR(ret);
 }
@@ -326,6 +455,7 @@ int shmchan_chan_create(const char *name, const struct shmchan_create *args,
 	} else {
 		chan = fresh;
 		fresh = NULL;
+		list_add_tail(&chan->all_node, &shmchan_all);
 		shmchan_publish_locked(chan);
 		*created = true;
 	}
@@ -333,8 +463,9 @@ int shmchan_chan_create(const char *name, const struct shmchan_create *args,
 		shmchan_chan_bind_locked(chan);
 	mutex_unlock(&shmchan_registry_lock);
 
+	/* Lost a race for the name: never seen by anyone, free it directly. */
 	if (fresh)
-		shmchan_chan_put(fresh);
+		shmchan_chan_free(fresh);
 	if (!ret)
 		*chanp = chan;
 	return ret;
@@ -386,7 +517,7 @@ int shmchan_chan_destroy(const char *name, u32 flags)
 	chan = shmchan_lookup_locked(name);
 	if (!chan) {
 		ret = -ENOENT;
-	} else if (!shmchan_may_destroy(chan)) {
+	} else if (!shmchan_may_administer(chan)) {
 		ret = -EPERM;
 	} else {
 		shmchan_unpublish_locked(chan);
@@ -413,12 +544,19 @@ void shmchan_chan_fill_stat(struct shmchan_channel *chan,
 			    struct shmchan_stat *st)
 {
 	struct user_namespace *ns = current_user_ns();
+	struct shmchan_attrs attrs;
+	struct pid *lpid;
 
-	mutex_lock(&shmchan_registry_lock);
-	st->mode = chan->mode;
-	st->uid = from_kuid_munged(ns, chan->uid);
-	st->gid = from_kgid_munged(ns, chan->gid);
-	mutex_unlock(&shmchan_registry_lock);
+	shmchan_chan_attrs(chan, &attrs);
+	st->mode = attrs.mode;
+	st->uid = from_kuid_munged(ns, attrs.uid);
+	st->gid = from_kgid_munged(ns, attrs.gid);
+
+	spin_lock(&chan->lock);
+	lpid = get_pid(chan->lpid);
+	spin_unlock(&chan->lock);
+	st->lpid = pid_vnr(lpid);
+	put_pid(lpid);
 
 	st->length = chan->length;
 	st->cuid = from_kuid_munged(ns, chan->cuid);
@@ -429,6 +567,7 @@ void shmchan_chan_fill_stat(struct shmchan_channel *chan,
 	st->nmaps = atomic_read(&chan->nmaps);
 	st->nhandles = atomic_read(&chan->nhandles);
 	st->nwaiters = atomic_read(&chan->nwaiters);
+	st->deaths = atomic_read(&chan->deaths);
 	st->state = 0;
 	if (test_bit(SHMCHAN_DESTROYED, &chan->state))
 		st->state |= SHMCHAN_STATE_DESTROYED;
@@ -436,6 +575,73 @@ void shmchan_chan_fill_stat(struct shmchan_channel *chan,
 		st->state |= SHMCHAN_STATE_REVOKED;
 	if (chan->transient)
 		st->state |= SHMCHAN_STATE_TRANSIENT;
+}
+
+/**
+ * shmchan_chan_setattr - SHMCHAN_IOC_SETATTR on @chan
+ * @chan: the handle's channel
+ * @args: the arguments, flags checked
+ *
+ * Return: 0, -EPERM or -EINVAL.
+ */
+int shmchan_chan_setattr(struct shmchan_channel *chan,
+			 const struct shmchan_setattr *args)
+{
+	struct user_namespace *ns = current_user_ns();
+	kuid_t uid = make_kuid(ns, args->uid);
+	kgid_t gid = make_kgid(ns, args->gid);
+
+	if ((args->flags & SHMCHAN_SETATTR_MODE) &&
+	    (args->mode & ~SHMCHAN_MODE_MASK))
+		return -EINVAL;
+	if ((args->flags & SHMCHAN_SETATTR_UID) && !uid_valid(uid))
+		return -EINVAL;
+	if ((args->flags & SHMCHAN_SETATTR_GID) && !gid_valid(gid))
+		return -EINVAL;
+	if (!shmchan_may_administer(chan))
+		return -EPERM;
+
+	spin_lock(&chan->lock);
+	if (args->flags & SHMCHAN_SETATTR_MODE)
+		chan->mode = args->mode;
+	if (args->flags & SHMCHAN_SETATTR_UID)
+		chan->uid = uid;
+	if (args->flags & SHMCHAN_SETATTR_GID)
+		chan->gid = gid;
+	spin_unlock(&chan->lock);
+	return 0;
+}
+
+/* The listing walks shmchan_all under the registry lock, as a seq_file. */
+void *shmchan_registry_seq_start(struct seq_file *m, loff_t *pos)
+{
+	mutex_lock(&shmchan_registry_lock);
+	return seq_list_start_head(&shmchan_all, *pos);
+}
+
+void *shmchan_registry_seq_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	return seq_list_next(v, &shmchan_all, pos);
+}
+
+void shmchan_registry_seq_stop(struct seq_file *m, void *v)
+{
+	mutex_unlock(&shmchan_registry_lock);
+}
+
+/**
+ * shmchan_registry_seq_chan - the channel at a listing position
+ * @v: a position from the seq functions above
+ *
+ * Return: the channel, or NULL for the header position.
+ */
+struct shmchan_channel *shmchan_registry_seq_chan(void *v)
+{
+	lockdep_assert_held(&shmchan_registry_lock);
+
+	if (v == &shmchan_all)
+		return NULL;
+	return list_entry(v, struct shmchan_channel, all_node);
 }
 
 /**
@@ -449,12 +655,20 @@ void shmchan_registry_exit(void)
 	struct shmchan_channel *chan;
 	struct hlist_node *tmp;
 	unsigned int bkt;
+	LIST_HEAD(dead);
 
 	mutex_lock(&shmchan_registry_lock);
 	hash_for_each_safe(shmchan_names, bkt, tmp, chan, node) {
 		shmchan_unpublish_locked(chan);
 		WARN_ON(kref_read(&chan->ref) != 1);
-		shmchan_chan_put(chan);
+		list_move_tail(&chan->all_node, &dead);
 	}
+	WARN_ON(!list_empty(&shmchan_all));
 	mutex_unlock(&shmchan_registry_lock);
+
+	while (!list_empty(&dead)) {
+		chan = list_first_entry(&dead, struct shmchan_channel, all_node);
+		list_del_init(&chan->all_node);
+		WARN_ON(!kref_put(&chan->ref, shmchan_chan_free_ref));
+	}
 }

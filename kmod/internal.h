@@ -24,12 +24,17 @@
  *
  * Lock order, outermost first
  *   shmchan_handle.bind_lock        (main.c: one handle's CREATE/OPEN)
- *     shmchan_registry_lock         (chan.c: names, publish/unpublish)
+ *     shmchan_registry_lock         (chan.c: names, the list of channels,
+ *                                    accounting, publish/unpublish)
+ *       shmchan_channel.lock        (chan.c: spinlock, mutable attributes)
  *   mm->mmap_lock                   (held by the mm core around ->mmap and
  *     shmchan_registry_lock          vm_ops->open/close; close may unpublish)
- *   shmchan_wait_bucket.lock        (wait.c: spinlock, innermost; only the
- *                                    scheduler's locks are taken under it)
- *   Nothing takes mmap_lock or bind_lock under shmchan_registry_lock.
+ *   shmchan_wait_bucket.lock        (wait.c: spinlock; only the scheduler's
+ *                                    locks are taken under it)
+ *   shmchan_limits_lock             (limits.c: accounting; a leaf, never
+ *                                    held with any other shmchan lock)
+ *   Nothing takes mmap_lock or bind_lock under shmchan_registry_lock, and
+ *   no channel or bucket lock is held across another lock.
  */
 #ifndef SHMCHAN_INTERNAL_H
 #define SHMCHAN_INTERNAL_H
@@ -38,6 +43,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/time64.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
@@ -45,6 +51,7 @@
 
 struct file;
 struct pid;
+struct seq_file;
 struct vm_area_struct;
 
 /* Bits of shmchan_channel.state */
@@ -53,10 +60,15 @@ enum {
 	SHMCHAN_REVOKED,	/* waits and wakes fail with -EIDRM */
 };
 
+struct shmchan_user;
+
 /**
  * struct shmchan_channel - one channel
  * @ref: references, see the top of this file
  * @node: link in the name table, under shmchan_registry_lock
+ * @all_node: link in the list of all live channels, under
+ *	shmchan_registry_lock
+ * @user: the creator's accounting (limits.c); set once at creation
  * @published: @node is in the name table, under shmchan_registry_lock
  * @transient: the name goes with the last user; constant
  * @state: SHMCHAN_DESTROYED, SHMCHAN_REVOKED bits; set once, never cleared
@@ -64,11 +76,14 @@ enum {
  * @nhandles: bound handles, for STAT
  * @nmaps: VMAs in all processes, for STAT
  * @nwaiters: tasks inside SHMCHAN_IOC_WAIT, for STAT
+ * @deaths: exits of processes that had the channel open or mapped
+ * @lock: protects @mode, @uid, @gid and @lpid
  * @shm_file: the shmem file holding the pages; constant
  * @length: size in bytes, a multiple of PAGE_SIZE; constant
- * @mode: permission bits; under shmchan_registry_lock
- * @uid: owner; under shmchan_registry_lock
- * @gid: owner's group; under shmchan_registry_lock
+ * @mode: permission bits; under @lock
+ * @uid: owner; under @lock
+ * @gid: owner's group; under @lock
+ * @lpid: the process that last bound or mapped the channel; under @lock
  * @cuid: creator; constant
  * @cgid: creator's group; constant
  * @cpid: creating process (thread group); constant
@@ -78,6 +93,8 @@ enum {
 struct shmchan_channel {
 	struct kref ref;
 	struct hlist_node node;
+	struct list_head all_node;
+	struct shmchan_user *user;
 	bool published;
 	bool transient;
 	unsigned long state;
@@ -85,11 +102,14 @@ struct shmchan_channel {
 	atomic_t nhandles;
 	atomic_t nmaps;
 	atomic_t nwaiters;
+	atomic_t deaths;
+	spinlock_t lock; /* inside shmchan_registry_lock; see above */
 	struct file *shm_file;
 	u64 length;
 	umode_t mode;
 	kuid_t uid;
 	kgid_t gid;
+	struct pid *lpid;
 	kuid_t cuid;
 	kgid_t cgid;
 	struct pid *cpid;
@@ -109,9 +129,27 @@ void shmchan_chan_map_get(struct shmchan_channel *chan);
 void shmchan_chan_map_put(struct shmchan_channel *chan);
 void shmchan_chan_get(struct shmchan_channel *chan);
 void shmchan_chan_put(struct shmchan_channel *chan);
+void shmchan_chan_note_attach(struct shmchan_channel *chan);
+void shmchan_chan_note_death(struct shmchan_channel *chan);
 void shmchan_chan_fill_stat(struct shmchan_channel *chan,
 			    struct shmchan_stat *st);
+bool shmchan_chan_may_list(struct shmchan_channel *chan);
+int shmchan_chan_setattr(struct shmchan_channel *chan,
+			 const struct shmchan_setattr *args);
+void *shmchan_registry_seq_start(struct seq_file *m, loff_t *pos);
+void *shmchan_registry_seq_next(struct seq_file *m, void *v, loff_t *pos);
+void shmchan_registry_seq_stop(struct seq_file *m, void *v);
+struct shmchan_channel *shmchan_registry_seq_chan(void *v);
 void shmchan_registry_exit(void);
+
+/* limits.c: module parameters and per-user accounting */
+int shmchan_limits_charge(struct shmchan_channel *chan);
+void shmchan_limits_uncharge(struct shmchan_channel *chan);
+int shmchan_limits_check_length(u64 length);
+
+/* proc.c: /proc/shmchan */
+int shmchan_proc_init(void);
+void shmchan_proc_exit(void);
 
 /* map.c: mmap onto the channel's shmem file */
 int shmchan_mmap_channel(struct shmchan_channel *chan, bool writable,
@@ -122,5 +160,6 @@ void shmchan_wait_init(void);
 int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args);
 int shmchan_wake(struct shmchan_channel *chan, const struct shmchan_wake *args);
 void shmchan_wait_revoke(struct shmchan_channel *chan);
+void shmchan_wait_notify_death(struct shmchan_channel *chan);
 
 #endif /* SHMCHAN_INTERNAL_H */

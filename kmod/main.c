@@ -13,6 +13,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -63,7 +64,10 @@ static long shmchan_ioc_features(struct shmchan_handle *h, void *arg)
 	f->name_max = SHMCHAN_NAME_MAX;
 	f->__reserved = 0;
 	f->features = SHMCHAN_FEATURE_SHMEM | SHMCHAN_FEATURE_REVOKE |
-		      SHMCHAN_FEATURE_TRANSIENT;
+		      SHMCHAN_FEATURE_TRANSIENT | SHMCHAN_FEATURE_DEATH_NOTICE |
+		      SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR;
+	f->setattr_flags = SHMCHAN_SETATTR_FLAGS;
+	f->__reserved2 = 0;
 	return 0;
 }
 
@@ -160,9 +164,12 @@ static long shmchan_ioc_wait(struct shmchan_handle *h, void *arg)
 	struct shmchan_channel *chan = shmchan_handle_chan(h);
 	struct shmchan_wait *args = arg;
 
-	if (args->flags & ~SHMCHAN_WAIT_FLAGS || args->__reserved)
+	if (args->flags & ~SHMCHAN_WAIT_FLAGS || args->__reserved ||
+	    args->__reserved2)
 		return -EINVAL;
 	if (!(args->flags & SHMCHAN_WAIT_DEADLINE) && args->deadline_ns)
+		return -EINVAL;
+	if (!(args->flags & SHMCHAN_WAIT_DEATHS) && args->deaths)
 		return -EINVAL;
 	if (!chan)
 		return -EBADFD;
@@ -179,6 +186,18 @@ static long shmchan_ioc_wake(struct shmchan_handle *h, void *arg)
 	if (!chan)
 		return -EBADFD;
 	return shmchan_wake(chan, args);
+}
+
+static long shmchan_ioc_setattr(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_setattr *args = arg;
+
+	if (args->flags & ~SHMCHAN_SETATTR_FLAGS || args->__reserved)
+		return -EINVAL;
+	if (!chan)
+		return -EBADFD;
+	return shmchan_chan_setattr(chan, args);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -220,6 +239,8 @@ static const struct shmchan_ioctl_op shmchan_ioctl_ops[] = {
 			 shmchan_wait, SHMCHAN_WAIT_SIZE_VER0, false),
 	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_WAKE, shmchan_ioc_wake,
 			 shmchan_wake, SHMCHAN_WAKE_SIZE_VER0, false),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_SETATTR, shmchan_ioc_setattr,
+			 shmchan_setattr, SHMCHAN_SETATTR_SIZE_VER0, false),
 };
 
 /* Room for the largest argument struct. */
@@ -231,6 +252,7 @@ union shmchan_ioctl_buf {
 	struct shmchan_stat stat;
 	struct shmchan_wait wait;
 	struct shmchan_wake wake;
+	struct shmchan_setattr setattr;
 };
 
 /*
@@ -304,6 +326,17 @@ static int shmchan_release_file(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Every close() of a descriptor; at exit, a death notice for the channel. */
+static int shmchan_flush_file(struct file *file, fl_owner_t id)
+{
+	struct shmchan_handle *h = file->private_data;
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+
+	if (chan && (current->flags & PF_EXITING))
+		shmchan_chan_note_death(chan);
+	return 0;
+}
+
 static int shmchan_mmap_file(struct file *file, struct vm_area_struct *vma)
 {
 	struct shmchan_handle *h = file->private_data;
@@ -317,6 +350,7 @@ static int shmchan_mmap_file(struct file *file, struct vm_area_struct *vma)
 static const struct file_operations shmchan_fops = {
 	.owner = THIS_MODULE,
 	.open = shmchan_open_file,
+	.flush = shmchan_flush_file,
 	.release = shmchan_release_file,
 	.unlocked_ioctl = shmchan_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
@@ -336,18 +370,28 @@ static int __init shmchan_init(void)
 	int ret;
 
 	shmchan_wait_init();
+	ret = shmchan_proc_init();
+	if (ret) {
+		pr_err("cannot create /proc/shmchan: %d\n", ret);
+		return ret;
+	}
 	ret = misc_register(&shmchan_miscdev);
 	if (ret) {
 		pr_err("cannot register /dev/shmchan: %d\n", ret);
-		return ret;
+		goto remove_proc;
 	}
 	pr_info("ready, ABI version %d\n", SHMCHAN_ABI_VERSION);
 	return 0;
+
+remove_proc:
+	shmchan_proc_exit();
+	return ret;
 }
 
 static void __exit shmchan_exit(void)
 {
 	misc_deregister(&shmchan_miscdev);
+	shmchan_proc_exit();
 	shmchan_registry_exit();
 }
 

@@ -69,6 +69,9 @@ static void shmchan_vm_close(struct vm_area_struct *vma)
 {
 	struct shmchan_mapping *map = shmchan_vma_mapping(vma);
 
+	/* The whole address space goes: the process exits (or execs). */
+	if (!atomic_read(&vma->vm_mm->mm_users))
+		shmchan_chan_note_death(map->chan);
 	shmchan_chan_map_put(map->chan);
 	fput(vma->vm_private_data);
 }
@@ -186,6 +189,7 @@ int shmchan_mmap_channel(struct shmchan_channel *chan, bool writable,
 	shmchan_vma_flags_set(vma, VM_DONTEXPAND);
 	shmchan_vma_flags_clear(vma, VM_MAYEXEC | (writable ? 0 : VM_MAYWRITE));
 	shmchan_chan_map_get(chan);
+	shmchan_chan_note_attach(chan);
 	return 0;
 
 put_anchor:

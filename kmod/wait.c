@@ -50,6 +50,7 @@ enum shmchan_waiter_state {
 	SHMCHAN_WAITER_QUEUED,
 	SHMCHAN_WAITER_WOKEN,
 	SHMCHAN_WAITER_REVOKED,
+	SHMCHAN_WAITER_PEER_DIED,
 };
 
 /**
@@ -113,17 +114,25 @@ static u32 shmchan_read_word(struct page *page, u64 offset)
 	return val;
 }
 
-/* Queue @w unless the channel was revoked or the word moved on. */
+/*
+ * Queue @w unless the channel was revoked, a death the caller has not seen
+ * happened, or the word moved on. Revoke and death notices sweep every
+ * bucket under its lock after setting what is checked here.
+ */
 static int shmchan_wait_queue(struct shmchan_wait_bucket *hb,
 			      struct shmchan_waiter *w, struct page *page,
-			      u32 expected)
+			      const struct shmchan_wait *args)
 {
+	const struct shmchan_channel *chan = w->chan;
 	int ret = 0;
 
 	spin_lock(&hb->lock);
-	if (test_bit(SHMCHAN_REVOKED, &w->chan->state))
+	if (test_bit(SHMCHAN_REVOKED, &chan->state))
 		ret = -EIDRM;
-	else if (shmchan_read_word(page, w->offset) != expected)
+	else if ((args->flags & SHMCHAN_WAIT_DEATHS) &&
+		 atomic_read(&chan->deaths) != args->deaths)
+		ret = -EOWNERDEAD;
+	else if (shmchan_read_word(page, w->offset) != args->expected)
 		ret = -EAGAIN;
 	else
 		list_add_tail(&w->node, &hb->waiters);
@@ -160,6 +169,9 @@ static int shmchan_wait_dequeue(struct shmchan_wait_bucket *hb,
 	case SHMCHAN_WAITER_REVOKED:
 		ret = -EIDRM;
 		break;
+	case SHMCHAN_WAITER_PEER_DIED:
+		ret = -EOWNERDEAD;
+		break;
 	default:
 		list_del(&w->node);
 		ret = signal_pending(current) ? -ERESTARTSYS : -ETIMEDOUT;
@@ -174,8 +186,8 @@ static int shmchan_wait_dequeue(struct shmchan_wait_bucket *hb,
  * @chan: the handle's channel
  * @args: the checked arguments
  *
- * Return: 0 when woken, or -EINVAL, -EIDRM, -EAGAIN, -ETIMEDOUT,
- * -ERESTARTSYS, -ENOMEM (see struct shmchan_wait).
+ * Return: 0 when woken, or -EINVAL, -EIDRM, -EOWNERDEAD, -EAGAIN,
+ * -ETIMEDOUT, -ERESTARTSYS, -ENOMEM (see struct shmchan_wait).
  */
 int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
 {
@@ -209,7 +221,7 @@ int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
 
 	hb = shmchan_wait_bucket(chan, args->offset);
 	atomic_inc(&chan->nwaiters);
-	ret = shmchan_wait_queue(hb, &w, page, args->expected);
+	ret = shmchan_wait_queue(hb, &w, page, args);
 	put_page(page);
 	if (!ret) {
 		shmchan_wait_sleep(&w, deadlinep);
@@ -254,14 +266,8 @@ int shmchan_wake(struct shmchan_channel *chan, const struct shmchan_wake *args)
 	return woken;
 }
 
-/**
- * shmchan_wait_revoke - end every wait on @chan with -EIDRM
- * @chan: a channel whose SHMCHAN_REVOKED bit is set
- *
- * A waiter that queues after its bucket was swept here sees the bit under
- * the bucket lock and does not queue.
- */
-void shmchan_wait_revoke(struct shmchan_channel *chan)
+/* End every wait on @chan, whatever its word, with @state. */
+static void shmchan_wait_sweep(struct shmchan_channel *chan, int state)
 {
 	struct shmchan_waiter *w, *tmp;
 	unsigned int i;
@@ -272,9 +278,32 @@ void shmchan_wait_revoke(struct shmchan_channel *chan)
 		spin_lock(&hb->lock);
 		list_for_each_entry_safe(w, tmp, &hb->waiters, node) {
 			if (w->chan == chan)
-				shmchan_waiter_finish(hb, w,
-						      SHMCHAN_WAITER_REVOKED);
+				shmchan_waiter_finish(hb, w, state);
 		}
 		spin_unlock(&hb->lock);
 	}
+}
+
+/**
+ * shmchan_wait_revoke - end every wait on @chan with -EIDRM
+ * @chan: a channel whose SHMCHAN_REVOKED bit is set
+ *
+ * A waiter that queues after its bucket was swept here sees the bit under
+ * the bucket lock and does not queue.
+ */
+void shmchan_wait_revoke(struct shmchan_channel *chan)
+{
+	shmchan_wait_sweep(chan, SHMCHAN_WAITER_REVOKED);
+}
+
+/**
+ * shmchan_wait_notify_death - end every wait on @chan with -EOWNERDEAD
+ * @chan: a channel whose death count was just raised
+ *
+ * A waiter that queues after its bucket was swept here sees the new count
+ * under the bucket lock if it asked with %SHMCHAN_WAIT_DEATHS.
+ */
+void shmchan_wait_notify_death(struct shmchan_channel *chan)
+{
+	shmchan_wait_sweep(chan, SHMCHAN_WAITER_PEER_DIED);
 }

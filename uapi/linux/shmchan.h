@@ -54,6 +54,23 @@
  *   from shmem, so PTHREAD_PROCESS_SHARED objects and futexes work in a
  *   channel, and each page is charged to the memory cgroup of the task
  *   that first touches it.
+ *
+ * Listing
+ *   /proc/shmchan (mode 0444) has a header line, then one line per channel,
+ *   destroyed ones included while they are still in use, with the columns
+ *   size mode uid gid cuid cgid cpid lpid nmaps nhandles nwaiters ctime
+ *   state name: mode in octal, ids as STAT reports them, ctime in
+ *   CLOCK_REALTIME seconds, state a string of letters (D destroyed,
+ *   R revoked, T transient; "-" for none) and the name last, so that
+ *   names of any length keep the columns parseable. A reader sees only the
+ *   channels it may open read-only; CAP_IPC_OWNER sees all.
+ *
+ * Limits (module parameters, /sys/module/shmchan/parameters/, root may
+ * change them at run time; 0 means no limit)
+ *   max_channels, max_total_size      all channels together (ENOSPC)
+ *   max_user_channels, max_user_size  channels made by one user (EDQUOT)
+ *   max_channel_size                  one channel (EFBIG)
+ *   Channels are accounted to their creator until they are freed.
  */
 #ifndef _UAPI_LINUX_SHMCHAN_H
 #define _UAPI_LINUX_SHMCHAN_H
@@ -80,6 +97,17 @@
 #define SHMCHAN_FEATURE_REVOKE		(1ULL << 1)
 /** SHMCHAN_FEATURE_TRANSIENT - CREATE understands SHMCHAN_CREATE_TRANSIENT */
 #define SHMCHAN_FEATURE_TRANSIENT	(1ULL << 2)
+/**
+ * SHMCHAN_FEATURE_DEATH_NOTICE - the module counts the exits of processes
+ * that had a channel open or mapped (&shmchan_stat.deaths), wakes the
+ * channel's waiters with EOWNERDEAD when one happens, and WAIT understands
+ * %SHMCHAN_WAIT_DEATHS.
+ */
+#define SHMCHAN_FEATURE_DEATH_NOTICE	(1ULL << 3)
+/** SHMCHAN_FEATURE_LISTING - /proc/shmchan lists the channels */
+#define SHMCHAN_FEATURE_LISTING		(1ULL << 4)
+/** SHMCHAN_FEATURE_SETATTR - SHMCHAN_IOC_SETATTR changes mode and owner */
+#define SHMCHAN_FEATURE_SETATTR		(1ULL << 5)
 
 /**
  * struct shmchan_features - what the loaded module offers
@@ -94,6 +122,8 @@
  * @name_max: out: %SHMCHAN_NAME_MAX of the module
  * @__reserved: out: zero
  * @features: out: SHMCHAN_FEATURE_* bits
+ * @setattr_flags: out: every flag SHMCHAN_IOC_SETATTR accepts
+ * @__reserved2: out: zero
  *
  * Used with SHMCHAN_IOC_FEATURES on any handle. Never fails but for the
  * common errors.
@@ -110,9 +140,12 @@ struct shmchan_features {
 	__u32 name_max;
 	__u32 __reserved;
 	__u64 features;
+	__u32 setattr_flags;
+	__u32 __reserved2;
 };
 
 #define SHMCHAN_FEATURES_SIZE_VER0	48
+#define SHMCHAN_FEATURES_SIZE_VER1	56	/* + setattr_flags */
 
 /* ------------------------------------------------------------------------ */
 
@@ -124,7 +157,15 @@ struct shmchan_features {
  * Applies only when this call makes the channel.
  */
 #define SHMCHAN_CREATE_TRANSIENT	(1U << 1)
-#define SHMCHAN_CREATE_FLAGS	(SHMCHAN_CREATE_EXCL | SHMCHAN_CREATE_TRANSIENT)
+/**
+ * SHMCHAN_CREATE_POPULATE - allocate every page now, charged to the caller's
+ * memory cgroup, so that a channel that cannot be backed fails here with
+ * ENOMEM instead of a SIGBUS at fault time. Applies only when this call
+ * makes the channel.
+ */
+#define SHMCHAN_CREATE_POPULATE		(1U << 2)
+#define SHMCHAN_CREATE_FLAGS	(SHMCHAN_CREATE_EXCL | SHMCHAN_CREATE_TRANSIENT | \
+				 SHMCHAN_CREATE_POPULATE)
 
 /** SHMCHAN_CREATED - set in &shmchan_create.result when a channel was made */
 #define SHMCHAN_CREATED			(1U << 0)
@@ -144,9 +185,14 @@ struct shmchan_features {
  * as by SHMCHAN_IOC_OPEN (its mode, owner and flags stay as they are).
  *
  * Errors: EINVAL (length 0, length larger than an existing channel, mode
- * above 0777, bad name), EFBIG (length above what the kernel can map),
- * EEXIST (%SHMCHAN_CREATE_EXCL and the name exists), EACCES (opening an
- * existing channel the caller may not read and write), ENOMEM.
+ * above 0777, bad name), EFBIG (length above the module's max_channel_size
+ * parameter or what the kernel can map), EEXIST (%SHMCHAN_CREATE_EXCL and
+ * the name exists), EACCES (opening an existing channel the caller may not
+ * read and write), ENOSPC (the module's max_channels or max_total_size
+ * would be exceeded), EDQUOT (the caller's user would exceed
+ * max_user_channels or max_user_size; CAP_SYS_RESOURCE is exempt),
+ * ENOMEM (no memory to commit or, with %SHMCHAN_CREATE_POPULATE, to back
+ * the channel).
  */
 struct shmchan_create {
 	__u32 size;
@@ -248,6 +294,10 @@ struct shmchan_destroy {
  * @nmaps: out: number of mappings (VMAs) of the channel, in all processes
  * @nhandles: out: number of handles bound to the channel
  * @nwaiters: out: number of tasks blocked in SHMCHAN_IOC_WAIT on it
+ * @lpid: out: the process that last bound a handle to the channel or
+ *	mapped it, in the caller's pid namespace (0 if not visible there)
+ * @deaths: out: how many times a process that had the channel open or
+ *	mapped has exited (wraps); see %SHMCHAN_WAIT_DEATHS
  *
  * Used with SHMCHAN_IOC_STAT on a bound handle.
  */
@@ -267,15 +317,24 @@ struct shmchan_stat {
 	__u64 nmaps;
 	__u64 nhandles;
 	__u64 nwaiters;
+	__s32 lpid;
+	__u32 deaths;
 };
 
 #define SHMCHAN_STAT_SIZE_VER0		80
+#define SHMCHAN_STAT_SIZE_VER1		88	/* + lpid, deaths */
 
 /* ------------------------------------------------------------------------ */
 
 /** SHMCHAN_WAIT_DEADLINE - @deadline_ns holds an absolute deadline */
 #define SHMCHAN_WAIT_DEADLINE		(1U << 0)
-#define SHMCHAN_WAIT_FLAGS		(SHMCHAN_WAIT_DEADLINE)
+/**
+ * SHMCHAN_WAIT_DEATHS - fail with EOWNERDEAD at once unless @deaths still
+ * equals the channel's death count (&shmchan_stat.deaths), so that a
+ * process exit between reading the count and sleeping is not missed
+ */
+#define SHMCHAN_WAIT_DEATHS		(1U << 1)
+#define SHMCHAN_WAIT_FLAGS		(SHMCHAN_WAIT_DEADLINE | SHMCHAN_WAIT_DEATHS)
 
 /**
  * struct shmchan_wait - sleep while a 32-bit word holds a value
@@ -286,6 +345,9 @@ struct shmchan_stat {
  * @__reserved: in: must be 0
  * @deadline_ns: in: with %SHMCHAN_WAIT_DEADLINE, absolute CLOCK_MONOTONIC
  *	time in nanoseconds at which to give up; without it, must be 0
+ * @deaths: in: with %SHMCHAN_WAIT_DEATHS, the death count the caller last
+ *	saw; without it, must be 0
+ * @__reserved2: in: must be 0
  *
  * Used with SHMCHAN_IOC_WAIT on a bound handle. The word is read under the
  * same lock SHMCHAN_IOC_WAKE takes, so a wake issued after the word was
@@ -295,7 +357,9 @@ struct shmchan_stat {
  * not hold @expected), ETIMEDOUT (the deadline passed), EINTR (a signal
  * arrived; restarted instead under SA_RESTART, which is safe since the
  * deadline is absolute), EIDRM (the channel was revoked, before or during
- * the wait), EINVAL (offset unaligned or past the end), ENOMEM.
+ * the wait), EOWNERDEAD (a process that had the channel open or mapped
+ * exited during the wait, or before it with %SHMCHAN_WAIT_DEATHS), EINVAL
+ * (offset unaligned or past the end), ENOMEM.
  */
 struct shmchan_wait {
 	__u32 size;
@@ -304,9 +368,12 @@ struct shmchan_wait {
 	__u32 expected;
 	__u32 __reserved;
 	__u64 deadline_ns;
+	__u32 deaths;
+	__u32 __reserved2;
 };
 
 #define SHMCHAN_WAIT_SIZE_VER0		32
+#define SHMCHAN_WAIT_SIZE_VER1		40	/* + deaths */
 
 /* ------------------------------------------------------------------------ */
 
@@ -338,6 +405,48 @@ struct shmchan_wake {
 
 /* ------------------------------------------------------------------------ */
 
+/** SHMCHAN_SETATTR_MODE - set the permission bits from @mode */
+#define SHMCHAN_SETATTR_MODE		(1U << 0)
+/** SHMCHAN_SETATTR_UID - set the owner from @uid */
+#define SHMCHAN_SETATTR_UID		(1U << 1)
+/** SHMCHAN_SETATTR_GID - set the owner's group from @gid */
+#define SHMCHAN_SETATTR_GID		(1U << 2)
+#define SHMCHAN_SETATTR_FLAGS		(SHMCHAN_SETATTR_MODE | SHMCHAN_SETATTR_UID | \
+					 SHMCHAN_SETATTR_GID)
+
+/**
+ * struct shmchan_setattr - change the bound channel's mode and owner
+ * @size: in: sizeof(struct shmchan_setattr) as userspace knows it
+ * @flags: in: SHMCHAN_SETATTR_* flags saying which fields to apply
+ * @mode: in: permission bits (0 to 0777), with %SHMCHAN_SETATTR_MODE
+ * @uid: in: new owner, in the caller's user namespace, with
+ *	%SHMCHAN_SETATTR_UID
+ * @gid: in: new group, in the caller's user namespace, with
+ *	%SHMCHAN_SETATTR_GID
+ * @__reserved: in: must be 0
+ *
+ * Used with SHMCHAN_IOC_SETATTR on a bound handle, like IPC_SET of SysV
+ * shm: allowed to the owner, the creator, or CAP_SYS_ADMIN. Handles and
+ * mappings that exist keep the access they were granted; later OPEN and
+ * CREATE calls are checked against the new attributes. The creator ids
+ * and the accounting of the channel to its creator do not change.
+ *
+ * Errors: EPERM (not allowed), EINVAL (mode above 0777, an id that does
+ * not map into the kernel, unknown flags).
+ */
+struct shmchan_setattr {
+	__u32 size;
+	__u32 flags;
+	__u32 mode;
+	__u32 uid;
+	__u32 gid;
+	__u32 __reserved;
+};
+
+#define SHMCHAN_SETATTR_SIZE_VER0	24
+
+/* ------------------------------------------------------------------------ */
+
 #define SHMCHAN_IOC_FEATURES	_IOWR(SHMCHAN_IOC_MAGIC, 0x00, struct shmchan_features)
 #define SHMCHAN_IOC_CREATE	_IOWR(SHMCHAN_IOC_MAGIC, 0x01, struct shmchan_create)
 #define SHMCHAN_IOC_OPEN	_IOWR(SHMCHAN_IOC_MAGIC, 0x02, struct shmchan_open)
@@ -345,5 +454,6 @@ struct shmchan_wake {
 #define SHMCHAN_IOC_STAT	_IOWR(SHMCHAN_IOC_MAGIC, 0x04, struct shmchan_stat)
 #define SHMCHAN_IOC_WAIT	_IOW(SHMCHAN_IOC_MAGIC, 0x05, struct shmchan_wait)
 #define SHMCHAN_IOC_WAKE	_IOW(SHMCHAN_IOC_MAGIC, 0x06, struct shmchan_wake)
+#define SHMCHAN_IOC_SETATTR	_IOW(SHMCHAN_IOC_MAGIC, 0x07, struct shmchan_setattr)
 
 #endif /* _UAPI_LINUX_SHMCHAN_H */

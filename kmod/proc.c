@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmchan listing: /proc/shmchan, one line per live channel, like
+ * /proc/sysvipc/shm. The format is part of the ABI (uapi/linux/shmchan.h).
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+
+#include "internal.h"
+
+#define SHMCHAN_PROC_NAME	"shmchan"
+
+static void shmchan_proc_show_state(struct seq_file *m, u32 state)
+{
+	if (!(state & (SHMCHAN_STATE_DESTROYED | SHMCHAN_STATE_REVOKED |
+		       SHMCHAN_STATE_TRANSIENT))) {
+		seq_putc(m, '-');
+		return;
+	}
+	if (state & SHMCHAN_STATE_DESTROYED)
+		seq_putc(m, 'D');
+	if (state & SHMCHAN_STATE_REVOKED)
+		seq_putc(m, 'R');
+	if (state & SHMCHAN_STATE_TRANSIENT)
+		seq_putc(m, 'T');
+}
+
+static int shmchan_proc_show(struct seq_file *m, void *v)
+{
+	struct shmchan_channel *chan = shmchan_registry_seq_chan(v);
+	struct shmchan_stat st;
+
+	if (!chan) {
+		seq_puts(m, "size mode uid gid cuid cgid cpid lpid nmaps nhandles nwaiters ctime state name\n");
+		return 0;
+	}
+	if (!shmchan_chan_may_list(chan))
+		return 0;
+
+	shmchan_chan_fill_stat(chan, &st);
+	seq_printf(m, "%llu %04o %u %u %u %u %d %d %llu %llu %llu %lld ",
+		   st.length, st.mode, st.uid, st.gid, st.cuid, st.cgid,
+		   st.cpid, st.lpid, st.nmaps, st.nhandles, st.nwaiters,
+		   st.ctime_sec);
+	shmchan_proc_show_state(m, st.state);
+	seq_printf(m, " %s\n", chan->name);
+	return 0;
+}
+
+static const struct seq_operations shmchan_proc_seq_ops = {
+	.start = shmchan_registry_seq_start,
+	.next = shmchan_registry_seq_next,
+	.stop = shmchan_registry_seq_stop,
+	.show = shmchan_proc_show,
+};
+
+int shmchan_proc_init(void)
+{
+	if (!proc_create_seq(SHMCHAN_PROC_NAME, 0444, NULL,
+			     &shmchan_proc_seq_ops))
+		return -ENOMEM;
+	return 0;
+}
+
+void shmchan_proc_exit(void)
+{
+	remove_proc_entry(SHMCHAN_PROC_NAME, NULL);
+}
