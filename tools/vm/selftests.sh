@@ -1,0 +1,95 @@
+#!/bin/bash
+# Usage (in the VM, see tools/vm/check): tools/vm/selftests.sh PROGRAM...
+#
+# Runs the kselftest programs of selftests/shmchan/ in the given order,
+# from that directory, each under the per-program timeout of its settings
+# file (timeout=N, kselftest's format; 45 s without one). Prints TAP the
+# way kselftest's runner does: each program's own TAP output prefixed with
+# "# ", then one top-level result line per program. The same text goes to
+# $SHMCHAN_OUT/selftests.tap.
+#
+# A program that times out, dies of a signal, reports fewer tests than its
+# plan, or fails without reporting a failed test, gets one more test line
+# of its own: "# not ok N PROGRAM # why". So counting the "# ok" and
+# "# not ok" lines counts every failure (tools/vm/check does that).
+#
+# Exit status: 0 if every program passed or was skipped, else 1.
+set -uo pipefail
+
+readonly DIR=selftests/shmchan
+readonly TAP=$SHMCHAN_OUT/selftests.tap
+
+emit() {
+	echo "$*" | tee -a "$TAP"
+}
+
+timeout_of() {
+	local t
+	t=$(sed -n 's/^timeout=\([0-9]\+\)$/\1/p' "$DIR/settings" 2>/dev/null)
+	echo "${t:-45}"
+}
+
+# Run one program; print its TAP and its result line number $2.
+run_one() {
+	local prog=$1 n=$2 limit raw rc start elapsed plan results fails why=""
+	limit=$(timeout_of)
+	raw=$(mktemp)
+	emit "# selftests: shmchan: $prog"
+	start=$SECONDS
+	(cd "$DIR" && timeout -k 5 "$limit" "./$prog" </dev/null 2>&1) |
+		tee "$raw" | sed -u 's/^/# /' | tee -a "$TAP"
+	rc=${PIPESTATUS[0]}
+	elapsed=$((SECONDS - start))
+
+	plan=$(sed -n 's/^1\.\.\([0-9]\+\).*/\1/p' "$raw" | head -n 1)
+	results=$(grep -cE '^(not )?ok [0-9]+' "$raw")
+	fails=$(grep -cE '^not ok [0-9]+' "$raw")
+	rm -f "$raw"
+
+	if ((rc == 124 || (rc == 137 && elapsed >= limit))); then
+		why="TIMEOUT after $limit s"
+	elif ((rc > 128)); then
+		why="killed by signal $((rc - 128)) ($(kill -l $((rc - 128))))"
+	elif ((rc == 4 && results == 0)); then
+		emit "# ok 1 $prog # SKIP the whole program (exit status 4)"
+		emit "ok $n selftests: shmchan: $prog # SKIP"
+		return 0
+	elif [[ -n $plan ]] && ((results < plan)); then
+		why="only $results of $plan planned tests reported (exit status $rc)"
+	elif ((rc != 0 && fails == 0)); then
+		why="exit status $rc but no failed test reported"
+	fi
+
+	if [[ -n $why ]]; then
+		emit "# not ok $((results + 1)) $prog # $why"
+		emit "not ok $n selftests: shmchan: $prog # $why"
+		return 1
+	fi
+	if ((rc != 0)); then
+		emit "not ok $n selftests: shmchan: $prog # exit=$rc"
+		return 1
+	fi
+	emit "ok $n selftests: shmchan: $prog # ${elapsed} s"
+}
+
+main() {
+	local prog n=0 status=0
+	(($# > 0)) || { echo "usage: $0 PROGRAM..." >&2; exit 2; }
+	: >"$TAP"
+	emit "TAP version 13"
+	# One more top-level test follows: "dmesg clean", from tools/vm/check.
+	emit "1..$(($# + 1))"
+	for prog in "$@"; do
+		n=$((n + 1))
+		if [[ ! -x $DIR/$prog ]]; then
+			emit "# not ok 1 $prog # $DIR/$prog was not built"
+			emit "not ok $n selftests: shmchan: $prog # not built"
+			status=1
+			continue
+		fi
+		run_one "$prog" "$n" || status=1
+	done
+	return "$status"
+}
+
+main "$@"
