@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * One function per ioctl that needs no new handle: features and destroy
- * (on a device file of their own), stat, wait and wake (on a bound handle).
+ * (on a device file of their own), stat, setattr, wait and wake (on a
+ * bound handle).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -118,14 +119,14 @@ uint64_t shmchan__deadline_ns(const struct timespec *ts, int *err)
 }
 
 /*
- * No EINTR retry here: the deadline is absolute so a retry would be
+ * Waits are the one call without an EINTR retry: the deadline is absolute so a retry would be
  * correct, but it would also make the wait impossible to interrupt for a
  * program whose handler was installed without SA_RESTART on purpose.
  * SA_RESTART handlers get the kernel's own restart.
  */
-SHMCHAN_EXPORT
-int shmchan_wait(struct shmchan *ch, uint64_t offset, uint32_t expected,
-		 const struct timespec *abs_deadline)
+static int wait_common(struct shmchan *ch, uint64_t offset, uint32_t expected,
+		       const uint32_t *deaths,
+		       const struct timespec *abs_deadline)
 {
 	struct shmchan_wait arg;
 	int ret;
@@ -138,14 +139,33 @@ int shmchan_wait(struct shmchan *ch, uint64_t offset, uint32_t expected,
 	arg.offset = offset;
 	arg.expected = expected;
 	if (abs_deadline) {
-		arg.flags = SHMCHAN_WAIT_DEADLINE;
+		arg.flags |= SHMCHAN_WAIT_DEADLINE;
 		arg.deadline_ns = shmchan__deadline_ns(abs_deadline, &ret);
 		if (ret)
 			return ret;
 	}
+	if (deaths) {
+		arg.flags |= SHMCHAN_WAIT_DEATHS;
+		arg.deaths = *deaths;
+	}
 
 	ret = shmchan__ioctl_once(ch->fd, SHMCHAN_IOC_WAIT, &arg);
 	return ret < 0 ? ret : 0;
+}
+
+SHMCHAN_EXPORT
+int shmchan_wait(struct shmchan *ch, uint64_t offset, uint32_t expected,
+		 const struct timespec *abs_deadline)
+{
+	return wait_common(ch, offset, expected, NULL, abs_deadline);
+}
+
+SHMCHAN_EXPORT
+int shmchan_wait_deaths(struct shmchan *ch, uint64_t offset,
+			uint32_t expected, uint32_t deaths,
+			const struct timespec *abs_deadline)
+{
+	return wait_common(ch, offset, expected, &deaths, abs_deadline);
 }
 
 SHMCHAN_EXPORT
@@ -162,4 +182,25 @@ int shmchan_wake(struct shmchan *ch, uint64_t offset, uint32_t count)
 	arg.count = count;
 
 	return shmchan__ioctl(ch->fd, SHMCHAN_IOC_WAKE, &arg);
+}
+
+SHMCHAN_EXPORT
+int shmchan_setattr(struct shmchan *ch, unsigned int flags, mode_t mode,
+		    uid_t uid, gid_t gid)
+{
+	struct shmchan_setattr arg;
+	int ret;
+
+	if (!ch)
+		return -EINVAL;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.flags = flags;
+	arg.mode = mode;
+	arg.uid = uid;
+	arg.gid = gid;
+
+	ret = shmchan__ioctl(ch->fd, SHMCHAN_IOC_SETATTR, &arg);
+	return ret < 0 ? ret : 0;
 }

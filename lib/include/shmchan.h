@@ -128,12 +128,28 @@ static inline int shmchan_stat(struct shmchan *ch, struct shmchan_stat *out)
  *
  * Returns 0 when woken by shmchan_wake(), -EAGAIN if the word did not hold
  * @expected, -ETIMEDOUT at the deadline, -EIDRM once the channel is
- * revoked, and -EINTR when a signal handler installed without SA_RESTART
- * ran: the library does not retry, so that such a handler can interrupt
- * the wait. The caller rechecks the word in every case.
+ * revoked, -EOWNERDEAD when a process that had the channel open or mapped
+ * exited during the wait (SHMCHAN_FEATURE_DEATH_NOTICE), and -EINTR when a
+ * signal handler installed without SA_RESTART ran: the library does not
+ * retry, so that such a handler can interrupt the wait. The caller rechecks
+ * the word in every case.
  */
 int shmchan_wait(struct shmchan *ch, uint64_t offset, uint32_t expected,
 		 const struct timespec *abs_deadline);
+
+/*
+ * shmchan_wait_deaths - shmchan_wait(), unless a death was missed
+ * @deaths: the channel's death count (shmchan_stat().deaths) the caller
+ *	last saw
+ *
+ * Fails with -EOWNERDEAD at once if the channel's death count is no longer
+ * @deaths, so that an exit between reading the count and sleeping is not
+ * missed. Needs SHMCHAN_FEATURE_DEATH_NOTICE: an older module refuses
+ * the request (-EINVAL or -E2BIG).
+ */
+int shmchan_wait_deaths(struct shmchan *ch, uint64_t offset,
+			uint32_t expected, uint32_t deaths,
+			const struct timespec *abs_deadline);
 
 /*
  * shmchan_wake - wake tasks waiting on the 32-bit word at @offset
@@ -142,6 +158,18 @@ int shmchan_wait(struct shmchan *ch, uint64_t offset, uint32_t expected,
  * Returns the number of tasks woken.
  */
 int shmchan_wake(struct shmchan *ch, uint64_t offset, uint32_t count);
+
+/*
+ * shmchan_setattr - change the bound channel's mode and owner, like IPC_SET
+ * @flags: SHMCHAN_SETATTR_MODE, _UID, _GID: which of the others to apply
+ * @mode: permission bits (0 to 0777)
+ * @uid: new owner, @gid: new group, in the caller's user namespace
+ *
+ * Allowed to the owner, the creator, or CAP_SYS_ADMIN. Existing handles
+ * and mappings keep their access; later opens are checked anew.
+ */
+int shmchan_setattr(struct shmchan *ch, unsigned int flags, mode_t mode,
+		    uid_t uid, gid_t gid);
 
 /*
  * shmchan_map - map the whole channel, MAP_SHARED

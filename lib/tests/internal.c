@@ -69,7 +69,9 @@ static void errors_come_back_negative(void)
 	/* A closed descriptor: EBADF from every call. */
 	CHECK(shmchan_stat(&bad, &st), -EBADF);
 	CHECK(shmchan_wait(&bad, 0, 0, NULL), -EBADF);
+	CHECK(shmchan_wait_deaths(&bad, 0, 0, 3, NULL), -EBADF);
 	CHECK(shmchan_wake(&bad, 0, 1), -EBADF);
+	CHECK(shmchan_setattr(&bad, SHMCHAN_SETATTR_MODE, 0600, 0, 0), -EBADF);
 	CHECK(shmchan_map(&bad, PROT_READ, &addr), -EBADF);
 	CHECK(addr == NULL, 1);
 
@@ -79,6 +81,7 @@ static void errors_come_back_negative(void)
 
 	/* The deadline is checked before the module is asked. */
 	CHECK(shmchan_wait(&bad, 0, 0, &ts), -EINVAL);
+	CHECK(shmchan_wait_deaths(&bad, 0, 0, 0, &ts), -EINVAL);
 
 	/* Offsets not representable as off_t. */
 	CHECK(shmchan_map_range(&bad, (uint64_t)INT64_MAX + 1, 4096, PROT_READ,
@@ -93,6 +96,7 @@ static void errors_come_back_negative(void)
 	CHECK(shmchan_stat(&null, &st), -ENOTTY);
 	CHECK(shmchan_wait(&null, 0, 0, NULL), -ENOTTY);
 	CHECK(shmchan_wake(&null, 0, SHMCHAN_WAKE_ALL), -ENOTTY);
+	CHECK(shmchan_setattr(&null, 0, 0, 0, 0), -ENOTTY);
 	CHECK(shmchan_map(&null, PROT_READ, &addr), -ENODEV);
 	CHECK(addr == NULL, 1);
 	close(fd);

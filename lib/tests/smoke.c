@@ -202,6 +202,16 @@ static void stat_handles(struct shmchan *rw, struct shmchan *ro)
 	CHECK(shmchan_stat(ro, &st), 0);
 	CHECK(st.state, 0);
 
+	/* Mode changes; existing handles keep their access. */
+	CHECK(shmchan_setattr(rw, SHMCHAN_SETATTR_MODE, 0640, 0, 0), 0);
+	CHECK(shmchan_stat(ro, &st), 0);
+	CHECK(st.mode, 0640);
+	CHECK(shmchan_setattr(rw, SHMCHAN_SETATTR_MODE, 01000, 0, 0), -EINVAL);
+	CHECK(shmchan_setattr(rw, 1U << 31, 0600, 0, 0), -EINVAL);
+	CHECK(shmchan_setattr(ro, SHMCHAN_SETATTR_MODE, 0600, 0, 0), 0);
+	CHECK(shmchan_stat(rw, &st), 0);
+	CHECK(st.mode, 0600);
+
 	/* A program built against the first layout. */
 	memset(&st, 0xff, sizeof(st));
 	CHECK(shmchan_stat_sized(rw, &st, SHMCHAN_STAT_SIZE_VER0), 0);
@@ -288,10 +298,43 @@ static void wait_wake(struct shmchan *rw, struct shmchan *ro, uint32_t *word)
 }
 
 /*
+ * The death notice: a process that had the channel open exits, and a
+ * waiter hears of it; a stale death count fails a wait at once.
+ */
+static void check_deaths(const struct shmchan_features *feat,
+			 struct shmchan *rw)
+{
+	struct timespec soon = in_ms(20);
+	struct shmchan_stat st;
+	uint32_t deaths;
+	pid_t pid, quitter;
+
+	if (!(feat->features & SHMCHAN_FEATURE_DEATH_NOTICE)) {
+		skip("no SHMCHAN_FEATURE_DEATH_NOTICE");
+		return;
+	}
+	CHECK(shmchan_stat(rw, &st), 0);
+	deaths = st.deaths;
+	CHECK(shmchan_wait_deaths(rw, 16, 0, deaths + 1, &soon), -EOWNERDEAD);
+	CHECK(shmchan_wait_deaths(rw, 16, 0, deaths, &soon), -ETIMEDOUT);
+	CHECK(shmchan_wait_deaths(rw, 16, 1, deaths, &soon), -EAGAIN);
+
+	pid = spawn_waiter(rw, 16, 0, -EOWNERDEAD);
+	CHECK(await_waiters(rw, 1), 0);
+	quitter = fork();
+	if (quitter == 0)
+		_exit(0);	/* had the channel open (inherited handle) */
+	CHECK(reap(quitter), 0);
+	CHECK(reap(pid), 0);
+	CHECK(shmchan_stat(rw, &st), 0);
+	CHECK_TRUE(st.deaths - deaths >= 1);
+}
+
+/*
  * As root, from a child that became nobody: the mode bits and the owner
  * rules reach the caller as -EACCES and -EPERM.
  */
-static void permissions(void)
+static void permissions(struct shmchan *rw)
 {
 	struct shmchan_features feat;
 	struct shmchan *ch = NULL;
@@ -314,6 +357,10 @@ static void permissions(void)
 		bad |= shmchan_open(name, 0, &ch) != -EACCES;
 		bad |= shmchan_create(name, page, 0666, 0, &ch) != -EACCES;
 		bad |= shmchan_destroy(name, 0) != -EPERM;
+		/* The inherited handle still works, but cannot change owners. */
+		bad |= shmchan_wake(rw, 0, 1) != 0;
+		bad |= shmchan_setattr(rw, SHMCHAN_SETATTR_MODE, 0666, 0, 0)
+			!= -EPERM;
 		_exit(bad);
 	}
 	status = reap(pid);
@@ -417,7 +464,8 @@ int main(void)
 	if (!wr || !rd)
 		return checks_done("smoke");
 	wait_wake(rw, ro, wr);
-	permissions();
+	permissions(rw);
+	check_deaths(&feat, rw);
 
 	/* Mappings outlive the handle. */
 	shmchan_close(ro);

@@ -53,6 +53,9 @@ static void null_arguments(void)
 	CHECK(shmchan_stat_sized(NULL, &st, sizeof(st)), -EINVAL);
 	CHECK(shmchan_wait(NULL, 0, 0, NULL), -EINVAL);
 	CHECK(shmchan_wait(NULL, 0, 0, &ts), -EINVAL);
+	CHECK(shmchan_wait_deaths(NULL, 0, 0, 0, NULL), -EINVAL);
+	CHECK(shmchan_wait_deaths(NULL, 0, 0, 0, &ts), -EINVAL);
+	CHECK(shmchan_setattr(NULL, SHMCHAN_SETATTR_MODE, 0600, 0, 0), -EINVAL);
 	CHECK(shmchan_wake(NULL, 0, 1), -EINVAL);
 	CHECK(shmchan_wake(NULL, 0, SHMCHAN_WAKE_ALL), -EINVAL);
 
