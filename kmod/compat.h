@@ -36,4 +36,9 @@ static inline void shmchan_vma_flags_clear(struct vm_area_struct *vma,
 }
 #endif
 
+/* 6.7 gave vm_operations_struct.get_policy an interleave index argument. */
+#if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
+#define SHMCHAN_GET_POLICY_HAS_ILX
+#endif
+
 #endif /* SHMCHAN_COMPAT_H */

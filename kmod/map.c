@@ -104,6 +104,17 @@ static int shmchan_vm_set_policy(struct vm_area_struct *vma,
 	return map->shmem_ops->set_policy(vma, mpol);
 }
 
+#ifdef SHMCHAN_GET_POLICY_HAS_ILX
+static struct mempolicy *shmchan_vm_get_policy(struct vm_area_struct *vma,
+					       unsigned long addr, pgoff_t *ilx)
+{
+	struct shmchan_mapping *map = shmchan_vma_mapping(vma);
+
+	if (!map->shmem_ops->get_policy)
+		return NULL;
+	return map->shmem_ops->get_policy(vma, addr, ilx);
+}
+#else
 static struct mempolicy *shmchan_vm_get_policy(struct vm_area_struct *vma,
 					       unsigned long addr)
 {
@@ -113,6 +124,7 @@ static struct mempolicy *shmchan_vm_get_policy(struct vm_area_struct *vma,
 		return NULL;
 	return map->shmem_ops->get_policy(vma, addr);
 }
+#endif
 #endif
 
 static const struct vm_operations_struct shmchan_vm_ops = {
