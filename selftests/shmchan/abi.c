@@ -404,7 +404,7 @@ FIXTURE_SETUP(size)
 	ASSERT_LE(0, self->dev);
 	self->area = mmap(NULL, 3 * self->page, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->area);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(self->area));
 	ASSERT_EQ(0, mprotect(self->area + 2 * self->page, self->page, PROT_NONE));
 }
 
@@ -610,11 +610,13 @@ TEST_F(size, larger_out_tail_zero_nothing_past_size)
 	size_fill(self, variant, p, variant->ksize + extra);
 	memset(p + variant->ksize + extra, 0xa5, canary);
 	ASSERT_EQ(variant->ok, size_issue(self, variant, variant->cmd, p));
-	for (i = 0; i < extra; i++)
+	for (i = 0; i < extra; i++) {
 		EXPECT_EQ(0, p[variant->ksize + i]) TH_LOG("tail byte %u", i);
-	for (i = 0; i < canary; i++)
+	}
+	for (i = 0; i < canary; i++) {
 		EXPECT_EQ((char)0xa5, p[variant->ksize + extra + i])
 			TH_LOG("byte %u past size was written", i);
+	}
 	EXPECT_EQ(variant->ksize + extra, *(__u32 *)p);
 
 	switch (variant->kind) {

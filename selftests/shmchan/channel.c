@@ -94,9 +94,9 @@ TEST_F(chan, create_opens_existing)
 
 	/* Same memory. */
 	a = sc_map(fd, 2 * self->page, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, a);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(a));
 	b = sc_map(self->fd, 2 * self->page, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, b);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(b));
 	a[self->page + 7] = 0x5c;
 	EXPECT_EQ(0x5c, b[self->page + 7]);
 	munmap((void *)a, 2 * self->page);
@@ -180,10 +180,11 @@ TEST_F(chan, create_mode_above_0777_einval)
 	static const __u32 modes[] = { 01000, 02000, 04000, 04777, 0xffffffffU, 010000 };
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(modes); i++)
+	for (i = 0; i < ARRAY_SIZE(modes); i++) {
 		EXPECT_EQ(-EINVAL, sc_create(self->fd, self->name, self->page,
 					     modes[i], 0, NULL))
 			TH_LOG("mode %#o", modes[i]);
+	}
 	EXPECT_EQ(0, sc_exists(self->name));
 }
 
@@ -351,7 +352,7 @@ TEST_F(chan, unbound_mmap_ebadfd)
 {
 	void *p = mmap(NULL, self->page, PROT_READ, MAP_SHARED, self->fd, 0);
 
-	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(EBADFD, errno);
 }
 
@@ -557,7 +558,7 @@ FIXTURE_SETUP(names)
 	ASSERT_LE(0, self->fd);
 	self->area = mmap(NULL, 2 * self->page, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->area);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(self->area));
 	ASSERT_EQ(0, mprotect(self->area + self->page, self->page, PROT_NONE));
 }
 

@@ -39,7 +39,7 @@ TEST_F(life, destroy_then_create_makes_new_channel)
 
 	ASSERT_LE(0, old_fd);
 	old_map = sc_map(old_fd, 2 * self->page, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, old_map);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(old_map));
 	old_map[0] = 'O';
 	old_map[self->page] = 'P';
 
@@ -52,7 +52,7 @@ TEST_F(life, destroy_then_create_makes_new_channel)
 	EXPECT_EQ(SHMCHAN_CREATED, c.result);
 	EXPECT_EQ((__u64)self->page, c.length);	/* not the old length */
 	new_map = sc_map(new_fd, self->page, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, new_map);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(new_map));
 	EXPECT_EQ(0, new_map[0]);
 	new_map[0] = 'N';
 	EXPECT_EQ('O', old_map[0]);
@@ -70,7 +70,7 @@ TEST_F(life, destroy_then_create_makes_new_channel)
 	ro = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
 	ASSERT_LE(0, ro);
 	m = sc_map(ro, self->page, PROT_READ, 0);
-	ASSERT_NE(MAP_FAILED, m);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(m));
 	EXPECT_EQ('N', m[0]);
 	munmap((void *)m, self->page);
 	close(ro);
@@ -112,7 +112,7 @@ TEST_F(life, destroyed_channel_shared_by_processes)
 	ASSERT_EQ('r', sc_recv(&ready, 20000));
 	ASSERT_EQ(0, sc_rm(self->name, 0));
 	p = sc_map(fd, self->page, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	p[0] = 0xfeedU;
 	sc_send(&go, 'g');
 	ASSERT_EQ(0, sc_reap(pid, 20000));
@@ -129,7 +129,7 @@ TEST_F(life, destroyed_mapping_survives_close)
 
 	ASSERT_LE(0, fd);
 	p = sc_map(fd, self->page, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	p[0] = 'd';
 	ASSERT_EQ(0, sc_rm(self->name, 0));
 	close(fd);
@@ -194,7 +194,7 @@ TEST_F(life, outlives_creator)
 	EXPECT_EQ(1ULL, st.nhandles);
 	EXPECT_EQ(0ULL, st.nmaps);
 	p = sc_map(fd, self->page, PROT_READ, 0);
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ('c', p[0]);
 	munmap((void *)p, self->page);
 	close(fd);
@@ -239,14 +239,14 @@ TEST_F(life, transient_stays_while_mapped)
 
 	ASSERT_LE(0, fd);
 	p = sc_map(fd, 2 * self->page, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	p[0] = 't';
 	close(fd);
 	/* Still there, with its data. */
 	fd2 = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
 	ASSERT_LE(0, fd2);
 	q = sc_map(fd2, self->page, PROT_READ, 0);
-	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(q));
 	EXPECT_EQ('t', q[0]);
 	munmap((void *)q, self->page);
 	ASSERT_EQ(0, sc_stat(fd2, &st));
@@ -349,7 +349,7 @@ TEST_F(life, transient_kept_by_forked_child)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, sc_pipe_init(&go));
 	p = sc_map(fd, self->page, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	pid = sc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {

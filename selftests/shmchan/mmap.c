@@ -50,14 +50,16 @@ TEST_F(map, shared_rw)
 	volatile __u32 *p = sc_map(self->fd, self->len, PROT_READ | PROT_WRITE, 0);
 	size_t i;
 
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	/* New channels read as zero. */
-	for (i = 0; i < self->len / 4; i++)
+	for (i = 0; i < self->len / 4; i++) {
 		ASSERT_EQ(0U, p[i]);
+	}
 	for (i = 0; i < self->len / 4; i++)
 		p[i] = (__u32)i * 2654435761U;
-	for (i = 0; i < self->len / 4; i++)
+	for (i = 0; i < self->len / 4; i++) {
 		ASSERT_EQ((__u32)i * 2654435761U, p[i]);
+	}
 	EXPECT_EQ(1ULL, map_nmaps(self->fd));
 	EXPECT_EQ(0, munmap((void *)p, self->len));
 	EXPECT_EQ(0ULL, map_nmaps(self->fd));
@@ -67,10 +69,10 @@ TEST_F(map, private_einval)
 {
 	void *p = mmap(NULL, self->page, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0);
 
-	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(EINVAL, errno);
 	p = mmap(NULL, self->page, PROT_READ, MAP_PRIVATE, self->fd, 0);
-	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0ULL, map_nmaps(self->fd));
 }
@@ -79,10 +81,10 @@ TEST_F(map, offset_beyond_end_enxio)
 {
 	void *p = sc_map(self->fd, self->page, PROT_READ, (off_t)self->len);
 
-	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(ENXIO, errno);
 	p = sc_map(self->fd, self->page, PROT_READ, (off_t)(100 * self->page));
-	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(ENXIO, errno);
 	EXPECT_EQ(0ULL, map_nmaps(self->fd));
 }
@@ -91,10 +93,10 @@ TEST_F(map, length_beyond_end_enxio)
 {
 	void *p = sc_map(self->fd, self->len + self->page, PROT_READ, 0);
 
-	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(ENXIO, errno);
 	p = sc_map(self->fd, 2 * self->page, PROT_READ, (off_t)(self->len - self->page));
-	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(ENXIO, errno);
 	EXPECT_EQ(0ULL, map_nmaps(self->fd));
 }
@@ -105,10 +107,10 @@ TEST_F(map, offset_within)
 	volatile char *all = sc_map(self->fd, self->len, PROT_READ | PROT_WRITE, 0);
 	volatile char *last;
 
-	ASSERT_NE(MAP_FAILED, all);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(all));
 	last = sc_map(self->fd, self->page, PROT_READ | PROT_WRITE,
 		      (off_t)(self->len - self->page));
-	ASSERT_NE(MAP_FAILED, last);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(last));
 	all[self->len - self->page + 5] = 'x';
 	EXPECT_EQ('x', last[5]);
 	last[self->page - 1] = 'y';
@@ -122,10 +124,10 @@ TEST_F(map, exec_eperm)
 {
 	void *p = sc_map(self->fd, self->page, PROT_READ | PROT_EXEC, 0);
 
-	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(EPERM, errno);
 	p = sc_map(self->fd, self->page, PROT_EXEC, 0);
-	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(0ULL, map_nmaps(self->fd));
 }
@@ -134,7 +136,7 @@ TEST_F(map, mprotect_cannot_add_exec)
 {
 	void *p = sc_map(self->fd, self->page, PROT_READ, 0);
 
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(-1, mprotect(p, self->page, PROT_READ | PROT_EXEC));
 	EXPECT_EQ(EACCES, errno);
 	munmap(p, self->page);
@@ -145,21 +147,21 @@ TEST_F(map, mremap_grow_efault)
 	void *p = sc_map(self->fd, 2 * self->page, PROT_READ | PROT_WRITE, 0);
 	void *q;
 
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	/* Still within the channel, but growing: refused. */
 	q = mremap(p, 2 * self->page, 3 * self->page, MREMAP_MAYMOVE);
-	EXPECT_EQ(MAP_FAILED, q);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(q));
 	EXPECT_EQ(EFAULT, errno);
 	q = mremap(p, 2 * self->page, 3 * self->page, 0);
-	EXPECT_EQ(MAP_FAILED, q);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(q));
 	EXPECT_EQ(EFAULT, errno);
 	munmap(p, 2 * self->page);
 
 	/* Past the end. */
 	p = sc_map(self->fd, self->len, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	q = mremap(p, self->len, self->len + 16 * self->page, MREMAP_MAYMOVE);
-	EXPECT_EQ(MAP_FAILED, q);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(q));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(1ULL, map_nmaps(self->fd));
 	munmap(p, self->len);
@@ -171,16 +173,16 @@ TEST_F(map, mremap_move_and_shrink)
 	char *p = sc_map(self->fd, self->len, PROT_READ | PROT_WRITE, 0);
 	char *dst, *q;
 
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	p[self->page] = 'm';
 	dst = mmap(NULL, self->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, dst);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(dst));
 	q = mremap(p, self->len, self->len, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
-	ASSERT_EQ(dst, q);
+	ASSERT_EQ(SC_P(dst), SC_P(q));
 	EXPECT_EQ('m', q[self->page]);
 	EXPECT_EQ(1ULL, map_nmaps(self->fd));
 	p = mremap(q, self->len, 2 * self->page, 0);
-	ASSERT_EQ(q, p);
+	ASSERT_EQ(SC_P(q), SC_P(p));
 	EXPECT_EQ('m', p[self->page]);
 	EXPECT_EQ(1ULL, map_nmaps(self->fd));
 	munmap(p, 2 * self->page);
@@ -192,7 +194,7 @@ TEST_F(map, madvise_dontneed_keeps_data)
 {
 	volatile char *p = sc_map(self->fd, self->len, PROT_READ | PROT_WRITE, 0);
 
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	p[3 * self->page + 9] = 'k';
 	ASSERT_EQ(0, madvise((void *)p, self->len, MADV_DONTNEED));
 	EXPECT_EQ('k', p[3 * self->page + 9]);
@@ -207,10 +209,10 @@ TEST_F(map, rdonly_handle_maps_read)
 	volatile char *r;
 	int ro = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
 
-	ASSERT_NE(MAP_FAILED, w);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(w));
 	ASSERT_LE(0, ro);
 	r = sc_map(ro, self->len, PROT_READ, 0);
-	ASSERT_NE(MAP_FAILED, r);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(r));
 	w[42] = 'r';
 	EXPECT_EQ('r', r[42]);
 	/* Writing through it faults. */
@@ -228,10 +230,10 @@ TEST_F(map, rdonly_handle_prot_write_eacces)
 
 	ASSERT_LE(0, ro);
 	p = sc_map(ro, self->page, PROT_READ | PROT_WRITE, 0);
-	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(EACCES, errno);
 	p = sc_map(ro, self->page, PROT_WRITE, 0);
-	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(EACCES, errno);
 	EXPECT_EQ(0ULL, map_nmaps(self->fd));
 	close(ro);
@@ -244,7 +246,7 @@ TEST_F(map, rdonly_handle_mprotect_cannot_add_write)
 
 	ASSERT_LE(0, ro);
 	p = sc_map(ro, self->page, PROT_READ, 0);
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(-1, mprotect(p, self->page, PROT_READ | PROT_WRITE));
 	EXPECT_EQ(EACCES, errno);
 	/* Also after the handle is closed. */
@@ -260,7 +262,7 @@ TEST_F(map, rdwr_mprotect_roundtrip)
 {
 	volatile char *p = sc_map(self->fd, self->page, PROT_READ | PROT_WRITE, 0);
 
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	ASSERT_EQ(0, mprotect((void *)p, self->page, PROT_READ));
 	EXPECT_EQ(SIGSEGV, sc_probe(p, 1));
 	ASSERT_EQ(0, mprotect((void *)p, self->page, PROT_READ | PROT_WRITE));
@@ -282,7 +284,7 @@ TEST_F(map, two_processes_different_addresses)
 	uintptr_t child_addr = 0;
 	pid_t pid;
 
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	ASSERT_EQ(0, sc_pipe_init(&to_child));
 	ASSERT_EQ(0, sc_pipe_init(&to_parent));
 	pid = sc_fork();
@@ -327,7 +329,7 @@ TEST_F(map, fork_shares_mapping)
 	struct sc_pipe go;
 	pid_t pid;
 
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	ASSERT_EQ(0, sc_pipe_init(&go));
 	p[0] = 7;
 	pid = sc_fork();
@@ -357,7 +359,7 @@ TEST_F(map, survives_close)
 	struct shmchan_stat st;
 	int fd2;
 
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	p[10] = 'a';
 	close(self->fd);
 	self->fd = -1;
@@ -370,7 +372,7 @@ TEST_F(map, survives_close)
 	EXPECT_EQ(1ULL, st.nhandles);
 	EXPECT_EQ(1ULL, st.nmaps);
 	q = sc_map(fd2, self->len, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(q));
 	EXPECT_EQ('a', q[10]);
 	EXPECT_EQ('z', q[self->len - 1]);
 	q[11] = 'b';
@@ -386,7 +388,7 @@ TEST_F(map, partial_munmap)
 	volatile char *q;
 	size_t i;
 
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	for (i = 0; i < NPAGES; i++)
 		p[i * self->page] = (char)('A' + i);
 	ASSERT_EQ(0, munmap((void *)(p + self->page), self->page));
@@ -398,7 +400,7 @@ TEST_F(map, partial_munmap)
 	EXPECT_EQ(SIGSEGV, sc_probe(p + self->page, 0));
 	/* The unmapped part of the channel still holds its data. */
 	q = sc_map(self->fd, self->page, PROT_READ, (off_t)self->page);
-	ASSERT_NE(MAP_FAILED, q);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(q));
 	EXPECT_EQ('B', q[0]);
 	munmap((void *)q, self->page);
 	ASSERT_EQ(0, munmap((void *)p, self->len));
@@ -413,8 +415,8 @@ TEST_F(map, nmaps_across_processes)
 	struct sc_pipe ready, done;
 	pid_t pid;
 
-	ASSERT_NE(MAP_FAILED, a);
-	ASSERT_NE(MAP_FAILED, b);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(a));
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(b));
 	EXPECT_EQ(2ULL, map_nmaps(self->fd));
 	ASSERT_EQ(0, sc_pipe_init(&ready));
 	ASSERT_EQ(0, sc_pipe_init(&done));
@@ -450,10 +452,10 @@ TEST_F(map, proc_maps_name)
 	int found = 0;
 	FILE *f;
 
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	snprintf(want, sizeof(want), "/shmchan:%s (deleted)", self->name);
 	f = fopen("/proc/self/maps", "r");
-	ASSERT_NE(NULL, f);
+	ASSERT_NE(SC_P(NULL), SC_P(f));
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long start, end;
 		char perms[8];
@@ -505,7 +507,7 @@ TEST_F_TIMEOUT(big, touch_256mib, 180)
 	ASSERT_EQ(0, sc_stat(fd, &st));
 	ASSERT_EQ(BIG_LEN, st.length);
 	p = sc_map(fd, BIG_LEN, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	for (i = 0; i < npages; i++) {
 		p[i * (page / 4)] = (__u32)i ^ 0x5a5a0000U;
 		p[i * (page / 4) + page / 4 - 1] = ~(__u32)i;
@@ -589,7 +591,7 @@ TEST_F_TIMEOUT(map, pthread_mutex_condvar, 60)
 	pid_t pid;
 	int seen = 0;
 
-	ASSERT_NE(MAP_FAILED, s);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(s));
 	ASSERT_EQ(0, psync_init(s));
 	pid = sc_fork();
 	ASSERT_LE(0, pid);
@@ -635,7 +637,7 @@ TEST_F_TIMEOUT(map, pthread_mutex_contention, 90)
 	pid_t pid;
 	long i;
 
-	ASSERT_NE(MAP_FAILED, s);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(s));
 	ASSERT_EQ(0, psync_init(s));
 	pid = sc_fork();
 	ASSERT_LE(0, pid);
@@ -676,7 +678,7 @@ TEST_F(map, raw_futex)
 	long woken = 0;
 	pid_t pid;
 
-	ASSERT_NE(MAP_FAILED, s);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(s));
 	s->futex_word = 5;
 	EXPECT_EQ(-EAGAIN, sc_futex(&s->futex_word, FUTEX_WAIT, 4, NULL));
 	EXPECT_EQ(-ETIMEDOUT, sc_futex(&s->futex_word, FUTEX_WAIT, 5, &ts));

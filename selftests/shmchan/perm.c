@@ -135,7 +135,7 @@ TEST_F(perm, mode_0644_allows_rdonly_only)
 
 	ASSERT_LE(0, fd);
 	p = sc_map(fd, self->page, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	p[0] = 'R';
 	pid = fork_as(SC_NOBODY, SC_NOBODY);
 	ASSERT_LE(0, pid);
@@ -165,7 +165,7 @@ TEST_F(perm, mode_0666_allows_rdwr)
 
 	ASSERT_LE(0, fd);
 	p = sc_map(fd, self->page, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	pid = fork_as(SC_NOBODY, SC_NOBODY);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {

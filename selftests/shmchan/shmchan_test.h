@@ -46,6 +46,9 @@
 #include "kselftest_harness.h"
 #pragma GCC diagnostic pop
 
+/* Pointers in ASSERT/EXPECT: compare as integers (clean with -m32 too). */
+#define SC_P(p)		((uintptr_t)(p))
+
 #define SC_PAGE		((size_t)sysconf(_SC_PAGESIZE))
 #define SC_NSEC		1000000000ULL
 

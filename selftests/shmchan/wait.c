@@ -28,7 +28,7 @@ FIXTURE_SETUP(wt)
 	self->fd = sc_new(self->name, self->len, 0600, SHMCHAN_CREATE_EXCL);
 	ASSERT_LE(0, self->fd);
 	self->w = sc_map(self->fd, self->len, PROT_READ | PROT_WRITE, 0);
-	ASSERT_NE(MAP_FAILED, self->w);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(self->w));
 }
 
 FIXTURE_TEARDOWN(wt)
@@ -113,8 +113,9 @@ TEST_F(wt, wake_returns_number_woken)
 	}
 	ASSERT_EQ(4LL, sc_poll_nwaiters(self->fd, 4, 10000));
 	EXPECT_EQ(4, sc_wake(self->fd, 8, SHMCHAN_WAKE_ALL));
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(0, sc_reap(pids[i], 10000));
+	}
 	EXPECT_EQ(0ULL, nwaiters(self->fd));
 }
 
@@ -154,13 +155,15 @@ TEST_F(wt, wake_count_limit)
 	/* Give a wrongly woken third waiter a moment to show up. */
 	usleep(100000);
 	for (i = 0; i < 3; i++)
-		if (!done[i])
+		if (!done[i]) {
 			EXPECT_FALSE(sc_finished(pids[i], &code));
+		}
 	EXPECT_EQ(1ULL, nwaiters(self->fd));
 	EXPECT_EQ(1, sc_wake(self->fd, 0, 1));
 	for (i = 0; i < 3; i++)
-		if (!done[i])
+		if (!done[i]) {
 			EXPECT_EQ(0, sc_reap(pids[i], 10000));
+		}
 }
 
 TEST_F(wt, wake_count_zero_wakes_none)
@@ -638,8 +641,9 @@ TEST_F_TIMEOUT(wt, broadcast_counter, 120)
 		if (v % 64 == 0)
 			sched_yield();
 	}
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
 		EXPECT_EQ(0, sc_reap(pids[i], 60000));
+	}
 }
 
 TEST_HARNESS_MAIN
