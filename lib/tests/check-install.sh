@@ -7,6 +7,14 @@
 # man pages (aliases too), and uninstall to nothing. Run from lib/.
 set -eu
 
+# Name the Debian package of a missing tool rather than fail obscurely.
+for need in pkg-config:pkg-config man:man-db readelf:binutils; do
+	command -v "${need%%:*}" >/dev/null 2>&1 || {
+		echo "$(basename "$0"): needs ${need%%:*} (Debian package ${need#*:})"
+		exit 1
+	}
+done
+
 MAKE=${MAKE:-make}
 root=$(pwd)/tests/install-root
 prefix=/opt/shmchan-test

@@ -8,6 +8,14 @@
 # aliases themselves is checked after installing (check-install.sh).
 set -eu
 
+# Name the Debian package of a missing tool rather than fail obscurely.
+for need in groff:groff-base man:man-db; do
+	command -v "${need%%:*}" >/dev/null 2>&1 || {
+		echo "$(basename "$0"): needs ${need%%:*} (Debian package ${need#*:})"
+		exit 1
+	}
+done
+
 fail=0
 for page in "$@"; do
 	base=$(basename "$page")

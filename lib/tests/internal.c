@@ -32,13 +32,17 @@ static void deadlines(void)
 	CHECK(deadline(12345, 999999999, &err), 12345999999999LL);
 	CHECK(err, 0);
 
-	/* Past, and far future. */
+	/* Past, and far future (only a 64-bit time_t reaches INT64_MAX ns). */
 	CHECK(deadline(-1, 0, &err), 0);
 	CHECK(err, 0);
-	CHECK(deadline(9223372036, 854775807, &err), INT64_MAX);
-	CHECK(deadline(9223372036, 854775808, &err), INT64_MAX);
-	CHECK(deadline(INT64_MAX, 999999999, &err), INT64_MAX);
-	CHECK(err, 0);
+	if (sizeof(time_t) >= 8) {
+		CHECK(deadline((time_t)9223372036LL, 854775807, &err),
+		      INT64_MAX);
+		CHECK(deadline((time_t)9223372036LL, 854775808, &err),
+		      INT64_MAX);
+		CHECK(deadline((time_t)INT64_MAX, 999999999, &err), INT64_MAX);
+		CHECK(err, 0);
+	}
 
 	/* Bad nanoseconds. */
 	deadline(1, -1, &err);
