@@ -1,13 +1,16 @@
 #!/bin/bash
-# Print the kernel build directory to build shmchan.ko against.
+# Print the kernel build directory to build shmchan.ko against, in this
+# order of preference:
 #
-# The running kernel's own build tree is used when it exists. Otherwise
-# (a container or sandbox whose kernel has no headers installed) take the
-# kernel Debian's linux-headers-amd64 metapackage points at, else the
-# newest installed headers whose kernel image is in /boot, so that
-# tools/vm/run can boot exactly the kernel the module was built for.
-# Other installed kernels (e.g. 6.12 for the extra CI lane) are chosen
-# with KDIR= explicitly.
+#  1. the running kernel's own build tree, if it exists;
+#  2. the headers of Debian's default kernel, the one the metapackage
+#     linux-headers-amd64 depends on (what `make deps` installs), so that
+#     every machine with the same packages picks the same kernel even when
+#     others are installed beside it;
+#  3. the newest /lib/modules/*/build.
+#
+# In cases 2 and 3 the kernel image must be in /boot too: tools/vm/run
+# boots exactly the kernel the module was built for.
 set -euo pipefail
 
 running=/lib/modules/$(uname -r)/build
@@ -16,16 +19,20 @@ if [[ -d $running ]]; then
 	exit 0
 fi
 
-# "linux-headers-6.1.0-56-amd64 (= 6.1.158-1)" -> 6.1.0-56-amd64
-meta=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null |
-	sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p')
-if [[ -n $meta && -d /lib/modules/$meta/build && -f /boot/vmlinuz-$meta ]]; then
-	echo "/lib/modules/$meta/build"
+usable() {
+	[[ -d /lib/modules/$1/build && -f /boot/vmlinuz-$1 ]]
+}
+
+# "linux-headers-6.1.0-56-amd64 (= 6.1.192-2)" -> "6.1.0-56-amd64"
+default=$(dpkg-query -W -f='${Depends}' linux-headers-amd64 2>/dev/null |
+	sed -n 's/^linux-headers-\([^ ,]*\).*/\1/p' || true)
+if [[ -n $default ]] && usable "$default"; then
+	echo "/lib/modules/$default/build"
 	exit 0
 fi
 
 for kver in $(ls /lib/modules 2>/dev/null | sort -rV); do
-	if [[ -d /lib/modules/$kver/build && -f /boot/vmlinuz-$kver ]]; then
+	if usable "$kver"; then
 		echo "/lib/modules/$kver/build"
 		exit 0
 	fi
