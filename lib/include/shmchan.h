@@ -215,6 +215,434 @@ int shmchan_is_writable(const struct shmchan *ch);
 /* shmchan_name - the name the handle was bound by, valid until close */
 const char *shmchan_name(const struct shmchan *ch);
 
+/* ======================================================================
+ * Above the thin layer: message queue, sync helpers, segment managers.
+ *
+ * Everything below keeps the conventions above (negative errno values,
+ * no printing, opaque handles) and adds these:
+ *
+ *   Timeouts   are relative, in nanoseconds, as int64_t: 0 means "do not
+ *              block" (-EAGAIN when the call would have to),
+ *              SHMCHAN_FOREVER (any negative value) means no limit, and a
+ *              positive value gives up with -ETIMEDOUT. Internally the
+ *              timeout becomes an absolute CLOCK_MONOTONIC deadline taken
+ *              when the call starts, so a call that sleeps several times
+ *              never waits longer in total. SHMCHAN_MSEC() converts.
+ *   Peers      Processes are told apart by pid and start time (field 22 of
+ *              /proc/PID/stat), so a reused pid is not mistaken for the
+ *              process that died. Death detection needs /proc and the
+ *              module's SHMCHAN_FEATURE_DEATH_NOTICE; all processes using
+ *              one structure must share a pid namespace.
+ *   Threads    A struct shmchan_queue is used by one thread at a time
+ *              (open one per thread: each is a peer of its own). A struct
+ *              shmchan_sync, shmchan_heap or shmchan_pool may be shared by
+ *              the threads of a process.
+ *   fork()     Handles of these kinds do not carry over into a child:
+ *              the child opens its own.
+ *
+ * The layouts these objects keep in channel memory are versioned; an
+ * opener that finds a layout it does not know gets -EPROTO. shmchan(7)
+ * describes the queue protocol.
+ * ====================================================================== */
+
+/* SHMCHAN_FOREVER - a timeout that never expires */
+#define SHMCHAN_FOREVER		((int64_t)-1)
+/* SHMCHAN_MSEC - milliseconds as a timeout in nanoseconds */
+#define SHMCHAN_MSEC(ms)	((int64_t)(ms) * 1000000)
+
+/* ------------------------------------------------------- message queue */
+
+/** struct shmchan_queue - one peer's handle on a queue channel */
+struct shmchan_queue;
+
+/* Roles, for shmchan_queue_create() and shmchan_queue_open(): at least one. */
+#define SHMCHAN_QUEUE_SEND	(1U << 0)
+#define SHMCHAN_QUEUE_RECV	(1U << 1)
+/* Creation, for shmchan_queue_create() only; as SHMCHAN_CREATE_*. */
+#define SHMCHAN_QUEUE_EXCL	(1U << 8)
+#define SHMCHAN_QUEUE_TRANSIENT	(1U << 9)
+#define SHMCHAN_QUEUE_POPULATE	(1U << 10)
+
+/* SHMCHAN_QUEUE_LAYOUT - version of the queue layout this library writes */
+#define SHMCHAN_QUEUE_LAYOUT	1
+
+/*
+ * struct shmchan_queue_info - a queue's capacities and peers
+ * @capacity: bytes in the ring (records, headers included)
+ * @max_msg: largest message carried in one record: reserve/peek (zero
+ *	copy) work up to this size; send/recv carry larger ones in rounds
+ * @round_size: payload bytes per round of a larger message
+ * @max_peers: how many handles may have the queue open at once
+ * @senders: handles open with SHMCHAN_QUEUE_SEND now
+ * @receivers: handles open with SHMCHAN_QUEUE_RECV now
+ * @used: bytes of the ring in use now (a snapshot)
+ * @layout: layout version found in the channel
+ */
+struct shmchan_queue_info {
+	uint64_t capacity;
+	uint64_t max_msg;
+	uint64_t round_size;
+	uint32_t max_peers;
+	uint32_t senders;
+	uint32_t receivers;
+	uint32_t layout;
+	uint64_t used;
+	uint64_t __reserved[4];
+};
+
+/*
+ * shmchan_queue_create - make a queue channel, or open an existing one
+ * @name: channel name
+ * @length: channel length in bytes (rounded up to pages; at least two
+ *	pages: one holds the queue's header, the rest is the ring)
+ * @mode: permission bits for a new channel
+ * @flags: SHMCHAN_QUEUE_SEND and/or _RECV, optionally _EXCL, _TRANSIENT,
+ *	_POPULATE
+ * @out: receives the handle
+ *
+ * The process that makes the channel lays out the queue in it; others
+ * that open it meanwhile wait for that to finish. -EPROTO: the channel
+ * exists but does not hold a queue of SHMCHAN_QUEUE_LAYOUT (another
+ * version, or not a queue); -EUSERS: all max_peers places are taken.
+ */
+int shmchan_queue_create(const char *name, uint64_t length, mode_t mode,
+			 unsigned int flags, struct shmchan_queue **out);
+
+/*
+ * shmchan_queue_open - open an existing queue channel
+ * @flags: SHMCHAN_QUEUE_SEND and/or SHMCHAN_QUEUE_RECV
+ *
+ * Errors as shmchan_queue_create(), plus -ENOENT for no such channel.
+ */
+int shmchan_queue_open(const char *name, unsigned int flags,
+		       struct shmchan_queue **out);
+
+/*
+ * shmchan_queue_close - leave the queue and free the handle
+ *
+ * An open reservation is cancelled and a peeked message released. When the
+ * last sender (receiver) leaves, blocked receivers (senders) get -EPIPE.
+ * NULL is allowed.
+ */
+void shmchan_queue_close(struct shmchan_queue *q);
+
+/*
+ * shmchan_queue_send - send one message
+ * @msg: @len bytes; @len may be 0 and may exceed the ring (then the
+ *	message goes in rounds; see shmchan(7))
+ * @timeout_ns: see above; it bounds the whole message
+ *
+ * Returns 0 once the whole message is in the queue. Errors: -EAGAIN
+ * (timeout 0 and no room, or another sender's message in rounds holds
+ * the queue), -ETIMEDOUT, -EINTR (a signal handler without SA_RESTART;
+ * nothing of the message was delivered), -EPIPE (every receiver has left
+ * or died), -EBADF (not opened with SHMCHAN_QUEUE_SEND), -EBUSY (a
+ * reservation is open on this handle), -EPROTO (the ring is corrupt).
+ * A message in rounds that fails half-way is discarded by the receiver,
+ * never delivered in part.
+ */
+int shmchan_queue_send(struct shmchan_queue *q, const void *msg, size_t len,
+		       int64_t timeout_ns);
+
+/*
+ * shmchan_queue_recv - receive one message
+ * @buf: receives the message, @cap bytes of room
+ * @timeout_ns: bounds the wait for a message to begin; a message in rounds
+ *	that has begun is then received to its end (or to its sender's end)
+ *
+ * Returns the message's length. -EMSGSIZE: the next message is longer
+ * than @cap; it stays in the queue, and shmchan_queue_peek_len() tells its
+ * length. -EPIPE: the queue is empty and every sender has left or died.
+ * Other errors as shmchan_queue_send() (-EBADF without _RECV, -EBUSY with
+ * a peeked message open).
+ */
+ssize_t shmchan_queue_recv(struct shmchan_queue *q, void *buf, size_t cap,
+			   int64_t timeout_ns);
+
+/*
+ * shmchan_queue_peek_len - length of the next message, left in the queue
+ *
+ * Waits as shmchan_queue_recv() does. Another receiver may take the
+ * message before this one calls shmchan_queue_recv().
+ */
+int64_t shmchan_queue_peek_len(struct shmchan_queue *q, int64_t timeout_ns);
+
+/*
+ * shmchan_queue_reserve - zero copy: room for a message, in the ring
+ * @len: at most shmchan_queue_info().max_msg (else -EMSGSIZE)
+ * @ptr: receives where to write it, in this process's mapping
+ *
+ * Write the message at *@ptr, then shmchan_queue_commit() (or _cancel()).
+ * Receivers wait at this message until then; other senders may reserve
+ * after it. One reservation per handle at a time (-EBUSY).
+ */
+int shmchan_queue_reserve(struct shmchan_queue *q, size_t len, void **ptr,
+			  int64_t timeout_ns);
+
+/*
+ * shmchan_queue_commit - send the reserved message
+ * @len: its final length, at most the length reserved (-EINVAL)
+ */
+int shmchan_queue_commit(struct shmchan_queue *q, size_t len);
+
+/* shmchan_queue_cancel - drop the reservation; no message is sent */
+int shmchan_queue_cancel(struct shmchan_queue *q);
+
+/*
+ * shmchan_queue_peek - zero copy: the next message, in the ring
+ * @ptr: receives its address in this process's mapping
+ *
+ * Returns its length; the message is this receiver's (no other receives
+ * it) and stays in place until shmchan_queue_release(). -EMSGSIZE: the
+ * message was sent in rounds and is not in one piece: use
+ * shmchan_queue_recv(). Other errors as shmchan_queue_recv().
+ */
+ssize_t shmchan_queue_peek(struct shmchan_queue *q, const void **ptr,
+			   int64_t timeout_ns);
+
+/* shmchan_queue_release - done with the peeked message: free its room */
+int shmchan_queue_release(struct shmchan_queue *q);
+
+/*
+ * shmchan_queue_set_spin - adaptive spinning before sleeping
+ * @spin_ns: longest spin, in nanoseconds, before a call sleeps in the
+ *	module; 0 (the default) never spins. At most 10 ms (-EINVAL).
+ *
+ * While spinning, the handle polls the ring without system calls, and a
+ * peer that finds it spinning needs none to wake it. The handle adapts:
+ * spins that end in sleep anyway shorten the next ones, down to a tenth.
+ */
+int shmchan_queue_set_spin(struct shmchan_queue *q, uint32_t spin_ns);
+
+/* shmchan_queue_info - capacities and peers; 0 or -EINVAL */
+int shmchan_queue_info(struct shmchan_queue *q,
+		       struct shmchan_queue_info *out);
+
+/* shmchan_queue_channel - the thin-layer handle underneath, owned by @q */
+struct shmchan *shmchan_queue_channel(struct shmchan_queue *q);
+
+/* ------------------------------------------------------- sync helpers */
+
+/*
+ * struct shmchan_sync - one process's context for the sync helpers on a
+ * channel: the handle (for wait/wake), the address where the caller mapped
+ * the whole channel, and what the helpers know of dead peers. Objects are
+ * named by address; their offset in the channel is what the module sees.
+ */
+struct shmchan_sync;
+
+/*
+ * shmchan_sync_new - make a context
+ * @ch: bound handle; must outlive the context
+ * @base: where the caller mapped the whole channel (shmchan_map()),
+ *	read-write
+ */
+int shmchan_sync_new(struct shmchan *ch, void *base,
+		     struct shmchan_sync **out);
+
+/* shmchan_sync_free - free a context; NULL is allowed */
+void shmchan_sync_free(struct shmchan_sync *s);
+
+/*
+ * The objects live in channel memory, 8-byte aligned, and start zeroed
+ * (or from the _init call). Their contents are private to the library.
+ */
+
+/*
+ * struct shmchan_mutex - a robust process-shared mutex
+ *
+ * Owned by a thread. When the owner's process dies (SIGKILL included) the
+ * next locker gets the lock with -EOWNERDEAD, repairs the data, and calls
+ * shmchan_mutex_consistent(); unlocking without that makes the mutex
+ * unusable (-ENOTRECOVERABLE), as with pthread robust mutexes.
+ */
+struct shmchan_mutex {
+	uint64_t __opaque[2];
+};
+
+void shmchan_mutex_init(struct shmchan_mutex *m);
+/* 0, -EOWNERDEAD (locked; repair), -ENOTRECOVERABLE, -EDEADLK,
+ * -EAGAIN (timeout 0), -ETIMEDOUT, -EINTR, -EINVAL */
+int shmchan_mutex_lock(struct shmchan_sync *s, struct shmchan_mutex *m,
+		       int64_t timeout_ns);
+/* 0, or -EPERM if the caller does not own it */
+int shmchan_mutex_unlock(struct shmchan_sync *s, struct shmchan_mutex *m);
+/* after -EOWNERDEAD: the data is repaired. 0, -EINVAL, -EPERM */
+int shmchan_mutex_consistent(struct shmchan_sync *s, struct shmchan_mutex *m);
+
+/* struct shmchan_sem - a counting semaphore */
+struct shmchan_sem {
+	uint32_t __opaque[2];
+};
+
+/* @value: at most SHMCHAN_SEM_MAX (-EINVAL) */
+#define SHMCHAN_SEM_MAX		0x7fffffffU
+int shmchan_sem_init(struct shmchan_sem *sem, uint32_t value);
+/* take one: 0, -EAGAIN, -ETIMEDOUT, -EINTR, -EINVAL */
+int shmchan_sem_wait(struct shmchan_sync *s, struct shmchan_sem *sem,
+		     int64_t timeout_ns);
+/* give one: 0, -EOVERFLOW, -EINVAL */
+int shmchan_sem_post(struct shmchan_sync *s, struct shmchan_sem *sem);
+/* the current value (a snapshot) */
+uint32_t shmchan_sem_value(const struct shmchan_sem *sem);
+
+/* struct shmchan_cond - a condition variable, used with a shmchan_mutex */
+struct shmchan_cond {
+	uint32_t __opaque[2];
+};
+
+void shmchan_cond_init(struct shmchan_cond *c);
+/*
+ * Unlocks @m, sleeps until signalled (or spuriously), relocks @m. Returns
+ * what relocking returned (0 or -EOWNERDEAD, with @m held), or -ETIMEDOUT /
+ * -EINTR (also with @m held), or -EPERM if @m was not the caller's.
+ */
+int shmchan_cond_wait(struct shmchan_sync *s, struct shmchan_cond *c,
+		      struct shmchan_mutex *m, int64_t timeout_ns);
+int shmchan_cond_signal(struct shmchan_sync *s, struct shmchan_cond *c);
+int shmchan_cond_broadcast(struct shmchan_sync *s, struct shmchan_cond *c);
+
+/* struct shmchan_event - a manual-reset event: set, waited for, reset */
+struct shmchan_event {
+	uint32_t __opaque[2];
+};
+
+void shmchan_event_init(struct shmchan_event *e, int set);
+/* set it and wake every waiter */
+int shmchan_event_set(struct shmchan_sync *s, struct shmchan_event *e);
+void shmchan_event_reset(struct shmchan_event *e);
+/* wait until set: 0, -EAGAIN, -ETIMEDOUT, -EINTR, -EINVAL */
+int shmchan_event_wait(struct shmchan_sync *s, struct shmchan_event *e,
+		       int64_t timeout_ns);
+
+/* -------------------------------------------- one channel, one manager */
+
+/*
+ * struct shmchan_heap - a variable-size allocator inside part of a channel
+ *
+ * Any process with a context on the channel may allocate and free; the
+ * heap's lock is a robust shmchan_mutex, so a process killed inside an
+ * allocation leaves a heap the next caller repairs. Blocks are named by
+ * their offset in the channel; free space is coalesced.
+ */
+struct shmchan_heap;
+
+/*
+ * struct shmchan_heap_stats - usage
+ * @size: bytes managed (after the heap's own header)
+ * @used: bytes in allocated blocks, their headers included
+ * @free: bytes in free blocks
+ * @largest_free: the largest size shmchan_heap_alloc() can grant now
+ * @allocs: blocks allocated now
+ * @free_blocks: free blocks now (fragmentation)
+ */
+struct shmchan_heap_stats {
+	uint64_t size;
+	uint64_t used;
+	uint64_t free;
+	uint64_t largest_free;
+	uint64_t allocs;
+	uint64_t free_blocks;
+	uint64_t __reserved[2];
+};
+
+/* SHMCHAN_HEAP_ALIGN - alignment of every block's offset */
+#define SHMCHAN_HEAP_ALIGN	16
+
+/*
+ * shmchan_heap_create - format [@offset, @offset + @length) of the channel
+ * as a heap, and attach. @offset is a multiple of 64; @length at least
+ * 4096. Any heap there before is forgotten.
+ */
+int shmchan_heap_create(struct shmchan_sync *s, uint64_t offset,
+			uint64_t length, struct shmchan_heap **out);
+/* shmchan_heap_open - attach to the heap at @offset; -EPROTO if none */
+int shmchan_heap_open(struct shmchan_sync *s, uint64_t offset,
+		      struct shmchan_heap **out);
+/* shmchan_heap_close - detach; the heap stays. NULL is allowed. */
+void shmchan_heap_close(struct shmchan_heap *h);
+/*
+ * shmchan_heap_alloc - @size bytes (0 is taken as 1); *@offset receives
+ * the block's offset in the channel. -ENOMEM when no free block is large
+ * enough (shmchan_heap_stats() tells what is left).
+ */
+int shmchan_heap_alloc(struct shmchan_heap *h, uint64_t size,
+		       uint64_t *offset);
+/* shmchan_heap_free - 0, or -EINVAL for an offset that is not a block */
+int shmchan_heap_free(struct shmchan_heap *h, uint64_t offset);
+int shmchan_heap_stats(struct shmchan_heap *h,
+		       struct shmchan_heap_stats *out);
+
+/* ------------------------------------------ a pool of fixed-size blocks */
+
+/*
+ * struct shmchan_pool - a channel of fixed-size blocks named by index
+ *
+ * A block is owned by the process that allocated it. To hand it to
+ * another process, pass its index, e.g. through a queue: the giver
+ * detaches it (then it belongs to no process, and is safe from recovery
+ * while in transit), the taker attaches it. shmchan_pool_send() and
+ * shmchan_pool_recv() do both around a queue message. Blocks owned by
+ * processes that died are recovered: by shmchan_pool_recover(), and by
+ * shmchan_pool_alloc() when it finds none free.
+ */
+struct shmchan_pool;
+
+#define SHMCHAN_POOL_EXCL	(1U << 0)
+#define SHMCHAN_POOL_TRANSIENT	(1U << 1)
+
+/* shmchan_pool_recover(): also free detached blocks (none in transit) */
+#define SHMCHAN_POOL_RECOVER_DETACHED	(1U << 0)
+
+/* SHMCHAN_POOL_LAYOUT - version of the pool layout this library writes */
+#define SHMCHAN_POOL_LAYOUT	1
+
+struct shmchan_pool_stats {
+	uint32_t block_size;
+	uint32_t nblocks;
+	uint32_t free;
+	uint32_t owned;
+	uint32_t detached;
+	uint32_t owned_by_dead;
+	uint32_t __reserved[2];
+};
+
+/*
+ * shmchan_pool_create - make (or open) a pool channel
+ * @block_size: bytes per block, rounded up to 64
+ * @nblocks: number of blocks, 1 to 2^24
+ *
+ * Without SHMCHAN_POOL_EXCL an existing pool is opened with its own
+ * geometry (shmchan_pool_stats() tells it). -EPROTO: the channel exists
+ * but holds no pool of SHMCHAN_POOL_LAYOUT.
+ */
+int shmchan_pool_create(const char *name, uint32_t block_size,
+			uint32_t nblocks, mode_t mode, unsigned int flags,
+			struct shmchan_pool **out);
+int shmchan_pool_open(const char *name, struct shmchan_pool **out);
+void shmchan_pool_close(struct shmchan_pool *p);
+/* a free block, now the caller's: -EAGAIN (timeout 0), -ETIMEDOUT */
+int shmchan_pool_alloc(struct shmchan_pool *p, int64_t timeout_ns,
+		       uint32_t *index);
+/* give a block back: the caller's, or detached; else -EPERM / -EINVAL */
+int shmchan_pool_free(struct shmchan_pool *p, uint32_t index);
+/* the block's address in this process, or NULL for a bad index */
+void *shmchan_pool_block(struct shmchan_pool *p, uint32_t index);
+/* the caller's block now belongs to no process (-EPERM if not its) */
+int shmchan_pool_detach(struct shmchan_pool *p, uint32_t index);
+/* a detached block now belongs to the caller (-EPERM if not detached) */
+int shmchan_pool_attach(struct shmchan_pool *p, uint32_t index);
+/* free the blocks of dead owners; returns how many were freed */
+int shmchan_pool_recover(struct shmchan_pool *p, unsigned int flags);
+int shmchan_pool_stats(struct shmchan_pool *p,
+		       struct shmchan_pool_stats *out);
+/* detach @index and send it as a message on @q (a sender) */
+int shmchan_pool_send(struct shmchan_pool *p, struct shmchan_queue *q,
+		      uint32_t index, int64_t timeout_ns);
+/* receive an index from @q (a receiver) and attach the block */
+int shmchan_pool_recv(struct shmchan_pool *p, struct shmchan_queue *q,
+		      uint32_t *index, int64_t timeout_ns);
+
 #ifdef __cplusplus
 }
 #endif
