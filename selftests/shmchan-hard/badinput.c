@@ -1,0 +1,554 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmchan bad input not covered by selftests/shmchan: SETATTR's argument
+ * checks, structs between their first and current version, lengths at the
+ * limit of what shmem can hold, mmap/mremap/madvise odd cases, handles of
+ * destroyed and revoked channels, read/write on the device, a wait with a
+ * deadline past KTIME_MAX, and two threads binding one handle at once.
+ * Every call must fail with the errno uapi/linux/shmchan.h documents and
+ * change nothing; the VM runner checks that the kernel logged nothing.
+ */
+#include "hard.h"
+
+#include <pthread.h>
+#include <sys/time.h>
+
+FIXTURE(bad) {
+	int dev;		/* an unbound handle */
+	int fd;			/* bound read-write to @name */
+	const char *name;	/* 4 pages, mode 0600 */
+	size_t page;
+	char *area;		/* two read-write pages, then a PROT_NONE page */
+};
+
+FIXTURE_SETUP(bad)
+{
+	SC_REQUIRE_DEVICE();
+	self->page = SC_PAGE;
+	self->name = sc_newname("bad");
+	self->fd = sc_new(self->name, 4 * self->page, 0600, 0);
+	ASSERT_LE(0, self->fd);
+	self->dev = sc_dev();
+	ASSERT_LE(0, self->dev);
+	self->area = mmap(NULL, 3 * self->page, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(self->area));
+	ASSERT_EQ(0, mprotect(self->area + 2 * self->page, self->page, PROT_NONE));
+}
+
+FIXTURE_TEARDOWN(bad)
+{
+	if (self->dev > 0)
+		close(self->dev);
+	if (self->fd > 0)
+		close(self->fd);
+	sc_cleanup();
+}
+
+static __u32 mode_of(int fd)
+{
+	struct shmchan_stat st;
+
+	return sc_stat(fd, &st) ? ~0U : st.mode;
+}
+
+static __u64 nmaps_of(int fd)
+{
+	struct shmchan_stat st;
+
+	return sc_stat(fd, &st) ? ~0ULL : st.nmaps;
+}
+
+/* ---- SETATTR ------------------------------------------------------------------ */
+
+TEST_F(bad, setattr_unbound_ebadfd)
+{
+	EXPECT_EQ(-EBADFD, sc_chmod(self->dev, 0644));
+}
+
+/* Every size rule of the extensible structs, for SETATTR. */
+TEST_F(bad, setattr_sizes)
+{
+	struct shmchan_setattr *s = (void *)(self->area + self->page);
+	const __u32 ksize = sizeof(*s);
+
+	memset(self->area, 0, 2 * self->page);
+	s->flags = SHMCHAN_SETATTR_MODE;
+	s->mode = 0640;
+	s->size = 0;
+	EXPECT_EQ(-EINVAL, sc_ioctl(self->fd, SHMCHAN_IOC_SETATTR, s));
+	s->size = SHMCHAN_SETATTR_SIZE_VER0 - 1;
+	EXPECT_EQ(-EINVAL, sc_ioctl(self->fd, SHMCHAN_IOC_SETATTR, s));
+	s->size = self->page + 1;
+	EXPECT_EQ(-E2BIG, sc_ioctl(self->fd, SHMCHAN_IOC_SETATTR, s));
+	s->size = ksize + 8;
+	((char *)s)[ksize + 7] = 1;
+	EXPECT_EQ(-E2BIG, sc_ioctl(self->fd, SHMCHAN_IOC_SETATTR, s));
+	EXPECT_EQ(0600U, mode_of(self->fd)) TH_LOG("a rejected SETATTR changed the mode");
+	((char *)s)[ksize + 7] = 0;
+	EXPECT_EQ(0, sc_ioctl(self->fd, SHMCHAN_IOC_SETATTR, s));
+	EXPECT_EQ(0640U, mode_of(self->fd));
+	s->size = ksize;
+	s->mode = 0600;
+	EXPECT_EQ(0, sc_ioctl(self->fd, SHMCHAN_IOC_SETATTR, s));
+	EXPECT_EQ(0600U, mode_of(self->fd));
+
+	EXPECT_EQ(-EFAULT, sc_ioctl(self->fd, SHMCHAN_IOC_SETATTR, NULL));
+	EXPECT_EQ(-EFAULT, sc_ioctl(self->fd, SHMCHAN_IOC_SETATTR,
+				    self->area + 2 * self->page));
+	/* size readable, the rest in the PROT_NONE page */
+	s = (void *)(self->area + 2 * self->page - 4);
+	s->size = ksize;
+	EXPECT_EQ(-EFAULT, sc_ioctl(self->fd, SHMCHAN_IOC_SETATTR, s));
+}
+
+TEST_F(bad, setattr_unknown_flags_einval)
+{
+	unsigned int bit;
+
+	for (bit = 3; bit < 32; bit++)
+		EXPECT_EQ(-EINVAL, sc_setattr(self->fd, SHMCHAN_SETATTR_MODE | 1U << bit,
+					      0644, 0, 0)) TH_LOG("flag bit %u", bit);
+	EXPECT_EQ(0600U, mode_of(self->fd));
+}
+
+TEST_F(bad, setattr_reserved_einval)
+{
+	struct shmchan_setattr s = {
+		.size = sizeof(s), .flags = SHMCHAN_SETATTR_MODE, .mode = 0644,
+		.__reserved = 1,
+	};
+
+	EXPECT_EQ(-EINVAL, sc_ioctl(self->fd, SHMCHAN_IOC_SETATTR, &s));
+	s.__reserved = 0x80000000U;
+	EXPECT_EQ(-EINVAL, sc_ioctl(self->fd, SHMCHAN_IOC_SETATTR, &s));
+	EXPECT_EQ(0600U, mode_of(self->fd));
+}
+
+TEST_F(bad, setattr_mode_above_0777_einval)
+{
+	static const __u32 modes[] = { 01000, 02000, 04000, 07777, 010000, ~0U };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(modes); i++)
+		EXPECT_EQ(-EINVAL, sc_chmod(self->fd, modes[i]))
+			TH_LOG("mode %#o", modes[i]);
+	EXPECT_EQ(0600U, mode_of(self->fd));
+}
+
+/* (uid_t)-1 maps to no kernel id: EINVAL, and the mode given with it stays. */
+TEST_F(bad, setattr_invalid_ids_einval)
+{
+	struct shmchan_stat st;
+
+	EXPECT_EQ(-EINVAL, sc_setattr(self->fd, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_MODE,
+				      0644, ~0U, 0));
+	EXPECT_EQ(-EINVAL, sc_setattr(self->fd, SHMCHAN_SETATTR_GID | SHMCHAN_SETATTR_MODE,
+				      0644, 0, ~0U));
+	ASSERT_EQ(0, sc_stat(self->fd, &st));
+	EXPECT_EQ(0600U, st.mode);
+	EXPECT_EQ(geteuid(), st.uid);
+	EXPECT_EQ(getegid(), st.gid);
+}
+
+TEST_F(bad, setattr_no_flags_changes_nothing)
+{
+	struct shmchan_stat before, after;
+
+	ASSERT_EQ(0, sc_stat(self->fd, &before));
+	EXPECT_EQ(0, sc_setattr(self->fd, 0, 0777, 1234, 1234));
+	ASSERT_EQ(0, sc_stat(self->fd, &after));
+	EXPECT_EQ(before.mode, after.mode);
+	EXPECT_EQ(before.uid, after.uid);
+	EXPECT_EQ(before.gid, after.gid);
+}
+
+/* ---- structs between their first and current version ------------------------ */
+
+/* FEATURES at its first size: accepted, nothing written past it. */
+TEST_F(bad, features_ver0_size)
+{
+	struct shmchan_features *f = (void *)self->area;
+	__u32 i;
+
+	memset(self->area, 0xa5, 2 * self->page);
+	memset(f, 0, SHMCHAN_FEATURES_SIZE_VER0);
+	f->size = SHMCHAN_FEATURES_SIZE_VER0;
+	ASSERT_EQ(0, sc_ioctl(self->dev, SHMCHAN_IOC_FEATURES, f));
+	EXPECT_EQ((__u32)SHMCHAN_ABI_VERSION, f->abi_version);
+	for (i = SHMCHAN_FEATURES_SIZE_VER0; i < sizeof(*f) + 16; i++)
+		EXPECT_EQ((char)0xa5, self->area[i]) TH_LOG("byte %u written", i);
+}
+
+/* STAT at its first size: accepted, lpid and deaths not written. */
+TEST_F(bad, stat_ver0_size)
+{
+	struct shmchan_stat *st = (void *)self->area;
+	__u32 i;
+
+	memset(self->area, 0xa5, 2 * self->page);
+	memset(st, 0, SHMCHAN_STAT_SIZE_VER0);
+	st->size = SHMCHAN_STAT_SIZE_VER0;
+	ASSERT_EQ(0, sc_ioctl(self->fd, SHMCHAN_IOC_STAT, st));
+	EXPECT_EQ((__u64)(4 * self->page), st->length);
+	EXPECT_EQ(0600U, st->mode);
+	for (i = SHMCHAN_STAT_SIZE_VER0; i < sizeof(*st) + 16; i++)
+		EXPECT_EQ((char)0xa5, self->area[i]) TH_LOG("byte %u written", i);
+}
+
+/*
+ * WAIT at its first size: the missing @deaths is taken as zero. With
+ * SHMCHAN_WAIT_DEATHS that means "no death seen yet": EAGAIN while the
+ * channel's count is 0, EOWNERDEAD once a process that had it open exits.
+ */
+TEST_F(bad, wait_ver0_size_deaths_taken_as_zero)
+{
+	struct shmchan_wait *w = (void *)self->area;
+	pid_t pid;
+
+	memset(self->area, 0, 2 * self->page);
+	w->size = SHMCHAN_WAIT_SIZE_VER0;
+	w->flags = SHMCHAN_WAIT_DEATHS | SHMCHAN_WAIT_DEADLINE;
+	w->expected = 1;		/* the word is 0: no sleep */
+	w->deadline_ns = sc_now_ns() + SC_NSEC;
+	((char *)w)[SHMCHAN_WAIT_SIZE_VER0] = 7;	/* "deaths" of a VER1 struct */
+	EXPECT_EQ(-EAGAIN, sc_ioctl(self->fd, SHMCHAN_IOC_WAIT, w));
+
+	pid = sc_fork();
+	if (pid == 0) {
+		int fd = sc_attach(self->name, 0);
+
+		_exit(fd < 0);	/* exits with the handle open: one death */
+	}
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	w->deadline_ns = sc_now_ns() + SC_NSEC;
+	EXPECT_EQ(-EOWNERDEAD, sc_ioctl(self->fd, SHMCHAN_IOC_WAIT, w));
+}
+
+/* ---- lengths at the edge of what shmem can hold --------------------------------- */
+
+/*
+ * MAX_LFS_FILESIZE (2^63 - 1) less a page is the largest length accepted
+ * before memory is committed: shmem's accounting then refuses it (ENOMEM).
+ * One byte more is EFBIG. Neither leaves a channel.
+ */
+TEST_F(bad, create_length_at_shmem_limit)
+{
+	const __u64 max_lfs = (1ULL << 63) - 1;
+	unsigned long long overcommit = 0;
+	FILE *f = fopen("/proc/sys/vm/overcommit_memory", "re");
+
+	if (f) {
+		if (fscanf(f, "%llu", &overcommit) != 1)
+			overcommit = 0;
+		fclose(f);
+	}
+	EXPECT_EQ(-EFBIG, sc_create(self->dev, self->name + 0, max_lfs - self->page + 1,
+				    0600, SHMCHAN_CREATE_EXCL, NULL));
+	if (overcommit != 1) {
+		const char *name = sc_newname("huge");
+
+		EXPECT_EQ(-ENOMEM, sc_create(self->dev, name, max_lfs - self->page,
+					     0600, 0, NULL));
+		EXPECT_EQ(-ENOMEM, sc_create(self->dev, name, 1ULL << 62, 0600, 0, NULL));
+		EXPECT_EQ(0, sc_exists(name));
+	}
+	EXPECT_EQ(-EBADFD, sc_wake(self->dev, 0, 1)) TH_LOG("a failed CREATE bound the handle");
+}
+
+/* ---- mmap, mremap, madvise ---------------------------------------------------------- */
+
+TEST_F(bad, mmap_length_zero_einval)
+{
+	void *p = mmap(NULL, 0, PROT_READ, MAP_SHARED, self->fd, 0);
+
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+}
+
+/* Offsets far past the end, and offset + length wrapping around. */
+TEST_F(bad, mmap_huge_offsets)
+{
+	const off_t offs[] = {
+		(off_t)1 << 40, (off_t)1 << 62,
+		(off_t)(((__u64)1 << 63) - 1) & ~(off_t)(self->page - 1),
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(offs); i++) {
+		void *p = sc_map(self->fd, 2 * self->page, PROT_READ, offs[i]);
+
+		EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p)) TH_LOG("offset %#llx",
+							  (unsigned long long)offs[i]);
+		EXPECT_TRUE(errno == ENXIO || errno == EOVERFLOW || errno == EINVAL)
+			TH_LOG("offset %#llx: errno %d", (unsigned long long)offs[i], errno);
+	}
+	/* a negative offset */
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(sc_map(self->fd, self->page, PROT_READ,
+						(off_t)-(off_t)self->page)));
+	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+}
+
+TEST_F(bad, mmap_huge_length_enomem)
+{
+	void *p = sc_map(self->fd, SIZE_MAX - self->page + 1, PROT_READ, 0);
+
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
+	EXPECT_TRUE(errno == ENOMEM || errno == ENXIO) TH_LOG("errno %d", errno);
+	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+}
+
+/* MAP_SHARED_VALIDATE is MAP_SHARED; MAP_SYNC is not supported. */
+TEST_F(bad, mmap_shared_validate)
+{
+	void *p = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+		       MAP_SHARED_VALIDATE, self->fd, 0);
+
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	EXPECT_EQ(0, munmap(p, self->page));
+	p = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+		 MAP_SHARED_VALIDATE | MAP_SYNC, self->fd, 0);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+}
+
+/*
+ * /dev/shmchan opened O_RDONLY, bound read-write by CREATE: the file's own
+ * access mode forbids writable shared mappings (the mm core says EACCES),
+ * but a read-only shared mapping is what such a descriptor is for. (The mm
+ * core keeps VM_MAYSHARE but clears VM_SHARED on mappings of files not
+ * open for writing.)
+ */
+TEST_F(bad, rdonly_file_maps_read_only)
+{
+	const char *name = sc_newname("rofile");
+	int fd = open(SHMCHAN_DEVICE, O_RDONLY | O_CLOEXEC);
+	char *p;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sc_create(fd, name, self->page, 0600, 0, NULL));
+	p = sc_map(fd, self->page, PROT_READ | PROT_WRITE, 0);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
+	EXPECT_EQ(EACCES, errno);
+	p = sc_map(fd, self->page, PROT_READ, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p))
+		TH_LOG("MAP_SHARED, PROT_READ of an O_RDONLY descriptor: errno %d", errno);
+	EXPECT_EQ(0, p[0]);
+	EXPECT_EQ(-1, mprotect(p, self->page, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	munmap(p, self->page);
+	close(fd);
+}
+
+/* MREMAP_DONTUNMAP cannot copy a mapping that must not expand. */
+TEST_F(bad, mremap_dontunmap_einval)
+{
+	char *p = sc_map(self->fd, self->page, PROT_READ | PROT_WRITE, 0);
+	void *q;
+
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	p[0] = 'a';
+	q = mremap(p, self->page, self->page, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(q));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ('a', p[0]);
+	EXPECT_EQ(1ULL, nmaps_of(self->fd));
+	munmap(p, self->page);
+	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+}
+
+/* Moved to a fixed address: still one mapping, same memory. */
+TEST_F(bad, mremap_fixed_move)
+{
+	char *p = sc_map(self->fd, 2 * self->page, PROT_READ | PROT_WRITE, 0);
+	char *dst = mmap(NULL, 2 * self->page, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *q;
+
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(dst));
+	p[self->page] = 'm';
+	q = mremap(p, 2 * self->page, 2 * self->page, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	ASSERT_EQ(SC_P(dst), SC_P(q));
+	EXPECT_EQ('m', q[self->page]);
+	EXPECT_EQ(1ULL, nmaps_of(self->fd));
+	munmap(q, 2 * self->page);
+	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+}
+
+/*
+ * MADV_REMOVE frees the pages of the channel (as on SysV shm): everyone
+ * sees zeros afterwards and the channel keeps working. On a mapping of a
+ * read-only handle it is refused (EACCES) and nothing is lost.
+ */
+TEST_F(bad, madvise_remove)
+{
+	int rofd = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
+	char *rw = sc_map(self->fd, 4 * self->page, PROT_READ | PROT_WRITE, 0);
+	char *ro = sc_map(rofd, 4 * self->page, PROT_READ, 0);
+	struct shmchan_stat st;
+
+	ASSERT_LE(0, rofd);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(rw));
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(ro));
+	memset(rw, 'z', 4 * self->page);
+	EXPECT_EQ(-1, madvise(ro, 4 * self->page, MADV_REMOVE));
+	EXPECT_EQ(EACCES, errno);
+	EXPECT_EQ('z', ro[3 * self->page]);
+
+	EXPECT_EQ(0, madvise(rw + self->page, 2 * self->page, MADV_REMOVE));
+	EXPECT_EQ('z', ro[0]);
+	EXPECT_EQ(0, ro[self->page]);
+	EXPECT_EQ(0, ro[3 * self->page - 1]);
+	EXPECT_EQ('z', ro[3 * self->page]);
+	rw[self->page] = 'y';
+	EXPECT_EQ('y', ro[self->page]);
+	ASSERT_EQ(0, sc_stat(self->fd, &st));
+	EXPECT_EQ((__u64)(4 * self->page), st.length);
+	EXPECT_EQ(2ULL, st.nmaps);
+	munmap(rw, 4 * self->page);
+	munmap(ro, 4 * self->page);
+	close(rofd);
+}
+
+/* ---- handles of destroyed and revoked channels ---------------------------------------- */
+
+/* After DESTROY, the handle's channel still takes STAT, SETATTR and mmap. */
+TEST_F(bad, destroyed_handle_keeps_working)
+{
+	struct shmchan_stat st;
+	char *p;
+
+	ASSERT_EQ(0, sc_destroy(self->dev, self->name, 0));
+	EXPECT_EQ(-ENOENT, sc_destroy(self->dev, self->name, 0));
+	EXPECT_EQ(0, sc_chmod(self->fd, 0640));
+	ASSERT_EQ(0, sc_stat(self->fd, &st));
+	EXPECT_EQ(0640U, st.mode);
+	EXPECT_NE(0U, st.state & SHMCHAN_STATE_DESTROYED);
+	p = sc_map(self->fd, self->page, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	p[0] = 1;
+	EXPECT_EQ(0, sc_wake(self->fd, 0, 1));
+	munmap(p, self->page);
+}
+
+/* After a revoke: memory, STAT and SETATTR still work; WAIT and WAKE do not. */
+TEST_F(bad, revoked_handle)
+{
+	struct shmchan_stat st;
+	char *p;
+
+	ASSERT_EQ(0, sc_destroy(self->dev, self->name, SHMCHAN_DESTROY_REVOKE));
+	p = sc_map(self->fd, self->page, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	p[0] = 1;
+	EXPECT_EQ(0, sc_chmod(self->fd, 0400));
+	ASSERT_EQ(0, sc_stat(self->fd, &st));
+	EXPECT_EQ(SHMCHAN_STATE_DESTROYED | SHMCHAN_STATE_REVOKED | SHMCHAN_STATE_WRITABLE,
+		  st.state);
+	EXPECT_EQ(-EIDRM, sc_wait(self->fd, 0, 1, sc_now_ns() + SC_NSEC));
+	EXPECT_EQ(-EIDRM, sc_wake(self->fd, 0, 1));
+	/* bad arguments are still reported as such */
+	EXPECT_EQ(-EINVAL, sc_wake(self->fd, 3, 1));
+	munmap(p, self->page);
+}
+
+/* ---- the device itself --------------------------------------------------------------- */
+
+TEST_F(bad, read_write_einval)
+{
+	char buf[16] = "x";
+
+	EXPECT_EQ(-1, read(self->fd, buf, sizeof(buf)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, write(self->fd, buf, sizeof(buf)));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, read(self->dev, buf, sizeof(buf)));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* ---- a deadline past KTIME_MAX ------------------------------------------------------- */
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* Taken as "never"; a signal (no SA_RESTART) still ends the wait: EINTR. */
+TEST_F(bad, wait_deadline_beyond_ktime_max)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { .it_value = { 0, 200000 } };
+	struct shmchan_wait w = {
+		.size = sizeof(w), .flags = SHMCHAN_WAIT_DEADLINE,
+		.expected = 0, .deadline_ns = ~0ULL,
+	};
+
+	ASSERT_EQ(0, sigaction(SIGALRM, &sa, NULL));
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	EXPECT_EQ(-EINTR, sc_ioctl(self->fd, SHMCHAN_IOC_WAIT, &w));
+	w.deadline_ns = 1ULL << 63;
+	ASSERT_EQ(0, setitimer(ITIMER_REAL, &it, NULL));
+	EXPECT_EQ(-EINTR, sc_ioctl(self->fd, SHMCHAN_IOC_WAIT, &w));
+}
+
+/* ---- two threads binding one handle --------------------------------------------------- */
+
+struct bind_race {
+	int fd;
+	const char *name;
+	pthread_barrier_t *go;
+	int result;
+};
+
+static void *bind_thread(void *arg)
+{
+	struct bind_race *b = arg;
+
+	pthread_barrier_wait(b->go);
+	b->result = sc_create(b->fd, b->name, SC_PAGE, 0600, SHMCHAN_CREATE_EXCL, NULL);
+	return NULL;
+}
+
+/* Exactly one CREATE wins; the loser gets EBUSY and makes no channel. */
+TEST_F(bad, bind_race_two_threads)
+{
+	unsigned int i, rounds = hard_scaled(100);
+
+	for (i = 0; i < rounds; i++) {
+		pthread_barrier_t go;
+		struct bind_race b[2];
+		pthread_t t[2];
+		int fd = sc_dev(), k, wins = 0;
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, pthread_barrier_init(&go, NULL, 2));
+		for (k = 0; k < 2; k++) {
+			b[k] = (struct bind_race){ .fd = fd, .name = sc_newname("race"),
+						   .go = &go };
+			ASSERT_EQ(0, pthread_create(&t[k], NULL, bind_thread, &b[k]));
+		}
+		for (k = 0; k < 2; k++)
+			pthread_join(t[k], NULL);
+		for (k = 0; k < 2; k++) {
+			if (b[k].result == 0) {
+				wins++;
+				EXPECT_EQ(1, sc_exists(b[k].name));
+			} else {
+				EXPECT_EQ(-EBUSY, b[k].result);
+				EXPECT_EQ(0, sc_exists(b[k].name));
+			}
+			sc_rm(b[k].name, 0);
+		}
+		EXPECT_EQ(1, wins);
+		pthread_barrier_destroy(&go);
+		close(fd);
+		sc_ntracked = 0;	/* every name was removed above */
+		if (wins != 1)
+			break;
+	}
+}
+
+TEST_HARNESS_MAIN
