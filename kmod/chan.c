@@ -188,8 +188,8 @@ void shmchan_chan_note_attach(struct shmchan_channel *chan)
  * shmchan_chan_note_death - a process that had @chan open or mapped exits
  * @chan: the channel
  *
- * Counts the exit and wakes every waiter of the channel with -EOWNERDEAD, so
- * that userspace can look for who is gone.
+ * Counts the exit and ends the death-aware waits on the channel with
+ * -EOWNERDEAD, so that userspace can look for who is gone.
  */
 void shmchan_chan_note_death(struct shmchan_channel *chan)
 {

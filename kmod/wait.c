@@ -60,6 +60,7 @@ enum shmchan_waiter_state {
  * @offset: the word's offset in @chan
  * @task: the waiting task
  * @state: enum shmchan_waiter_state; under the bucket lock
+ * @deaths: the waiter asked for death notices (%SHMCHAN_WAIT_DEATHS)
  */
 struct shmchan_waiter {
 	struct list_head node;
@@ -67,6 +68,7 @@ struct shmchan_waiter {
 	u64 offset;
 	struct task_struct *task;
 	int state;
+	bool deaths;
 };
 
 void shmchan_wait_init(void)
@@ -129,8 +131,7 @@ static int shmchan_wait_queue(struct shmchan_wait_bucket *hb,
 	spin_lock(&hb->lock);
 	if (test_bit(SHMCHAN_REVOKED, &chan->state))
 		ret = -EIDRM;
-	else if ((args->flags & SHMCHAN_WAIT_DEATHS) &&
-		 atomic_read(&chan->deaths) != args->deaths)
+	else if (w->deaths && atomic_read(&chan->deaths) != args->deaths)
 		ret = -EOWNERDEAD;
 	else if (shmchan_read_word(page, w->offset) != args->expected)
 		ret = -EAGAIN;
@@ -196,6 +197,7 @@ int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
 		.offset = args->offset,
 		.task = current,
 		.state = SHMCHAN_WAITER_QUEUED,
+		.deaths = args->flags & SHMCHAN_WAIT_DEATHS,
 	};
 	struct shmchan_wait_bucket *hb;
 	ktime_t deadline, *deadlinep = NULL;
@@ -266,8 +268,12 @@ int shmchan_wake(struct shmchan_channel *chan, const struct shmchan_wake *args)
 	return woken;
 }
 
-/* End every wait on @chan, whatever its word, with @state. */
-static void shmchan_wait_sweep(struct shmchan_channel *chan, int state)
+/*
+ * End the waits on @chan, whatever their word, with @state: all of them,
+ * or only those that asked for death notices.
+ */
+static void shmchan_wait_sweep(struct shmchan_channel *chan, int state,
+			       bool deaths_only)
 {
 	struct shmchan_waiter *w, *tmp;
 	unsigned int i;
@@ -277,7 +283,7 @@ static void shmchan_wait_sweep(struct shmchan_channel *chan, int state)
 
 		spin_lock(&hb->lock);
 		list_for_each_entry_safe(w, tmp, &hb->waiters, node) {
-			if (w->chan == chan)
+			if (w->chan == chan && (w->deaths || !deaths_only))
 				shmchan_waiter_finish(hb, w, state);
 		}
 		spin_unlock(&hb->lock);
@@ -293,17 +299,18 @@ static void shmchan_wait_sweep(struct shmchan_channel *chan, int state)
  */
 void shmchan_wait_revoke(struct shmchan_channel *chan)
 {
-	shmchan_wait_sweep(chan, SHMCHAN_WAITER_REVOKED);
+	shmchan_wait_sweep(chan, SHMCHAN_WAITER_REVOKED, false);
 }
 
 /**
- * shmchan_wait_notify_death - end every wait on @chan with -EOWNERDEAD
+ * shmchan_wait_notify_death - end the death-aware waits on @chan
  * @chan: a channel whose death count was just raised
  *
- * A waiter that queues after its bucket was swept here sees the new count
- * under the bucket lock if it asked with %SHMCHAN_WAIT_DEATHS.
+ * Waits made with %SHMCHAN_WAIT_DEATHS end with -EOWNERDEAD; one that
+ * queues after its bucket was swept here sees the new count under the
+ * bucket lock instead. Other waits go on undisturbed.
  */
 void shmchan_wait_notify_death(struct shmchan_channel *chan)
 {
-	shmchan_wait_sweep(chan, SHMCHAN_WAITER_PEER_DIED);
+	shmchan_wait_sweep(chan, SHMCHAN_WAITER_PEER_DIED, true);
 }

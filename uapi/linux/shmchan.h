@@ -24,9 +24,10 @@
  *     else E2BIG (a newer program on an older module);
  *   - size larger than a page: E2BIG.
  *
- *   Output is written back for min(size, module's size) bytes, and any
- *   bytes beyond the module's size are cleared, so a newer program sees
- *   zero in fields this module does not know.
+ *   Output is written back for min(size, module's size) bytes, @size
+ *   itself left as the caller wrote it; bytes beyond the module's size
+ *   were checked to be zero on the way in and stay so, which a newer
+ *   program reads as "not known to this module".
  *
  *   Flags fields reject unknown bits with EINVAL, reserved fields must be
  *   zero (EINVAL), and "out" fields are ignored on input.
@@ -99,9 +100,9 @@
 #define SHMCHAN_FEATURE_TRANSIENT	(1ULL << 2)
 /**
  * SHMCHAN_FEATURE_DEATH_NOTICE - the module counts the exits of processes
- * that had a channel open or mapped (&shmchan_stat.deaths), wakes the
- * channel's waiters with EOWNERDEAD when one happens, and WAIT understands
- * %SHMCHAN_WAIT_DEATHS.
+ * that had a channel open or mapped (&shmchan_stat.deaths), and WAIT
+ * understands %SHMCHAN_WAIT_DEATHS: such waits end with EOWNERDEAD when
+ * one happens.
  */
 #define SHMCHAN_FEATURE_DEATH_NOTICE	(1ULL << 3)
 /** SHMCHAN_FEATURE_LISTING - /proc/shmchan lists the channels */
@@ -297,7 +298,8 @@ struct shmchan_destroy {
  * @lpid: out: the process that last bound a handle to the channel or
  *	mapped it, in the caller's pid namespace (0 if not visible there)
  * @deaths: out: how many times a process that had the channel open or
- *	mapped has exited (wraps); see %SHMCHAN_WAIT_DEATHS
+ *	mapped has exited (wraps); see %SHMCHAN_WAIT_DEATHS. An exiting
+ *	process counts once per handle it had open and per mapping it had
  *
  * Used with SHMCHAN_IOC_STAT on a bound handle.
  */
@@ -329,9 +331,12 @@ struct shmchan_stat {
 /** SHMCHAN_WAIT_DEADLINE - @deadline_ns holds an absolute deadline */
 #define SHMCHAN_WAIT_DEADLINE		(1U << 0)
 /**
- * SHMCHAN_WAIT_DEATHS - fail with EOWNERDEAD at once unless @deaths still
- * equals the channel's death count (&shmchan_stat.deaths), so that a
- * process exit between reading the count and sleeping is not missed
+ * SHMCHAN_WAIT_DEATHS - ask for death notices: fail with EOWNERDEAD at once
+ * unless @deaths still equals the channel's death count
+ * (&shmchan_stat.deaths), and end with EOWNERDEAD when a process that had
+ * the channel open or mapped exits during the wait. So a library can see
+ * a peer die between reading the count and sleeping, or while asleep.
+ * Waits without this flag are not disturbed by deaths.
  */
 #define SHMCHAN_WAIT_DEATHS		(1U << 1)
 #define SHMCHAN_WAIT_FLAGS		(SHMCHAN_WAIT_DEADLINE | SHMCHAN_WAIT_DEATHS)
@@ -344,7 +349,8 @@ struct shmchan_stat {
  * @expected: in: sleep only while the word equals this value
  * @__reserved: in: must be 0
  * @deadline_ns: in: with %SHMCHAN_WAIT_DEADLINE, absolute CLOCK_MONOTONIC
- *	time in nanoseconds at which to give up; without it, must be 0
+ *	time in nanoseconds at which to give up (values above INT64_MAX
+ *	mean never); without it, must be 0
  * @deaths: in: with %SHMCHAN_WAIT_DEATHS, the death count the caller last
  *	saw; without it, must be 0
  * @__reserved2: in: must be 0
@@ -357,8 +363,8 @@ struct shmchan_stat {
  * not hold @expected), ETIMEDOUT (the deadline passed), EINTR (a signal
  * arrived; restarted instead under SA_RESTART, which is safe since the
  * deadline is absolute), EIDRM (the channel was revoked, before or during
- * the wait), EOWNERDEAD (a process that had the channel open or mapped
- * exited during the wait, or before it with %SHMCHAN_WAIT_DEATHS), EINVAL
+ * the wait), EOWNERDEAD (with %SHMCHAN_WAIT_DEATHS only: a process that
+ * had the channel open or mapped exited before or during the wait), EINVAL
  * (offset unaligned or past the end), ENOMEM.
  */
 struct shmchan_wait {
