@@ -48,6 +48,8 @@ TEST_F(features, flag_masks)
 	EXPECT_EQ(0U, f.stat_flags);
 	EXPECT_EQ(SHMCHAN_WAIT_FLAGS, f.wait_flags);
 	EXPECT_EQ(0U, f.wake_flags);
+	EXPECT_EQ(SHMCHAN_SETATTR_FLAGS, f.setattr_flags);
+	EXPECT_EQ(0U, f.__reserved2);
 }
 
 TEST_F(features, feature_bits)
@@ -56,7 +58,8 @@ TEST_F(features, feature_bits)
 
 	ASSERT_EQ(0, sc_features(self->fd, &f));
 	EXPECT_EQ(SHMCHAN_FEATURE_SHMEM | SHMCHAN_FEATURE_REVOKE |
-		  SHMCHAN_FEATURE_TRANSIENT, f.features);
+		  SHMCHAN_FEATURE_TRANSIENT | SHMCHAN_FEATURE_DEATH_NOTICE |
+		  SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR, f.features);
 }
 
 /* "out" fields are ignored on input. */
@@ -112,7 +115,8 @@ TEST_F(ioctl, unknown_number_enotty)
 	char buf[256] = { 0 };
 
 	*(__u32 *)buf = 64;
-	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0x07, __u64[8]), buf));
+	/* 0x07 is SETATTR, the last command. */
+	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0x08, __u64[8]), buf));
 	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0x40, __u64[8]), buf));
 	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0xff, __u64[8]), buf));
 	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IO(SHMCHAN_IOC_MAGIC, 0x20), NULL));
@@ -251,6 +255,27 @@ TEST_F(ioctl, wait_deadline_without_flag_einval)
 	EXPECT_EQ(-EINVAL, sc_ioctl(self->fd, SHMCHAN_IOC_WAIT, &w));
 }
 
+/* @deaths must be 0 without SHMCHAN_WAIT_DEATHS; @__reserved2 always. */
+TEST_F(ioctl, wait_deaths_without_flag_einval)
+{
+	struct shmchan_wait w = {
+		.size = sizeof(w),
+		.flags = SHMCHAN_WAIT_DEADLINE,
+		.deadline_ns = 1,
+		.deaths = 1,
+	};
+
+	ASSERT_EQ(0, sc_create(self->fd, self->name, SC_PAGE, 0600, 0, NULL));
+	EXPECT_EQ(-EINVAL, sc_ioctl(self->fd, SHMCHAN_IOC_WAIT, &w));
+	w.deaths = 0;
+	w.__reserved2 = 1;
+	EXPECT_EQ(-EINVAL, sc_ioctl(self->fd, SHMCHAN_IOC_WAIT, &w));
+	w.flags |= SHMCHAN_WAIT_DEATHS;
+	EXPECT_EQ(-EINVAL, sc_ioctl(self->fd, SHMCHAN_IOC_WAIT, &w));
+	w.__reserved2 = 0;
+	EXPECT_EQ(-ETIMEDOUT, sc_ioctl(self->fd, SHMCHAN_IOC_WAIT, &w));
+}
+
 TEST_F(ioctl, wake_nonzero_flags_einval)
 {
 	struct shmchan_wake w;
@@ -329,7 +354,8 @@ TEST_F(ioctl, stat_out_fields_ignored_on_input)
 
 /* ---- extensible-struct sizes, for every command -------------------------------- */
 
-enum sc_kind { K_FEATURES, K_CREATE, K_OPEN, K_DESTROY, K_STAT, K_WAIT, K_WAKE };
+enum sc_kind { K_FEATURES, K_CREATE, K_OPEN, K_DESTROY, K_STAT, K_WAIT, K_WAKE,
+	       K_SETATTR };
 
 FIXTURE(size) {
 	int dev;		/* unbound handle: FEATURES, CREATE, OPEN, DESTROY */
@@ -390,6 +416,12 @@ FIXTURE_VARIANT_ADD(size, wake) {
 	.cmd = SHMCHAN_IOC_WAKE, .kind = K_WAKE,
 	.ksize = sizeof(struct shmchan_wake),
 	.ver0 = SHMCHAN_WAKE_SIZE_VER0, .ok = 0, .out = false,
+};
+
+FIXTURE_VARIANT_ADD(size, setattr) {
+	.cmd = SHMCHAN_IOC_SETATTR, .kind = K_SETATTR,
+	.ksize = sizeof(struct shmchan_setattr),
+	.ver0 = SHMCHAN_SETATTR_SIZE_VER0, .ok = 0, .out = false,
 };
 
 FIXTURE_SETUP(size)
@@ -460,6 +492,13 @@ static void size_fill(FIXTURE_DATA(size) *self,
 		w->count = 1;
 		break;
 	}
+	case K_SETATTR: {
+		struct shmchan_setattr *a = p;
+
+		a->flags = SHMCHAN_SETATTR_MODE;
+		a->mode = 0640;
+		break;
+	}
 	}
 	*(__u32 *)p = size;
 }
@@ -474,6 +513,7 @@ static int size_issue(FIXTURE_DATA(size) *self,
 	case K_STAT:
 	case K_WAIT:
 	case K_WAKE:
+	case K_SETATTR:
 		fd = self->bound;
 		break;
 	default:
@@ -496,6 +536,8 @@ static int size_nothing_happened(FIXTURE_DATA(size) *self,
 		return sc_stat(self->dev, &st) == -EBADFD;
 	case K_DESTROY:
 		return sc_exists(self->name) == 1;
+	case K_SETATTR:
+		return sc_stat(self->bound, &st) == 0 && st.mode == 0600;
 	default:
 		return 1;
 	}
@@ -517,11 +559,40 @@ TEST_F(size, below_ver0_einval)
 	EXPECT_TRUE(size_nothing_happened(self, variant));
 }
 
-TEST_F(size, exact_accepted)
+TEST_F(size, current_size_accepted)
 {
-	ASSERT_EQ(variant->ver0, variant->ksize);
 	size_fill(self, variant, self->area, variant->ksize);
 	EXPECT_EQ(variant->ok, size_issue(self, variant, variant->cmd, self->area));
+}
+
+/*
+ * The first published size is accepted (the missing tail taken as zero):
+ * bytes past @size are neither read nor written.
+ */
+TEST_F(size, ver0_size_accepted_nothing_past_size)
+{
+	char *p = self->area;
+	__u32 i;
+
+	ASSERT_LE(variant->ver0, variant->ksize);
+	memset(p, 0, 2 * self->page);
+	size_fill(self, variant, p, variant->ver0);
+	/* Garbage where newer fields would be. */
+	memset(p + variant->ver0, 0xa5, 64);
+	ASSERT_EQ(variant->ok, size_issue(self, variant, variant->cmd, p));
+	EXPECT_EQ(variant->ver0, *(__u32 *)p);
+	for (i = 0; i < 64; i++) {
+		EXPECT_EQ((char)0xa5, p[variant->ver0 + i])
+			TH_LOG("byte %u past size was written", i);
+	}
+	if (variant->kind == K_FEATURES) {
+		EXPECT_EQ((__u32)SHMCHAN_ABI_VERSION,
+			  ((struct shmchan_features *)p)->abi_version);
+	}
+	if (variant->kind == K_STAT) {
+		EXPECT_EQ((__u64)(4 * self->page), ((struct shmchan_stat *)p)->length);
+		EXPECT_EQ(1ULL, ((struct shmchan_stat *)p)->nhandles);
+	}
 }
 
 TEST_F(size, larger_zero_tail_accepted)

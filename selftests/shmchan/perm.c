@@ -407,4 +407,167 @@ TEST_F(perm, root_destroys_others)
 	EXPECT_EQ(0, sc_exists(self->name));
 }
 
+/* ---- SETATTR ----------------------------------------------------------------- */
+
+static int perm_setattr(int fd, __u32 flags, __u32 mode, __u32 uid, __u32 gid)
+{
+	struct shmchan_setattr a = {
+		.size = sizeof(a),
+		.flags = flags,
+		.mode = mode,
+		.uid = uid,
+		.gid = gid,
+	};
+
+	return sc_ioctl(fd, SHMCHAN_IOC_SETATTR, &a);
+}
+
+/* A new mode decides later OPENs. */
+TEST_F(perm, setattr_mode_applies_to_later_opens)
+{
+	int fd = root_channel(self->name, 0600);
+	struct shmchan_stat st;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, perm_setattr(fd, SHMCHAN_SETATTR_MODE, 0644, 0, 0));
+	ASSERT_EQ(0, sc_stat(fd, &st));
+	EXPECT_EQ(0644U, st.mode);
+	EXPECT_EQ(0U, st.uid);
+	pid = fork_as(SC_NOBODY, SC_NOBODY);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_TRUE(sc_attach(self->name, SHMCHAN_OPEN_RDONLY) >= 0);
+		CHILD_EQ(-EACCES, sc_attach(self->name, 0));
+		_exit(0);
+	}
+	EXPECT_EQ(0, sc_reap(pid, 10000));
+	close(fd);
+}
+
+/* Handles that exist keep the access they were granted. */
+TEST_F(perm, setattr_existing_handles_keep_access)
+{
+	int fd = root_channel(self->name, 0666);
+	struct sc_pipe ready, go;
+	volatile char *p;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sc_pipe_init(&ready));
+	ASSERT_EQ(0, sc_pipe_init(&go));
+	pid = fork_as(SC_NOBODY, SC_NOBODY);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int rw = sc_attach(self->name, 0);
+		volatile char *q;
+
+		CHILD_TRUE(rw >= 0);
+		sc_send(&ready, 'r');
+		CHILD_EQ('g', sc_recv(&go, 20000));
+		q = sc_map(rw, SC_PAGE, PROT_READ | PROT_WRITE, 0);
+		CHILD_TRUE(q != MAP_FAILED);
+		q[0] = 'k';
+		CHILD_EQ(-EACCES, sc_attach(self->name, SHMCHAN_OPEN_RDONLY));
+		_exit(0);
+	}
+	ASSERT_EQ('r', sc_recv(&ready, 20000));
+	ASSERT_EQ(0, perm_setattr(fd, SHMCHAN_SETATTR_MODE, 0600, 0, 0));
+	sc_send(&go, 'g');
+	EXPECT_EQ(0, sc_reap(pid, 10000));
+	p = sc_map(fd, self->page, PROT_READ, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	EXPECT_EQ('k', p[0]);
+	munmap((void *)p, self->page);
+	close(fd);
+}
+
+/* A new owner may destroy; the creator ids stay. */
+TEST_F(perm, setattr_owner)
+{
+	int fd = root_channel(self->name, 0600);
+	struct shmchan_stat st;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, perm_setattr(fd, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_GID,
+				  0777, SC_NOBODY, SC_NOBODY));
+	ASSERT_EQ(0, sc_stat(fd, &st));
+	EXPECT_EQ((__u32)SC_NOBODY, st.uid);
+	EXPECT_EQ((__u32)SC_NOBODY, st.gid);
+	EXPECT_EQ(0U, st.cuid);
+	EXPECT_EQ(0U, st.cgid);
+	EXPECT_EQ(0600U, st.mode);	/* MODE was not asked for */
+	pid = fork_as(SC_NOBODY, SC_NOBODY);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		/* Owner bits now apply to nobody. */
+		CHILD_TRUE(sc_attach(self->name, 0) >= 0);
+		CHILD_EQ(0, sc_rm(self->name, 0));
+		_exit(0);
+	}
+	EXPECT_EQ(0, sc_reap(pid, 10000));
+	EXPECT_EQ(0, sc_exists(self->name));
+	close(fd);
+}
+
+TEST_F(perm, setattr_nonowner_eperm)
+{
+	int fd = root_channel(self->name, 0666);
+	struct shmchan_stat st;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	pid = fork_as(SC_NOBODY, SC_NOBODY);
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int rw = sc_attach(self->name, 0);
+
+		CHILD_TRUE(rw >= 0);
+		CHILD_EQ(-EPERM, perm_setattr(rw, SHMCHAN_SETATTR_MODE, 0600, 0, 0));
+		CHILD_EQ(-EPERM, perm_setattr(rw, SHMCHAN_SETATTR_UID, 0, SC_NOBODY, 0));
+		_exit(0);
+	}
+	EXPECT_EQ(0, sc_reap(pid, 10000));
+	ASSERT_EQ(0, sc_stat(fd, &st));
+	EXPECT_EQ(0666U, st.mode);
+	EXPECT_EQ(0U, st.uid);
+	close(fd);
+}
+
+/* The creator keeps the right after giving the channel away. */
+TEST_F(perm, setattr_creator_after_chown)
+{
+	pid_t pid = fork_as(SC_NOBODY, SC_NOBODY);
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int cfd = sc_new(self->name, SC_PAGE, 0600, SHMCHAN_CREATE_EXCL);
+		struct shmchan_stat st;
+
+		CHILD_TRUE(cfd >= 0);
+		CHILD_EQ(0, perm_setattr(cfd, SHMCHAN_SETATTR_MODE, 0640, 0, 0));
+		CHILD_EQ(0, perm_setattr(cfd, SHMCHAN_SETATTR_UID, 0, SC_OTHER, 0));
+		CHILD_EQ(0, sc_stat(cfd, &st));
+		CHILD_EQ(SC_OTHER, st.uid);
+		CHILD_EQ(SC_NOBODY, st.cuid);
+		/* No longer the owner, still the creator. */
+		CHILD_EQ(0, perm_setattr(cfd, SHMCHAN_SETATTR_MODE, 0660, 0, 0));
+		_exit(0);
+	}
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	pid = fork_as(SC_NOBODY - 2, SC_NOBODY);	/* neither owner nor creator */
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
+
+		/* 0660, group nobody: may open, not administer. */
+		CHILD_TRUE(fd >= 0);
+		CHILD_EQ(-EPERM, perm_setattr(fd, SHMCHAN_SETATTR_MODE, 0666, 0, 0));
+		CHILD_EQ(-EPERM, sc_rm(self->name, 0));
+		_exit(0);
+	}
+	EXPECT_EQ(0, sc_reap(pid, 10000));
+}
+
 TEST_HARNESS_MAIN

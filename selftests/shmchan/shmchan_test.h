@@ -402,6 +402,7 @@ static inline int sc_pipe_init(struct sc_pipe *p)
 {
 	int fds[2];
 
+	p->rd = p->wr = -1;
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
 	p->rd = fds[0];

@@ -1,0 +1,373 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmchan death notices: STAT's death count (an exiting process counts
+ * once per handle it had open and per mapping it had; close() and munmap()
+ * are not deaths), WAIT with SHMCHAN_WAIT_DEATHS (EOWNERDEAD at once for a
+ * stale count, or when a user of the channel exits during the wait; waits
+ * without the flag are not disturbed), and STAT's lpid.
+ *
+ * Forked children first let go of what they inherited (close and munmap
+ * are not deaths), so that each exit counts exactly what the test says.
+ */
+#include "shmchan_test.h"
+
+FIXTURE(death) {
+	int fd;			/* bound read-write */
+	const char *name;
+	size_t len;
+	void *map;		/* the channel, mapped */
+};
+
+FIXTURE_SETUP(death)
+{
+	SC_REQUIRE_DEVICE();
+	self->len = 2 * SC_PAGE;
+	self->name = sc_newname("death");
+	self->fd = sc_new(self->name, self->len, 0600, SHMCHAN_CREATE_EXCL);
+	ASSERT_LE(0, self->fd);
+	self->map = sc_map(self->fd, self->len, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(self->map));
+}
+
+FIXTURE_TEARDOWN(death)
+{
+	if (self->map && self->map != MAP_FAILED)
+		munmap(self->map, self->len);
+	if (self->fd > 0)
+		close(self->fd);
+	sc_cleanup();
+}
+
+/* In a forked child: drop the inherited handle and mapping (no death). */
+static void child_detach(FIXTURE_DATA(death) *self)
+{
+	close(self->fd);
+	munmap(self->map, self->len);
+}
+
+static __u32 deaths(int fd)
+{
+	struct shmchan_stat st;
+
+	return sc_stat(fd, &st) ? 0xdeadU : st.deaths;
+}
+
+static int wait_deaths(int fd, __u64 off, __u32 expected, __u32 seen, __u64 deadline)
+{
+	struct shmchan_wait w = {
+		.size = sizeof(w),
+		.flags = SHMCHAN_WAIT_DEATHS | (deadline ? SHMCHAN_WAIT_DEADLINE : 0),
+		.offset = off,
+		.expected = expected,
+		.deadline_ns = deadline,
+		.deaths = seen,
+	};
+
+	return sc_ioctl(fd, SHMCHAN_IOC_WAIT, &w);
+}
+
+/*
+ * A child that binds @handles handles and maps @maps times, then exits
+ * (or waits to be killed if @hold). Returns its pid once it is set up.
+ */
+static pid_t spawn_user(FIXTURE_DATA(death) *self, const char *name, int handles,
+			int maps, int hold)
+{
+	struct sc_pipe ready;
+	pid_t pid;
+	int i;
+
+	if (sc_pipe_init(&ready))
+		return -1;
+	pid = sc_fork();
+	if (pid == 0) {
+		int fd = -1;
+
+		child_detach(self);
+		for (i = 0; i < handles || (i == 0 && maps); i++) {
+			fd = sc_attach(name, 0);
+			CHILD_TRUE(fd >= 0);
+		}
+		for (i = 0; i < maps; i++)
+			CHILD_TRUE(sc_map(fd, SC_PAGE, PROT_READ, 0) != MAP_FAILED);
+		if (!handles && fd >= 0)
+			close(fd);
+		sc_send(&ready, 'r');
+		if (hold)
+			for (;;)
+				pause();
+		_exit(0);
+	}
+	if (pid > 0 && sc_recv(&ready, 20000) != 'r')
+		return -1;
+	close(ready.rd);
+	close(ready.wr);
+	return pid;
+}
+
+TEST_F(death, count_starts_at_zero)
+{
+	struct shmchan_stat st;
+
+	ASSERT_EQ(0, sc_stat(self->fd, &st));
+	EXPECT_EQ(0U, st.deaths);
+}
+
+/* close() and munmap() before exit are not deaths. */
+TEST_F(death, close_and_munmap_are_not_deaths)
+{
+	pid_t pid = sc_fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd;
+		void *p;
+
+		child_detach(self);
+		fd = sc_attach(self->name, 0);
+		CHILD_TRUE(fd >= 0);
+		p = sc_map(fd, self->len, PROT_READ, 0);
+		CHILD_TRUE(p != MAP_FAILED);
+		CHILD_EQ(0, munmap(p, self->len));
+		close(fd);
+		_exit(0);
+	}
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	EXPECT_EQ(0U, deaths(self->fd));
+	/* Nor are our own. */
+	close(sc_attach(self->name, SHMCHAN_OPEN_RDONLY));
+	EXPECT_EQ(0U, deaths(self->fd));
+}
+
+TEST_F(death, exit_with_handle_counts)
+{
+	pid_t pid = spawn_user(self, self->name, 1, 0, 0);
+
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	EXPECT_EQ(1U, deaths(self->fd));
+}
+
+TEST_F(death, exit_with_mapping_counts)
+{
+	pid_t pid = spawn_user(self, self->name, 0, 1, 0);
+
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	EXPECT_EQ(1U, deaths(self->fd));
+}
+
+/* Once per handle and per mapping; SIGKILL counts like exit. */
+TEST_F(death, counts_per_handle_and_mapping)
+{
+	pid_t pid = spawn_user(self, self->name, 2, 3, 1);
+
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(0U, deaths(self->fd));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(1000 + SIGKILL, sc_reap(pid, 10000));
+	EXPECT_EQ(5U, deaths(self->fd));
+}
+
+/* A forked child shares the parent's handle and mapping: its exit counts. */
+TEST_F(death, forked_child_exit_counts)
+{
+	pid_t pid = sc_fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(0);	/* with the inherited handle and mapping */
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	EXPECT_EQ(2U, deaths(self->fd));
+}
+
+/* Users of another channel do not count here. */
+TEST_F(death, other_channel_not_counted)
+{
+	const char *other = sc_newname("death2");
+	int fd2 = sc_new(other, SC_PAGE, 0600, SHMCHAN_CREATE_EXCL);
+	pid_t pid;
+
+	ASSERT_LE(0, fd2);
+	pid = spawn_user(self, other, 1, 1, 0);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	EXPECT_EQ(0U, deaths(self->fd));
+	EXPECT_EQ(2U, deaths(fd2));
+	close(fd2);
+}
+
+/* ---- WAIT with SHMCHAN_WAIT_DEATHS --------------------------------------- */
+
+/* A stale count ends the wait at once; the current one lets it sleep. */
+TEST_F(death, stale_count_eownerdead_at_once)
+{
+	__u32 d0 = deaths(self->fd);
+	pid_t pid = spawn_user(self, self->name, 1, 0, 0);
+	__u64 t0;
+
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	ASSERT_EQ(d0 + 1, deaths(self->fd));
+	t0 = sc_now_ns();
+	EXPECT_EQ(-EOWNERDEAD, wait_deaths(self->fd, 0, 0, d0, sc_now_ns() + 20 * SC_NSEC));
+	EXPECT_EQ(-EOWNERDEAD, wait_deaths(self->fd, 0, 0, d0, 0));
+	EXPECT_GT(5 * SC_NSEC, sc_now_ns() - t0);
+	EXPECT_EQ(-ETIMEDOUT, wait_deaths(self->fd, 0, 0, d0 + 1,
+					  sc_now_ns() + 20000000ULL));
+	EXPECT_EQ(-EAGAIN, wait_deaths(self->fd, 0, 1, d0 + 1, 0));
+}
+
+/* A user exiting during the wait ends it with EOWNERDEAD. */
+TEST_F(death, exit_during_wait_eownerdead)
+{
+	pid_t user, waiter;
+
+	user = spawn_user(self, self->name, 1, 1, 1);
+	ASSERT_LT(0, user);
+	waiter = sc_fork();
+	ASSERT_LE(0, waiter);
+	if (waiter == 0) {
+		CHILD_EQ(-EOWNERDEAD, wait_deaths(self->fd, 8, 0, deaths(self->fd),
+						  sc_now_ns() + 30 * SC_NSEC));
+		child_detach(self);
+		_exit(0);
+	}
+	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
+	ASSERT_EQ(0, kill(user, SIGKILL));
+	EXPECT_EQ(1000 + SIGKILL, sc_reap(user, 10000));
+	EXPECT_EQ(0, sc_reap(waiter, 10000));
+	EXPECT_EQ(0LL, sc_poll_nwaiters(self->fd, 0, 5000));
+}
+
+/* Every death-aware waiter of the channel hears of it, whatever its word. */
+TEST_F(death, all_death_aware_waiters_notified)
+{
+	pid_t user, waiters[3];
+	int i;
+
+	user = spawn_user(self, self->name, 1, 0, 1);
+	ASSERT_LT(0, user);
+	for (i = 0; i < 3; i++) {
+		waiters[i] = sc_fork();
+		ASSERT_LE(0, waiters[i]);
+		if (waiters[i] == 0) {
+			CHILD_EQ(-EOWNERDEAD,
+				 wait_deaths(self->fd, 4 * (__u64)i, 0, 0,
+					     sc_now_ns() + 30 * SC_NSEC));
+			child_detach(self);
+			_exit(0);
+		}
+	}
+	ASSERT_EQ(3LL, sc_poll_nwaiters(self->fd, 3, 10000));
+	ASSERT_EQ(0, kill(user, SIGKILL));
+	EXPECT_EQ(1000 + SIGKILL, sc_reap(user, 10000));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, sc_reap(waiters[i], 10000));
+	}
+}
+
+/* Waits without the flag are not disturbed by deaths. */
+TEST_F(death, plain_wait_not_disturbed)
+{
+	pid_t user, waiter;
+	int code;
+
+	user = spawn_user(self, self->name, 1, 1, 1);
+	ASSERT_LT(0, user);
+	waiter = sc_fork();
+	ASSERT_LE(0, waiter);
+	if (waiter == 0) {
+		CHILD_EQ(0, sc_wait(self->fd, 0, 0, sc_now_ns() + 30 * SC_NSEC));
+		child_detach(self);
+		_exit(0);
+	}
+	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
+	ASSERT_EQ(0, kill(user, SIGKILL));
+	EXPECT_EQ(1000 + SIGKILL, sc_reap(user, 10000));
+	EXPECT_EQ(2U, deaths(self->fd));
+	usleep(100000);
+	EXPECT_FALSE(sc_finished(waiter, &code));
+	EXPECT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 1000));
+	EXPECT_EQ(1, sc_wake(self->fd, 0, 1));
+	EXPECT_EQ(0, sc_reap(waiter, 10000));
+}
+
+/* A death-aware waiter is still woken by WAKE normally. */
+TEST_F(death, death_aware_wait_woken)
+{
+	pid_t waiter = sc_fork();
+
+	ASSERT_LE(0, waiter);
+	if (waiter == 0) {
+		CHILD_EQ(0, wait_deaths(self->fd, 0, 0, deaths(self->fd),
+					sc_now_ns() + 30 * SC_NSEC));
+		child_detach(self);
+		_exit(0);
+	}
+	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
+	EXPECT_EQ(1, sc_wake(self->fd, 0, 1));
+	EXPECT_EQ(0, sc_reap(waiter, 10000));
+}
+
+/* Deaths on another channel do not end a death-aware wait here. */
+TEST_F(death, other_channel_death_ignored)
+{
+	const char *other = sc_newname("death2");
+	int fd2 = sc_new(other, SC_PAGE, 0600, SHMCHAN_CREATE_EXCL);
+	pid_t user, waiter;
+	int code;
+
+	ASSERT_LE(0, fd2);
+	user = spawn_user(self, other, 1, 1, 1);
+	ASSERT_LT(0, user);
+	waiter = sc_fork();
+	ASSERT_LE(0, waiter);
+	if (waiter == 0) {
+		CHILD_EQ(0, wait_deaths(self->fd, 0, 0, deaths(self->fd),
+					sc_now_ns() + 30 * SC_NSEC));
+		child_detach(self);
+		_exit(0);
+	}
+	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
+	ASSERT_EQ(0, kill(user, SIGKILL));
+	EXPECT_EQ(1000 + SIGKILL, sc_reap(user, 10000));
+	usleep(100000);
+	EXPECT_FALSE(sc_finished(waiter, &code));
+	EXPECT_EQ(1, sc_wake(self->fd, 0, 1));
+	EXPECT_EQ(0, sc_reap(waiter, 10000));
+	close(fd2);
+}
+
+/* ---- lpid ---------------------------------------------------------------- */
+
+/* lpid: the process that last bound a handle to the channel or mapped it. */
+TEST_F(death, lpid_follows_bind_and_map)
+{
+	struct shmchan_stat st;
+	pid_t pid;
+	void *p;
+
+	ASSERT_EQ(0, sc_stat(self->fd, &st));
+	EXPECT_EQ((__s32)getpid(), st.lpid);
+
+	pid = spawn_user(self, self->name, 1, 0, 0);
+	ASSERT_LT(0, pid);
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	ASSERT_EQ(0, sc_stat(self->fd, &st));
+	EXPECT_EQ((__s32)pid, st.lpid);
+	EXPECT_EQ((__s32)getpid(), st.cpid);
+
+	/* STAT, WAIT and WAKE do not change it; mmap does. */
+	EXPECT_EQ(0, sc_wake(self->fd, 0, 1));
+	EXPECT_EQ(-EAGAIN, sc_wait(self->fd, 0, 1, 0));
+	ASSERT_EQ(0, sc_stat(self->fd, &st));
+	EXPECT_EQ((__s32)pid, st.lpid);
+	p = sc_map(self->fd, SC_PAGE, PROT_READ, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	ASSERT_EQ(0, sc_stat(self->fd, &st));
+	EXPECT_EQ((__s32)getpid(), st.lpid);
+	munmap(p, SC_PAGE);
+}
+
+TEST_HARNESS_MAIN
