@@ -10,6 +10,10 @@
 # Kernel build directory. Evaluated on first use only (after `deps` has
 # had a chance to install the headers), then kept; $(kdir) stops make with
 # a message when there is none.
+ifdef KVER
+# `make install KVER=...` builds for, and installs into, that kernel.
+KDIR ?= /lib/modules/$(KVER)/build
+endif
 KDIR ?= $(eval KDIR := $(shell tools/kdir.sh))$(KDIR)
 kdir = $(or $(KDIR),$(error no kernel build directory: run 'make deps' or set KDIR=))
 
@@ -28,7 +32,7 @@ LINUX_SOURCE ?= /usr/src/linux-source-6.1.tar.xz
 TESTS ?=
 
 .PHONY: all deps module lib tools selftests check run demo clean sparse \
-	checkpatch help
+	checkpatch help install uninstall dkms-src dkms-check
 
 all: module lib tools selftests
 
@@ -42,7 +46,11 @@ module: deps
 lib: deps
 	$(MAKE) -C lib
 
-tools: deps tools/demo
+tools: deps tools/demo tools/shmchan
+
+# shmchan(1), by tools/cli/Makefile, once the library it links is built.
+tools/shmchan: lib
+	$(MAKE) -C tools/cli
 
 tools/demo: tools/demo.c uapi/linux/shmchan.h | deps
 	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $<
@@ -78,11 +86,62 @@ $(CHECKPATCH_DIR)/checkpatch.pl: | deps
 			checkpatch.pl spelling.txt const_structs.checkpatch)
 	@touch $@
 
+# `make install` (PREFIX, DESTDIR; the kernel is KDIR's, or KVER's): the
+# module into /lib/modules/$(KVER)/updates then depmod, the library, the
+# shmchan command, man pages and the udev rule. `make uninstall` undoes it.
+KVER ?= $(eval KVER := $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"$$/\1/p' \
+	$(kdir)/include/generated/utsrelease.h))$(KVER)
+INSTALL_ROOT = $(if $(DESTDIR),$(abspath $(DESTDIR)))
+KMOD_DIR = $(INSTALL_ROOT)/lib/modules/$(KVER)
+MODULE_DIR = $(KMOD_DIR)/updates
+SUB_INSTALL = $(if $(DESTDIR),DESTDIR=$(abspath $(DESTDIR)))
+
+install: module lib tools
+	@test -n "$(KVER)" || { echo "install: no kernel version: set KVER=" >&2; exit 1; }
+	install -d $(MODULE_DIR)
+	install -m 644 kmod/shmchan.ko $(MODULE_DIR)/shmchan.ko
+	$(if $(DESTDIR),@echo "install: $(DESTDIR) holds no index files of the kernel (modules.order," \
+		"modules.builtin): depmod's warnings about them are harmless")
+	depmod -b $(or $(INSTALL_ROOT),/) $(KVER)
+	$(MAKE) -C lib install $(SUB_INSTALL)
+	$(MAKE) -C tools/cli install $(SUB_INSTALL)
+
+# In a DESTDIR root that has no module left, depmod's index goes too.
+uninstall:
+	@test -n "$(KVER)" || { echo "uninstall: no kernel version: set KVER=" >&2; exit 1; }
+	rm -f $(MODULE_DIR)/shmchan.ko
+	-rmdir $(MODULE_DIR) 2>/dev/null
+	@if [ -n "$(DESTDIR)" ] && [ -z "$$(find $(KMOD_DIR) -name '*.ko*' 2>/dev/null)" ]; then \
+		echo "rm -f $(KMOD_DIR)/modules.*"; rm -f $(KMOD_DIR)/modules.*; \
+		rmdir $(KMOD_DIR) $(INSTALL_ROOT)/lib/modules 2>/dev/null || true; \
+	elif [ -d $(KMOD_DIR) ]; then \
+		echo "depmod -b $(or $(INSTALL_ROOT),/) $(KVER)"; \
+		depmod -b $(or $(INSTALL_ROOT),/) $(KVER); \
+	fi
+	$(MAKE) -C lib uninstall $(SUB_INSTALL)
+	$(MAKE) -C tools/cli uninstall $(SUB_INSTALL)
+
+# DKMS: `make dkms-src` puts the module's sources in /usr/src/shmchan-VERSION
+# for `dkms add shmchan/VERSION`; `make dkms-check` runs dkms add and build
+# for every installed kernel with headers, in a scratch dkms tree.
+DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC = $(INSTALL_ROOT)/usr/src/shmchan-$(DKMS_VERSION)
+
+dkms-src:
+	install -d $(DKMS_SRC)/kmod $(DKMS_SRC)/uapi/linux
+	install -m 644 dkms.conf Kbuild $(DKMS_SRC)/
+	install -m 644 kmod/Kbuild kmod/*.c kmod/*.h $(DKMS_SRC)/kmod/
+	install -m 644 uapi/linux/shmchan.h $(DKMS_SRC)/uapi/linux/
+
+dkms-check:
+	tools/dkms-check.sh
+
 clean:
 	$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
 	$(MAKE) -C lib clean
 	$(MAKE) -C selftests/shmchan clean
 	rm -f tools/demo
+	$(MAKE) -C tools/cli clean
 	rm -rf build
 
 help:
@@ -95,4 +154,7 @@ help:
 	@echo "make sparse       check the module with sparse"
 	@echo "make checkpatch   check kmod/ and uapi/ with checkpatch.pl --strict"
 	@echo "make clean        remove everything built"
+	@echo "make install      module, library, shmchan command, man pages, udev rule"
+	@echo "                  (PREFIX, DESTDIR, KVER); make uninstall undoes it"
+	@echo "make dkms-check   dkms build for every installed kernel with headers"
 	@echo "Variables: KDIR VM_KERNEL VM_MEM VM_ACCEL VM_TIMEOUT (see README.md)"
