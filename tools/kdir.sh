@@ -31,7 +31,8 @@ if [[ -n $default ]] && usable "$default"; then
 	exit 0
 fi
 
-for kver in $(ls /lib/modules 2>/dev/null | sort -rV); do
+for dir in $(printf '%s\n' /lib/modules/*/ | sort -rV); do
+	kver=$(basename "$dir")
 	if usable "$kver"; then
 		echo "/lib/modules/$kver/build"
 		exit 0
