@@ -189,10 +189,13 @@ TEST_F(death, other_channel_not_counted)
 	pid_t pid;
 
 	ASSERT_LE(0, fd2);
+	close(fd2);	/* not to be inherited by the child */
 	pid = spawn_user(self, other, 1, 1, 0);
 	ASSERT_LT(0, pid);
 	ASSERT_EQ(0, sc_reap(pid, 10000));
 	EXPECT_EQ(0U, deaths(self->fd));
+	fd2 = sc_attach(other, 0);
+	ASSERT_LE(0, fd2);
 	EXPECT_EQ(2U, deaths(fd2));
 	close(fd2);
 }

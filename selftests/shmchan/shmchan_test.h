@@ -512,6 +512,41 @@ static inline int sc_poll_exists(const char *name, int want, int timeout_ms)
 	}
 }
 
+/* ---- memory ------------------------------------------------------------------------- */
+
+/* Shmem of /proc/meminfo in KiB, or -1. Channels' pages are counted there. */
+static inline long long sc_shmem_kib(void)
+{
+	char line[128];
+	long long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Shmem: %lld kB", &kib) == 1)
+			break;
+	fclose(f);
+	return kib;
+}
+
+/*
+ * Poll until Shmem is below @kib or @timeout_ms passes (freeing may lag
+ * a little behind the last close); returns the last value read.
+ */
+static inline long long sc_poll_shmem_below(long long kib, int timeout_ms)
+{
+	__u64 end = sc_now_ns() + (__u64)timeout_ms * 1000000ULL;
+
+	for (;;) {
+		long long now = sc_shmem_kib();
+
+		if (now < kib || sc_now_ns() > end)
+			return now;
+		usleep(2000);
+	}
+}
+
 /* ---- users ------------------------------------------------------------------------ */
 
 #define SC_NOBODY	65534

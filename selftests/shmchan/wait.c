@@ -8,6 +8,7 @@
  * they never sleep a fixed time for that.
  */
 #include "shmchan_test.h"
+#include <pthread.h>
 #include <sched.h>
 
 #define LEN_PAGES 2
@@ -548,6 +549,91 @@ TEST_F(wt, revoke_spares_new_channel)
 	EXPECT_EQ(0, sc_wake(fd2, 0, 1));
 	EXPECT_EQ(-EIDRM, sc_wake(self->fd, 0, 1));
 	close(fd2);
+}
+
+/* ---- identity and handle lifetime --------------------------------------------------- */
+
+/* Waits belong to the channel, not to its name. */
+TEST_F(wt, new_channel_of_same_name_is_another)
+{
+	pid_t pid = spawn_waiter(self->fd, 0, 0, 0);
+	int fd2, code;
+
+	ASSERT_LE(0, pid);
+	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
+	ASSERT_EQ(0, sc_rm(self->name, 0));
+	fd2 = sc_new(self->name, self->len, 0600, SHMCHAN_CREATE_EXCL);
+	ASSERT_LE(0, fd2);
+	EXPECT_EQ(0ULL, nwaiters(fd2));
+	EXPECT_EQ(0, sc_wake(fd2, 0, SHMCHAN_WAKE_ALL));
+	usleep(50000);
+	EXPECT_FALSE(sc_finished(pid, &code));
+	EXPECT_EQ(1, sc_wake(self->fd, 0, SHMCHAN_WAKE_ALL));
+	EXPECT_EQ(0, sc_reap(pid, 10000));
+	close(fd2);
+}
+
+struct closer_arg {
+	int fd;
+	__u64 off;
+};
+
+static void *wait_thread(void *p)
+{
+	struct closer_arg *a = p;
+
+	return (void *)(intptr_t)sc_wait(a->fd, a->off, 0, sc_now_ns() + LONG_WAIT);
+}
+
+/*
+ * One thread sleeps in WAIT on a handle that another thread closes: the
+ * wait goes on (the handle lives until the call returns) and is woken
+ * through another handle; the handle count drops once it is done.
+ */
+TEST_F(wt, close_during_wait)
+{
+	pid_t pid;
+
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct closer_arg a = { .fd = sc_attach(self->name, 0), .off = 4 };
+		pthread_t t;
+		void *ret;
+
+		CHILD_TRUE(a.fd >= 0);
+		CHILD_EQ(0, pthread_create(&t, NULL, wait_thread, &a));
+		CHILD_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
+		CHILD_EQ(0, close(a.fd));
+		CHILD_EQ(0, pthread_join(t, &ret));
+		CHILD_EQ(0, (int)(intptr_t)ret);
+		_exit(0);
+	}
+	/* Waiting, and the child's handle closed while it waits. */
+	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
+	usleep(100000);
+	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1, sc_wake(self->fd, 4, 1));
+	EXPECT_EQ(0, sc_reap(pid, 10000));
+	EXPECT_EQ(0ULL, nwaiters(self->fd));
+}
+
+/* Threads of one process wait and wake each other like processes do. */
+TEST_F(wt, threads_wait_and_wake)
+{
+	struct closer_arg a = { .fd = self->fd, .off = 16 };
+	pthread_t t[3];
+	void *ret;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, wait_thread, &a));
+	ASSERT_EQ(3LL, sc_poll_nwaiters(self->fd, 3, 10000));
+	EXPECT_EQ(3, sc_wake(self->fd, 16, SHMCHAN_WAKE_ALL));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], &ret));
+		EXPECT_EQ(0, (int)(intptr_t)ret);
+	}
 }
 
 /* ---- no lost wakeup ------------------------------------------------------------------- */
