@@ -1,0 +1,938 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * The message queue against the real module (run it in the VM): every
+ * call and error, boundaries, rounds (1 GiB through 64 KiB), several
+ * producers and consumers, zero copy, timeouts, the layout check, and
+ * peers killed with SIGKILL at the awkward moments.
+ *
+ * QUEUE_STRESS=1 in the environment makes the big cases bigger (make
+ * stress): 10^7 messages instead of 10^5.
+ */
+#include "util.h"
+
+#define KiB 1024UL
+#define MiB (1024UL * 1024)
+#define GiB (1024UL * 1024 * 1024)
+
+static struct shmchan_queue *qcreate(const char *name, uint64_t len,
+				     unsigned int roles)
+{
+	struct shmchan_queue *q = NULL;
+
+	ASSERT_EQ(shmchan_queue_create(name, len, 0600, roles, &q), 0);
+	return q;
+}
+
+static struct shmchan_queue *qopen(const char *name, unsigned int roles)
+{
+	struct shmchan_queue *q = NULL;
+
+	ASSERT_EQ(shmchan_queue_open(name, roles, &q), 0);
+	return q;
+}
+
+static bool stress(void)
+{
+	const char *s = getenv("QUEUE_STRESS");
+
+	return s && *s && strcmp(s, "0");
+}
+
+/* ------------------------------------------------------------ basics */
+
+TEST(api_errors, 30)
+{
+	const char *n = chan_name("api");
+	struct shmchan_queue *q = NULL, *s, *r;
+	struct shmchan_queue_info info;
+	char buf[16];
+	const void *cp;
+	void *p;
+
+	ASSERT_EQ(shmchan_queue_create(NULL, 65536, 0600, SHMCHAN_QUEUE_SEND, &q), -EINVAL);
+	ASSERT_EQ(shmchan_queue_create(n, 65536, 0600, 0, &q), -EINVAL);
+	ASSERT_EQ(shmchan_queue_create(n, 65536, 0600, SHMCHAN_QUEUE_SEND | (1U << 20), &q), -EINVAL);
+	ASSERT_EQ(shmchan_queue_create(n, 4096, 0600, SHMCHAN_QUEUE_SEND, &q), -EINVAL);
+	ASSERT_EQ(shmchan_queue_open(n, SHMCHAN_QUEUE_SEND, &q), -ENOENT);
+	ASSERT_EQ(shmchan_queue_open(n, SHMCHAN_QUEUE_EXCL, &q), -EINVAL);
+
+	s = qcreate(n, 65536, SHMCHAN_QUEUE_SEND | SHMCHAN_QUEUE_EXCL);
+	ASSERT_EQ(shmchan_queue_create(n, 65536, 0600, SHMCHAN_QUEUE_SEND | SHMCHAN_QUEUE_EXCL, &q), -EEXIST);
+	r = qopen(n, SHMCHAN_QUEUE_RECV);
+
+	ASSERT_EQ(shmchan_queue_info(s, &info), 0);
+	ASSERT_EQ(info.capacity, 65536 - 4096);
+	ASSERT_EQ(info.max_msg, (65536 - 4096) / 2 - 32);
+	ASSERT_EQ(info.round_size, (65536 - 4096) / 4 - 32);
+	ASSERT_EQ(info.senders, 1);
+	ASSERT_EQ(info.receivers, 1);
+	ASSERT_EQ(info.layout, SHMCHAN_QUEUE_LAYOUT);
+	ASSERT_EQ(info.used, 0);
+	ASSERT_TRUE(shmchan_queue_channel(s) != NULL);
+	ASSERT_TRUE(shmchan_queue_channel(NULL) == NULL);
+	ASSERT_EQ(shmchan_queue_info(NULL, &info), -EINVAL);
+
+	/* roles */
+	ASSERT_EQ(shmchan_queue_send(r, "x", 1, 0), -EBADF);
+	ASSERT_EQ(shmchan_queue_recv(s, buf, sizeof(buf), 0), -EBADF);
+	ASSERT_EQ(shmchan_queue_reserve(r, 1, &p, 0), -EBADF);
+	ASSERT_EQ(shmchan_queue_peek(s, &cp, 0), -EBADF);
+	ASSERT_EQ(shmchan_queue_peek_len(s, 0), -EBADF);
+	/* arguments */
+	ASSERT_EQ(shmchan_queue_send(NULL, "x", 1, 0), -EINVAL);
+	ASSERT_EQ(shmchan_queue_send(s, NULL, 1, 0), -EINVAL);
+	ASSERT_EQ(shmchan_queue_recv(r, NULL, 1, 0), -EINVAL);
+	ASSERT_EQ(shmchan_queue_commit(s, 0), -EINVAL);
+	ASSERT_EQ(shmchan_queue_cancel(s), -EINVAL);
+	ASSERT_EQ(shmchan_queue_release(r), -EINVAL);
+	ASSERT_EQ(shmchan_queue_set_spin(s, 10000001), -EINVAL);
+	ASSERT_EQ(shmchan_queue_set_spin(s, 10000000), 0);
+	ASSERT_EQ(shmchan_queue_set_spin(s, 0), 0);
+
+	/* boundaries: 0, 1, and max_msg bytes; empty afterwards */
+	ASSERT_EQ(shmchan_queue_send(s, NULL, 0, 0), 0);
+	ASSERT_EQ(shmchan_queue_send(s, "a", 1, 0), 0);
+	ASSERT_EQ(shmchan_queue_send(s, "bc", 2, 0), 0);
+	ASSERT_EQ(shmchan_queue_info(s, &info), 0);
+	ASSERT_EQ(info.used, 32 + 64 + 64);	/* records: header + payload */
+	ASSERT_EQ(shmchan_queue_peek_len(r, 0), 0);
+	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), 0), 0);
+	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), 0), 1);
+	ASSERT_EQ(buf[0], 'a');
+	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), 0), 2);
+	ASSERT_EQ(memcmp(buf, "bc", 2), 0);
+	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), 0), -EAGAIN);
+	ASSERT_EQ(shmchan_queue_peek_len(r, 0), -EAGAIN);
+	ASSERT_EQ(shmchan_queue_info(s, &info), 0);
+	ASSERT_EQ(info.used, 0);
+
+	shmchan_queue_close(s);
+	shmchan_queue_close(r);
+	shmchan_queue_close(NULL);
+}
+
+/* Many sizes around the record and round limits, one process. */
+TEST(boundaries, 60)
+{
+	const char *n = chan_name("bounds");
+	struct shmchan_queue *q = qcreate(n, 16384,
+					  SHMCHAN_QUEUE_SEND | SHMCHAN_QUEUE_RECV);
+	struct shmchan_queue_info info;
+	static uint8_t in[40000], out[40000];
+	size_t sizes[64], i, k = 0;
+	uint64_t m;
+
+	ASSERT_EQ(shmchan_queue_info(q, &info), 0);
+	/* a 12 KiB ring: max_msg 6112, rounds of 3040 */
+	for (m = 0; m < 40; m++)
+		sizes[k++] = m * 97 % (info.max_msg + 2);
+	sizes[k++] = info.max_msg;
+	sizes[k++] = info.max_msg + 1;
+	sizes[k++] = info.round_size;
+	sizes[k++] = info.capacity - 1;
+	sizes[k++] = info.capacity;
+	sizes[k++] = info.capacity + 1;
+	/* one at a time through the ring, so larger ones need rounds and
+	 * a receiver: send from a child */
+	for (i = 0; i < k; i++) {
+		pid_t pid;
+
+		fill(in, sizes[i], i);
+		pid = fork();
+		if (pid == 0) {
+			struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
+
+			_exit(shmchan_queue_send(s, in, sizes[i], SHMCHAN_MSEC(20000)) ? 1 : 0);
+		}
+		ASSERT_EQ(shmchan_queue_recv(q, out, sizeof(out), SHMCHAN_MSEC(20000)),
+			  (long long)sizes[i]);
+		ASSERT_EQ(memcmp(in, out, sizes[i]), 0);
+		ASSERT_EQ(reap(pid), 0);
+	}
+	shmchan_queue_close(q);
+}
+
+/* ------------------------------------------------------------ timeouts */
+
+TEST(timeouts, 60)
+{
+	const char *n = chan_name("timeouts");
+	struct shmchan_queue *s = qcreate(n, 8192, SHMCHAN_QUEUE_SEND);
+	struct shmchan_queue *r = qopen(n, SHMCHAN_QUEUE_RECV);
+	static uint8_t big[100000];
+	uint64_t t0;
+	char buf[8];
+	int sent;
+
+	/* empty: non-blocking, then timed */
+	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), 0), -EAGAIN);
+	t0 = now_ns();
+	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), SHMCHAN_MSEC(100)), -ETIMEDOUT);
+	ASSERT_TRUE(now_ns() - t0 >= 100000000ULL);
+	ASSERT_TRUE(now_ns() - t0 < 3000000000ULL);
+	t0 = now_ns();
+	ASSERT_EQ(shmchan_queue_peek_len(r, SHMCHAN_MSEC(50)), -ETIMEDOUT);
+	ASSERT_TRUE(now_ns() - t0 >= 50000000ULL);
+
+	/* full: fill a 4 KiB ring with 1000-byte messages */
+	for (sent = 0; shmchan_queue_send(s, big, 1000, 0) == 0; sent++)
+		;
+	ASSERT_EQ(sent, 3);
+	ASSERT_EQ(shmchan_queue_send(s, big, 1000, 0), -EAGAIN);
+	t0 = now_ns();
+	ASSERT_EQ(shmchan_queue_send(s, big, 1000, SHMCHAN_MSEC(100)), -ETIMEDOUT);
+	ASSERT_TRUE(now_ns() - t0 >= 100000000ULL);
+
+	/* a message in rounds that times out half-way is not delivered */
+	ASSERT_EQ(shmchan_queue_recv(r, big, sizeof(big), 0), 1000);
+	ASSERT_EQ(shmchan_queue_send(s, big, sizeof(big), SHMCHAN_MSEC(50)), -ETIMEDOUT);
+	ASSERT_EQ(shmchan_queue_recv(r, big, sizeof(big), 0), 1000);
+	ASSERT_EQ(shmchan_queue_recv(r, big, sizeof(big), 0), 1000);
+	ASSERT_EQ(shmchan_queue_send(s, "next", 4, 0), 0);
+	ASSERT_EQ(shmchan_queue_recv(r, big, sizeof(big), SHMCHAN_MSEC(1000)), 4);
+	ASSERT_EQ(memcmp(big, "next", 4), 0);
+	ASSERT_EQ(shmchan_queue_recv(r, big, sizeof(big), 0), -EAGAIN);
+
+	shmchan_queue_close(s);
+	shmchan_queue_close(r);
+}
+
+/* ------------------------------------------------------------ too small */
+
+TEST(too_small, 60)
+{
+	const char *n = chan_name("small");
+	struct shmchan_queue *q = qcreate(n, 16384,
+					  SHMCHAN_QUEUE_SEND | SHMCHAN_QUEUE_RECV);
+	static uint8_t in[50000], out[50000];
+	pid_t pid;
+
+	fill(in, 100, 1);
+	ASSERT_EQ(shmchan_queue_send(q, in, 100, 0), 0);
+	ASSERT_EQ(shmchan_queue_recv(q, out, 99, 0), -EMSGSIZE);
+	ASSERT_EQ(shmchan_queue_recv(q, out, 0, 0), -EMSGSIZE);
+	ASSERT_EQ(shmchan_queue_peek_len(q, 0), 100);
+	ASSERT_EQ(shmchan_queue_recv(q, out, 100, 0), 100);
+	ASSERT_EQ(memcmp(in, out, 100), 0);
+
+	/* in rounds: the same, and nothing of it is consumed */
+	fill(in, sizeof(in), 2);
+	pid = fork();
+	if (pid == 0) {
+		struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
+
+		_exit(shmchan_queue_send(s, in, sizeof(in), SHMCHAN_MSEC(20000)) ? 1 : 0);
+	}
+	ASSERT_EQ(shmchan_queue_peek_len(q, SHMCHAN_MSEC(10000)), (long long)sizeof(in));
+	ASSERT_EQ(shmchan_queue_recv(q, out, sizeof(in) - 1, 0), -EMSGSIZE);
+	ASSERT_EQ(shmchan_queue_recv(q, out, sizeof(out), SHMCHAN_MSEC(20000)), (long long)sizeof(in));
+	ASSERT_EQ(memcmp(in, out, sizeof(in)), 0);
+	ASSERT_EQ(reap(pid), 0);
+	shmchan_queue_close(q);
+}
+
+/* ------------------------------------------------------------ zero copy */
+
+TEST(zero_copy, 60)
+{
+	const char *n = chan_name("zc");
+	struct shmchan_queue *q = qcreate(n, 65536,
+					  SHMCHAN_QUEUE_SEND | SHMCHAN_QUEUE_RECV);
+	struct shmchan_queue_info info;
+	const void *cp, *cp2;
+	void *p, *p2;
+	char buf[64];
+	int i;
+
+	ASSERT_EQ(shmchan_queue_info(q, &info), 0);
+	ASSERT_EQ(shmchan_queue_reserve(q, info.max_msg + 1, &p, 0), -EMSGSIZE);
+	ASSERT_EQ(shmchan_queue_reserve(q, 100, &p, 0), 0);
+	ASSERT_EQ(shmchan_queue_reserve(q, 100, &p2, 0), -EBUSY);
+	ASSERT_EQ(shmchan_queue_send(q, "x", 1, 0), -EBUSY);
+	/* our own uncommitted message is at the head */
+	ASSERT_EQ(shmchan_queue_recv(q, buf, sizeof(buf), 0), -EDEADLK);
+	memcpy(p, "hello, in place", 16);
+	ASSERT_EQ(shmchan_queue_commit(q, 101), -EINVAL);
+	ASSERT_EQ(shmchan_queue_commit(q, 16), 0);
+
+	/* cancelled: never seen */
+	ASSERT_EQ(shmchan_queue_reserve(q, 50, &p, 0), 0);
+	ASSERT_EQ(shmchan_queue_cancel(q), 0);
+	ASSERT_EQ(shmchan_queue_send(q, "after", 5, 0), 0);
+
+	/* peek hands out the very bytes the sender wrote */
+	ASSERT_EQ(shmchan_queue_peek(q, &cp, 0), 16);
+	ASSERT_EQ(memcmp(cp, "hello, in place", 16), 0);
+	ASSERT_EQ(shmchan_queue_peek(q, &cp2, 0), -EBUSY);
+	ASSERT_EQ(shmchan_queue_recv(q, buf, sizeof(buf), 0), -EBUSY);
+	ASSERT_EQ(shmchan_queue_release(q), 0);
+	ASSERT_EQ(shmchan_queue_release(q), -EINVAL);
+	ASSERT_EQ(shmchan_queue_recv(q, buf, sizeof(buf), 0), 5);
+
+	/* the ring goes round many times in place */
+	for (i = 0; i < 2000; i++) {
+		size_t len = (size_t)(i * 37) % 3000;
+
+		ASSERT_EQ(shmchan_queue_reserve(q, len, &p, 0), 0);
+		fill(p, len, (uint64_t)i);
+		ASSERT_EQ(shmchan_queue_commit(q, len), 0);
+		ASSERT_EQ(shmchan_queue_peek(q, &cp, 0), (long long)len);
+		ASSERT_EQ(checksum(cp, len), checksum(p, len));
+		ASSERT_TRUE(cp == p);	/* the same place: no copy */
+		ASSERT_EQ(shmchan_queue_release(q), 0);
+	}
+
+	/* a message in rounds cannot be peeked in place */
+	{
+		static uint8_t big[100000];
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
+
+			fill(big, sizeof(big), 7);
+			_exit(shmchan_queue_send(s, big, sizeof(big), SHMCHAN_MSEC(20000)) ? 1 : 0);
+		}
+		ASSERT_EQ(shmchan_queue_peek_len(q, SHMCHAN_MSEC(10000)), (long long)sizeof(big));
+		ASSERT_EQ(shmchan_queue_peek(q, &cp, 0), -EMSGSIZE);
+		ASSERT_EQ(shmchan_queue_recv(q, big, sizeof(big), SHMCHAN_MSEC(20000)), (long long)sizeof(big));
+		ASSERT_EQ(reap(pid), 0);
+	}
+
+	/* close releases an open peek and cancels a reservation */
+	ASSERT_EQ(shmchan_queue_send(q, "z", 1, 0), 0);
+	ASSERT_EQ(shmchan_queue_peek(q, &cp, 0), 1);
+	shmchan_queue_close(q);
+	q = qopen(n, SHMCHAN_QUEUE_SEND | SHMCHAN_QUEUE_RECV);
+	ASSERT_EQ(shmchan_queue_reserve(q, 10, &p, 0), 0);
+	shmchan_queue_close(q);
+	q = qopen(n, SHMCHAN_QUEUE_SEND | SHMCHAN_QUEUE_RECV);
+	ASSERT_EQ(shmchan_queue_recv(q, buf, sizeof(buf), 0), -EAGAIN);
+	ASSERT_EQ(shmchan_queue_info(q, &info), 0);
+	ASSERT_EQ(info.used, 0);
+	shmchan_queue_close(q);
+}
+
+/* ------------------------------------------------------------ random */
+
+/* Random sizes from 0 to 3 times the channel, checksummed. */
+TEST(random_sizes, 120)
+{
+	const char *n = chan_name("random");
+	const size_t chan = 65536, most = 3 * chan;
+	struct shmchan_queue *r = qcreate(n, chan, SHMCHAN_QUEUE_RECV);
+	const int count = 400;
+	uint8_t *buf = malloc(most), *want = malloc(most);
+	uint64_t seed = 12345, t0 = now_ns(), bytes = 0;
+	pid_t pid;
+	int i;
+
+	ASSERT_TRUE(buf && want);
+	pid = fork();
+	if (pid == 0) {
+		struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
+
+		for (i = 0; i < count; i++) {
+			uint64_t v = mix64(&seed);
+			size_t len = v % 4 ? v % 4096 : (v >> 8) % (most + 1);
+
+			fill(want, len, (uint64_t)i);
+			if (shmchan_queue_send(s, want, len, SHMCHAN_MSEC(20000)))
+				_exit(1);
+		}
+		shmchan_queue_close(s);
+		_exit(0);
+	}
+	for (i = 0; i < count; i++) {
+		uint64_t v = mix64(&seed);
+		size_t len = v % 4 ? v % 4096 : (v >> 8) % (most + 1);
+		ssize_t got = shmchan_queue_recv(r, buf, most, SHMCHAN_MSEC(20000));
+
+		ASSERT_EQ(got, (long long)len);
+		fill(want, len, (uint64_t)i);
+		ASSERT_EQ(checksum(buf, len), checksum(want, len));
+		bytes += len;
+	}
+	ASSERT_EQ(shmchan_queue_recv(r, buf, most, SHMCHAN_MSEC(20000)), -EPIPE);
+	ASSERT_EQ(reap(pid), 0);
+	diag("%d messages, %.1f MiB in %.2f s", count, (double)bytes / MiB,
+	     secs_since(t0));
+	shmchan_queue_close(r);
+	free(buf);
+	free(want);
+}
+
+/* ------------------------------------------------------------ 1 GiB */
+
+TEST(one_gib_through_64k, 170)
+{
+	const char *n = chan_name("gib");
+	const size_t total = GiB, pages = 257;	/* a period no round divides */
+	struct shmchan_queue *r = qcreate(n, 64 * KiB, SHMCHAN_QUEUE_RECV);
+	struct shmchan_queue_info info;
+	uint8_t *buf;
+	void *pat;
+	uint64_t t0;
+	double secs;
+	pid_t pid;
+
+	ASSERT_EQ(shmchan_queue_info(r, &info), 0);
+	buf = mmap(NULL, total, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_TRUE(buf != MAP_FAILED);
+	t0 = now_ns();
+	pid = fork();
+	if (pid == 0) {
+		struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
+		void *p;
+		const uint8_t *msg = alias_buffer(total, pages, 99, &p);
+
+		_exit(shmchan_queue_send(s, msg, total, SHMCHAN_FOREVER) ? 1 : 0);
+	}
+	ASSERT_EQ(shmchan_queue_recv(r, buf, total, SHMCHAN_FOREVER), (long long)total);
+	secs = secs_since(t0);
+	ASSERT_EQ(reap(pid), 0);
+	/* the receiver rebuilds the sender's pattern to check every byte */
+	pat = malloc(pages * 4096);
+	ASSERT_TRUE(pat != NULL);
+	fill(pat, pages * 4096, 99);
+	ASSERT_TRUE(alias_verify(buf, total, pat, pages * 4096));
+	diag("1 GiB in %llu rounds of %llu bytes: %.2f s, %.0f MiB/s",
+	     (unsigned long long)((total + info.round_size - 1) / info.round_size),
+	     (unsigned long long)info.round_size, secs, 1024.0 / secs);
+	shmchan_queue_close(r);
+}
+
+/* ------------------------------------------------------------ MPMC */
+
+#define NPROD 4
+#define NCONS 4
+
+struct mpmc {
+	_Atomic uint64_t received[NPROD];	/* how many of each producer */
+	_Atomic uint64_t dup;			/* duplicates seen */
+	_Atomic uint64_t reorder;		/* per-producer order broken */
+	_Atomic uint64_t corrupt;
+	_Atomic uint64_t big;			/* messages in rounds */
+	uint64_t per_prod;
+	_Atomic uint8_t seen[];			/* [producer][seq] */
+};
+
+struct mpmc_msg {
+	uint32_t prod;
+	uint32_t pad;
+	uint64_t seq;
+	uint64_t sum;
+};
+
+/* Every 500th message of a producer goes in rounds. */
+static size_t mpmc_len(uint64_t seq, size_t max_msg)
+{
+	return seq % 500 == 499 ? 2 * max_msg + 123 : sizeof(struct mpmc_msg) + seq % 200;
+}
+
+TEST(mpmc_4x4, 170)
+{
+	const char *n = chan_name("mpmc");
+	uint64_t total = stress() ? 10000000 : 100000, per = total / NPROD;
+	struct mpmc *m = shared_mem(sizeof(*m) + NPROD * per);
+	struct shmchan_queue *q = qcreate(n, 64 * KiB, SHMCHAN_QUEUE_SEND);
+	struct shmchan_queue_info info;
+	pid_t prod[NPROD], cons[NCONS];
+	uint64_t t0 = now_ns(), sum = 0;
+	int i, j;
+
+	ASSERT_EQ(shmchan_queue_info(q, &info), 0);
+	m->per_prod = per;
+	for (i = 0; i < NCONS; i++) {
+		cons[i] = fork();
+		if (cons[i] == 0) {
+			struct shmchan_queue *r = qopen(n, SHMCHAN_QUEUE_RECV);
+			size_t cap = 3 * info.max_msg;
+			uint8_t *buf = malloc(cap);
+			uint64_t last[NPROD];
+			ssize_t len;
+
+			memset(last, 0xff, sizeof(last));
+			while ((len = shmchan_queue_recv(r, buf, cap, SHMCHAN_MSEC(60000))) >= 0) {
+				struct mpmc_msg msg;
+
+				memcpy(&msg, buf, sizeof(msg));
+				if (msg.prod >= NPROD || msg.seq >= per ||
+				    (size_t)len != mpmc_len(msg.seq, info.max_msg) ||
+				    checksum(buf + sizeof(msg), (size_t)len - sizeof(msg)) != msg.sum) {
+					m->corrupt++;
+					continue;
+				}
+				if (last[msg.prod] != UINT64_MAX && msg.seq <= last[msg.prod])
+					m->reorder++;
+				last[msg.prod] = msg.seq;
+				if (atomic_exchange(&m->seen[msg.prod * per + msg.seq], 1))
+					m->dup++;
+				m->received[msg.prod]++;
+				if ((size_t)len > info.max_msg)
+					m->big++;
+			}
+			_exit(len == -EPIPE ? 0 : 10 + (int)-len);
+		}
+	}
+	for (i = 0; i < NPROD; i++) {
+		prod[i] = fork();
+		if (prod[i] == 0) {
+			struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
+			size_t cap = 3 * info.max_msg;
+			uint8_t *buf = malloc(cap);
+			struct mpmc_msg msg = { .prod = (uint32_t)i };
+			uint64_t k;
+
+			for (k = 0; k < per; k++) {
+				size_t len = mpmc_len(k, info.max_msg);
+
+				msg.seq = k;
+				fill(buf + sizeof(msg), len - sizeof(msg), k * NPROD + (uint64_t)i);
+				msg.sum = checksum(buf + sizeof(msg), len - sizeof(msg));
+				memcpy(buf, &msg, sizeof(msg));
+				if (shmchan_queue_send(s, buf, len, SHMCHAN_MSEC(60000)))
+					_exit(1);
+			}
+			shmchan_queue_close(s);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < NPROD; i++)
+		ASSERT_EQ(reap(prod[i]), 0);
+	/* the creator sent nothing: it leaves last, and receivers see -EPIPE */
+	shmchan_queue_close(q);
+	for (i = 0; i < NCONS; i++)
+		ASSERT_EQ(reap(cons[i]), 0);
+	for (i = 0; i < NPROD; i++) {
+		ASSERT_EQ(m->received[i], per);
+		for (j = 0; j < (int)per; j++)
+			ASSERT_EQ(m->seen[(uint64_t)i * per + (uint64_t)j], 1);
+		sum += m->received[i];
+	}
+	ASSERT_EQ(m->dup, 0);
+	ASSERT_EQ(m->reorder, 0);
+	ASSERT_EQ(m->corrupt, 0);
+	diag("%llu messages (%llu in rounds), 4 producers x 4 consumers: %.2f s",
+	     (unsigned long long)sum, (unsigned long long)m->big, secs_since(t0));
+}
+
+/* ------------------------------------------------------------ peers */
+
+TEST(close_gives_epipe, 60)
+{
+	const char *n = chan_name("close");
+	struct shmchan_queue *s = qcreate(n, 8192, SHMCHAN_QUEUE_SEND);
+	struct shmchan_queue *r;
+	char buf[8];
+	pid_t pid;
+
+	/* no receiver yet: sending is fine (like a queue, not a pipe) */
+	ASSERT_EQ(shmchan_queue_send(s, "1", 1, 0), 0);
+	r = qopen(n, SHMCHAN_QUEUE_RECV);
+	ASSERT_EQ(shmchan_queue_send(s, "2", 1, 0), 0);
+	shmchan_queue_close(s);
+	/* what was sent is still delivered, then -EPIPE */
+	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), 0), 1);
+	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), 0), 1);
+	ASSERT_EQ(buf[0], '2');
+	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), 0), -EPIPE);
+	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), SHMCHAN_FOREVER), -EPIPE);
+	/* a new sender makes it a live queue again */
+	s = qopen(n, SHMCHAN_QUEUE_SEND);
+	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), 0), -EAGAIN);
+
+	/* a receiver blocked while the last sender closes wakes with -EPIPE */
+	pid = fork();
+	if (pid == 0) {
+		struct shmchan_queue *r2 = qopen(n, SHMCHAN_QUEUE_RECV);
+		ssize_t ret = shmchan_queue_recv(r2, buf, sizeof(buf), SHMCHAN_MSEC(20000));
+
+		shmchan_queue_close(r2);
+		_exit(ret == -EPIPE ? 0 : 1);
+	}
+	ASSERT_EQ(await_waiters(shmchan_queue_channel(s), 1), 0);
+	shmchan_queue_close(s);
+	ASSERT_EQ(reap(pid), 0);
+
+	/* and the other way round */
+	s = qopen(n, SHMCHAN_QUEUE_SEND);
+	shmchan_queue_close(r);
+	ASSERT_EQ(shmchan_queue_send(s, "3", 1, 0), -EPIPE);
+	shmchan_queue_close(s);
+}
+
+/* A child tells the parent it is ready (its queue open) through a pipe. */
+static int ready_fds[2];
+
+static void ready_init(void)
+{
+	ASSERT_EQ(pipe(ready_fds), 0);
+}
+
+static void ready_say(void)
+{
+	ASSERT_EQ(write(ready_fds[1], "r", 1), 1);
+}
+
+static void ready_wait(void)
+{
+	char c;
+
+	ASSERT_EQ(read(ready_fds[0], &c, 1), 1);
+}
+
+/*
+ * White box: the consumers' head position (offset 264 of the channel),
+ * to see that a receiver is under way. The layout is the library's.
+ */
+static uint64_t cons_head(struct shmchan_queue *q)
+{
+	static void *base;
+
+	if (!base)
+		ASSERT_EQ(shmchan_map(shmchan_queue_channel(q), PROT_READ, &base), 0);
+	return atomic_load((_Atomic uint64_t *)((char *)base + 264));
+}
+
+/* Wait until @pid is blocked in the module (or 5 s). */
+static void await_blocked(struct shmchan *ch, uint64_t n)
+{
+	ASSERT_EQ(await_waiters(ch, n), 0);
+}
+
+TEST(kill_receiver_while_sender_blocked, 60)
+{
+	const char *n = chan_name("killr");
+	struct shmchan_queue *s = qcreate(n, 8192, SHMCHAN_QUEUE_SEND);
+	static uint8_t buf[3000];
+	uint64_t t0;
+	pid_t pid;
+
+	ready_init();
+	pid = fork();
+	if (pid == 0) {
+		qopen(n, SHMCHAN_QUEUE_RECV);
+		ready_say();
+		pause();
+	}
+	ready_wait();
+	while (shmchan_queue_send(s, buf, sizeof(buf), 0) == 0)
+		;
+	/* the receiver is there, the ring full: a blocking send sleeps */
+	t0 = 0;
+	{
+		pid_t killer = fork();
+
+		if (killer == 0) {
+			struct shmchan_queue *s2 = qopen(n, SHMCHAN_QUEUE_SEND);
+
+			await_blocked(shmchan_queue_channel(s2), 1);
+			kill(pid, SIGKILL);
+			_exit(0);
+		}
+		t0 = now_ns();
+		ASSERT_EQ(shmchan_queue_send(s, buf, sizeof(buf), SHMCHAN_MSEC(20000)), -EPIPE);
+		ASSERT_EQ(reap(killer), 0);
+	}
+	ASSERT_EQ(reap(pid), 128 + SIGKILL);
+	diag("-EPIPE %.3f s after the block began", secs_since(t0));
+	shmchan_queue_close(s);
+}
+
+TEST(kill_sender_while_receiver_blocked, 60)
+{
+	const char *n = chan_name("kills");
+	struct shmchan_queue *r = qcreate(n, 8192, SHMCHAN_QUEUE_RECV);
+	uint64_t t0;
+	char buf[8];
+	pid_t pid, killer;
+
+	ready_init();
+	pid = fork();
+	if (pid == 0) {
+		qopen(n, SHMCHAN_QUEUE_SEND);
+		ready_say();
+		pause();
+	}
+	ready_wait();
+	killer = fork();
+	if (killer == 0) {
+		struct shmchan_queue *q2 = qopen(n, SHMCHAN_QUEUE_RECV);
+
+		await_blocked(shmchan_queue_channel(q2), 1);
+		kill(pid, SIGKILL);
+		_exit(0);
+	}
+	t0 = now_ns();
+	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), SHMCHAN_MSEC(20000)), -EPIPE);
+	diag("-EPIPE %.3f s after the block began", secs_since(t0));
+	ASSERT_EQ(reap(killer), 0);
+	ASSERT_EQ(reap(pid), 128 + SIGKILL);
+	shmchan_queue_close(r);
+}
+
+/*
+ * A sender killed half-way through a message in rounds, for certain: it
+ * fills the ring with the first rounds and sleeps; it is killed; only then
+ * does the receiver start. Another sender, waiting behind it, sends a
+ * small message. The receiver gets that one whole, never the partial one.
+ */
+TEST(kill_sender_mid_message, 60)
+{
+	const char *n = chan_name("midsend");
+	struct shmchan_queue *r = qcreate(n, 16384, SHMCHAN_QUEUE_RECV);
+	size_t big = 4 * MiB;
+	uint8_t *buf = malloc(big);
+	pid_t s1, s2;
+	int fds[2];
+	char c;
+
+	ASSERT_TRUE(buf != NULL);
+	ASSERT_EQ(pipe(fds), 0);
+	s1 = fork();
+	if (s1 == 0) {
+		struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
+
+		fill(buf, big, 5);
+		ASSERT_EQ(write(fds[1], "1", 1), 1);
+		shmchan_queue_send(s, buf, big, SHMCHAN_FOREVER);
+		_exit(1);
+	}
+	ASSERT_EQ(read(fds[0], &c, 1), 1);
+	/* s1 has the ring full and sleeps for room */
+	await_blocked(shmchan_queue_channel(r), 1);
+	s2 = fork();
+	if (s2 == 0) {
+		struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
+
+		ASSERT_EQ(write(fds[1], "2", 1), 1);
+		_exit(shmchan_queue_send(s, "whole", 5, SHMCHAN_MSEC(20000)) ? 1 : 0);
+	}
+	ASSERT_EQ(read(fds[0], &c, 1), 1);
+	await_blocked(shmchan_queue_channel(r), 2);	/* s2 waits for s1 */
+	kill(s1, SIGKILL);
+	ASSERT_EQ(reap(s1), 128 + SIGKILL);
+	ASSERT_EQ(shmchan_queue_recv(r, buf, big, SHMCHAN_MSEC(20000)), 5);
+	ASSERT_EQ(memcmp(buf, "whole", 5), 0);
+	ASSERT_EQ(reap(s2), 0);
+	ASSERT_EQ(shmchan_queue_recv(r, buf, big, SHMCHAN_MSEC(20000)), -EPIPE);
+	shmchan_queue_close(r);
+	free(buf);
+}
+
+/*
+ * The same while the receiver is busy receiving: a 1 GiB message is
+ * under way when its sender is killed. The receiver gets -EPIPE promptly.
+ */
+TEST(kill_sender_while_receiving, 60)
+{
+	const char *n = chan_name("midrecv");
+	struct shmchan_queue *r = qcreate(n, 64 * KiB, SHMCHAN_QUEUE_RECV);
+	uint8_t *buf = mmap(NULL, GiB, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	_Atomic uint64_t *killed_at = shared_mem(4096);
+	pid_t s1, killer;
+
+	ASSERT_TRUE(buf != MAP_FAILED);
+	cons_head(r);	/* map before forking */
+	s1 = fork();
+	if (s1 == 0) {
+		struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
+		void *p;
+		const uint8_t *msg = alias_buffer(GiB, 257, 3, &p);
+
+		shmchan_queue_send(s, msg, GiB, SHMCHAN_FOREVER);
+		_exit(1);
+	}
+	killer = fork();
+	if (killer == 0) {
+		/* the receiver has taken 256 KiB of it: kill the sender */
+		while (cons_head(r) < 256 * KiB)
+			usleep(1000);
+		*killed_at = now_ns();
+		kill(s1, SIGKILL);
+		_exit(0);
+	}
+	ASSERT_EQ(shmchan_queue_recv(r, buf, GiB, SHMCHAN_MSEC(20000)), -EPIPE);
+	diag("-EPIPE %.3f s after the kill", secs_since(*killed_at));
+	ASSERT_EQ(reap(killer), 0);
+	ASSERT_EQ(reap(s1), 128 + SIGKILL);
+	shmchan_queue_close(r);
+}
+
+/*
+ * A receiver killed half-way through a message in rounds: the rest of it
+ * is dropped, the next receiver gets the following message whole.
+ */
+TEST(kill_receiver_mid_message, 60)
+{
+	const char *n = chan_name("midrcv");
+	struct shmchan_queue *s = qcreate(n, 16384, SHMCHAN_QUEUE_SEND);
+	struct shmchan_queue *r2 = qopen(n, SHMCHAN_QUEUE_RECV);
+	size_t big = 4 * MiB;
+	uint8_t *buf = malloc(big);
+	char out[16];
+	pid_t r1, sender;
+	int fds[2];
+	char c;
+
+	ASSERT_TRUE(buf != NULL);
+	ASSERT_EQ(pipe(fds), 0);
+	cons_head(s);	/* map before forking */
+	r1 = fork();
+	if (r1 == 0) {
+		struct shmchan_queue *r = qopen(n, SHMCHAN_QUEUE_RECV);
+
+		ASSERT_EQ(write(fds[1], "r", 1), 1);
+		shmchan_queue_recv(r, buf, big, SHMCHAN_FOREVER);
+		_exit(1);
+	}
+	ASSERT_EQ(read(fds[0], &c, 1), 1);
+	sender = fork();
+	if (sender == 0) {
+		struct shmchan_queue *s2 = qopen(n, SHMCHAN_QUEUE_SEND);
+
+		fill(buf, big, 9);
+		if (shmchan_queue_send(s2, buf, big, SHMCHAN_MSEC(30000)))
+			_exit(1);
+		_exit(shmchan_queue_send(s2, "after", 5, SHMCHAN_MSEC(30000)) ? 2 : 0);
+	}
+	/* r1 is under way (past a few rounds) and not done: kill it */
+	while (cons_head(s) < 32 * KiB)
+		usleep(1000);
+	kill(r1, SIGSTOP);
+	ASSERT_EQ(waitpid(r1, NULL, WNOHANG), 0);
+	kill(r1, SIGKILL);
+	ASSERT_EQ(reap(r1), 128 + SIGKILL);
+	ASSERT_EQ(shmchan_queue_recv(r2, out, sizeof(out), SHMCHAN_MSEC(30000)), 5);
+	ASSERT_EQ(memcmp(out, "after", 5), 0);
+	ASSERT_EQ(reap(sender), 0);
+	shmchan_queue_close(r2);
+	shmchan_queue_close(s);
+	free(buf);
+}
+
+/* Places of dead peers are reclaimed; -EUSERS when all are live. */
+TEST(peer_places, 60)
+{
+	const char *n = chan_name("places");
+	struct shmchan_queue *q[64];
+	struct shmchan_queue_info info;
+	struct shmchan_queue *x;
+	int i, k;
+
+	q[0] = qcreate(n, 8192, SHMCHAN_QUEUE_SEND);
+	ASSERT_EQ(shmchan_queue_info(q[0], &info), 0);
+	ASSERT_EQ(info.max_peers, 48);
+	for (k = 1; k < (int)info.max_peers; k++)
+		q[k] = qopen(n, SHMCHAN_QUEUE_RECV);
+	ASSERT_EQ(shmchan_queue_open(n, SHMCHAN_QUEUE_RECV, &x), -EUSERS);
+	/* children take places and die without closing */
+	for (i = 1; i <= 8; i++)
+		shmchan_queue_close(q[k - i]);
+	for (i = 0; i < 8; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			qopen(n, SHMCHAN_QUEUE_RECV);
+			_exit(0);
+		}
+		ASSERT_EQ(reap(pid), 0);
+	}
+	/* all 48 places hold live or dead peers; opening reaps the dead */
+	for (i = 1; i <= 8; i++)
+		q[k - i] = qopen(n, SHMCHAN_QUEUE_RECV);
+	ASSERT_EQ(shmchan_queue_info(q[0], &info), 0);
+	ASSERT_EQ(info.receivers, 47);
+	for (i = 0; i < k; i++)
+		shmchan_queue_close(q[i]);
+}
+
+/* ------------------------------------------------------------ layout */
+
+TEST(layout_mismatch, 30)
+{
+	const char *n = chan_name("layout");
+	struct shmchan_queue *q;
+	struct shmchan *ch;
+	uint32_t *w;
+	void *base;
+
+	/* a plain channel is not a queue */
+	ASSERT_EQ(shmchan_create(n, 65536, 0600, 0, &ch), 0);
+	ASSERT_EQ(shmchan_queue_open(n, SHMCHAN_QUEUE_RECV, &q), -EPROTO);
+	/* a queue of another layout version */
+	q = qcreate(chan_name("layout2"), 65536, SHMCHAN_QUEUE_SEND);
+	ASSERT_EQ(shmchan_map(shmchan_queue_channel(q), PROT_READ | PROT_WRITE, &base), 0);
+	w = base;
+	ASSERT_EQ(w[1], SHMCHAN_QUEUE_LAYOUT);
+	w[1] = 99;
+	ASSERT_EQ(shmchan_queue_open(name_buf[1], SHMCHAN_QUEUE_RECV, &q), -EPROTO);
+	w[1] = SHMCHAN_QUEUE_LAYOUT;
+	/* capacities that do not match the channel */
+	w[8] ^= 64;
+	ASSERT_EQ(shmchan_queue_open(name_buf[1], SHMCHAN_QUEUE_RECV, &q), -EPROTO);
+	w[8] ^= 64;
+	ASSERT_EQ(shmchan_queue_open(name_buf[1], SHMCHAN_QUEUE_RECV, &q), 0);
+	shmchan_queue_close(q);
+	/* too short a channel to hold one */
+	ASSERT_EQ(shmchan_create(chan_name("short"), 4096, 0600, 0, &ch), 0);
+	ASSERT_EQ(shmchan_queue_open(name_buf[2], SHMCHAN_QUEUE_RECV, &q), -EPROTO);
+}
+
+/* ------------------------------------------------------------ latency */
+
+static double ping_pong(const char *tag, uint32_t spin, int rounds)
+{
+	char a[32], b[32];
+	struct shmchan_queue *to, *from;
+	char msg[64];
+	uint64_t t0;
+	pid_t pid;
+	int i;
+
+	snprintf(a, sizeof(a), "%s-a", tag);
+	snprintf(b, sizeof(b), "%s-b", tag);
+	to = qcreate(chan_name(a), 65536, SHMCHAN_QUEUE_SEND);
+	from = qcreate(chan_name(b), 65536, SHMCHAN_QUEUE_RECV);
+	pid = fork();
+	if (pid == 0) {
+		struct shmchan_queue *in = qopen(name_buf[name_n - 2], SHMCHAN_QUEUE_RECV);
+		struct shmchan_queue *out = qopen(name_buf[name_n - 1], SHMCHAN_QUEUE_SEND);
+
+		shmchan_queue_set_spin(in, spin);
+		for (i = 0; i < rounds; i++) {
+			if (shmchan_queue_recv(in, msg, sizeof(msg), SHMCHAN_MSEC(10000)) != 64 ||
+			    shmchan_queue_send(out, msg, 64, SHMCHAN_MSEC(10000)))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	shmchan_queue_set_spin(from, spin);
+	memset(msg, 1, sizeof(msg));
+	/* warm up, with the peer registered */
+	ASSERT_EQ(shmchan_queue_send(to, msg, 64, SHMCHAN_MSEC(10000)), 0);
+	ASSERT_EQ(shmchan_queue_recv(from, msg, sizeof(msg), SHMCHAN_MSEC(10000)), 64);
+	t0 = now_ns();
+	for (i = 1; i < rounds; i++) {
+		ASSERT_EQ(shmchan_queue_send(to, msg, 64, SHMCHAN_MSEC(10000)), 0);
+		ASSERT_EQ(shmchan_queue_recv(from, msg, sizeof(msg), SHMCHAN_MSEC(10000)), 64);
+	}
+	ASSERT_EQ(reap(pid), 0);
+	shmchan_queue_close(to);
+	shmchan_queue_close(from);
+	return (double)(now_ns() - t0) / (rounds - 1) / 1000.0;
+}
+
+TEST(round_trip, 60)
+{
+	double sleep_us = ping_pong("rt0", 0, 500);
+	double spin_us = ping_pong("rt1", 200000, 2000);
+
+	diag("64-byte round trip: %.1f us blocking, %.1f us with 200 us spin",
+	     sleep_us, spin_us);
+}
+
+TAP_MAIN

@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/* Helpers shared by the queue, sync, heap and pool tests. */
+#ifndef LIBSHMCHAN_TESTS_UTIL_H
+#define LIBSHMCHAN_TESTS_UTIL_H
+
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+
+#include <shmchan.h>
+
+#include "tap.h"
+
+/* A channel name unique to this process and tag, destroyed at exit. */
+static char name_buf[8][64];
+static int name_n;
+
+static void destroy_names(void)
+{
+	int i;
+
+	for (i = 0; i < name_n; i++)
+		shmchan_destroy(name_buf[i], 0);
+}
+
+static inline const char *chan_name(const char *tag)
+{
+	char *n = name_buf[name_n % 8];
+
+	if (name_n++ == 0)
+		atexit(destroy_names);
+	snprintf(n, 64, "libtest-%d-%s", (int)getpid(), tag);
+	shmchan_destroy(n, 0);
+	return n;
+}
+
+/* splitmix64: data that a receiver can regenerate from a seed. */
+static inline uint64_t mix64(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static inline void fill(void *buf, size_t len, uint64_t seed)
+{
+	uint8_t *p = buf;
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		v = mix64(&seed);
+		memcpy(p + i, &v, 8);
+	}
+	v = mix64(&seed);
+	memcpy(p + i, &v, len - i);
+}
+
+/* FNV-style, order-dependent checksum over 8-byte words. */
+static inline uint64_t checksum(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	uint64_t h = 0xcbf29ce484222325ULL, v;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&v, p + i, 8);
+		h = (h ^ v) * 0x100000001b3ULL;
+	}
+	for (; i < len; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h ^ len;
+}
+
+/* Shared anonymous memory for results, visible to forked children. */
+static inline void *shared_mem(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_TRUE(p != MAP_FAILED);
+	return p;
+}
+
+/* Wait (5 s at most) until the channel has at least @n waiters. */
+static inline int await_waiters(struct shmchan *ch, uint64_t n)
+{
+	struct shmchan_stat st;
+	int i;
+
+	for (i = 0; i < 5000; i++) {
+		if (shmchan_stat(ch, &st) == 0 && st.nwaiters >= n)
+			return 0;
+		usleep(1000);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * A read-only buffer of @total bytes whose content repeats with a period
+ * of @pages pages of seeded random data: 1 GiB of message for 1 MiB of
+ * memory. Pick a period that no round size divides.
+ */
+static inline void *alias_buffer(size_t total, size_t pages, uint64_t seed,
+				 void **pattern)
+{
+	size_t period = pages * 4096, off, n;
+	uint8_t *base;
+	void *pat;
+	int fd;
+
+	fd = memfd_create("pattern", MFD_CLOEXEC);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(ftruncate(fd, (off_t)period), 0);
+	pat = mmap(NULL, period, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_TRUE(pat != MAP_FAILED);
+	fill(pat, period, seed);
+	base = mmap(NULL, total, PROT_NONE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_TRUE(base != MAP_FAILED);
+	for (off = 0; off < total; off += period) {
+		n = total - off < period ? total - off : period;
+		ASSERT_TRUE(mmap(base + off, n, PROT_READ,
+				 MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED);
+	}
+	close(fd);
+	*pattern = pat;
+	return base;
+}
+
+/* Does @buf hold @total bytes of the pattern of @period bytes? */
+static inline bool alias_verify(const uint8_t *buf, size_t total,
+				const uint8_t *pat, size_t period)
+{
+	size_t off, n;
+
+	for (off = 0; off < total; off += period) {
+		n = total - off < period ? total - off : period;
+		if (memcmp(buf + off, pat, n))
+			return false;
+	}
+	return true;
+}
+
+static inline pid_t spawn(void (*fn)(void *), void *arg)
+{
+	pid_t pid = fork();
+
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		fn(arg);
+		_exit(0);
+	}
+	return pid;
+}
+
+static inline double secs_since(uint64_t start)
+{
+	return (double)(now_ns() - start) / 1e9;
+}
+
+#endif
