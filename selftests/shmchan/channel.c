@@ -789,59 +789,63 @@ TEST_F(names, kernel_pointer_efault)
 
 /* ---- POPULATE ------------------------------------------------------------------ */
 
-#define POP_MIB 16LL
+#define POP_LEN (16ULL << 20)
+#define POP_KIB ((int)(POP_LEN >> 10))
+
+/* Growth of Shmem since @base, in KiB (ints keep -m32 builds simple). */
+static int shmem_grown(long long base)
+{
+	return (int)(sc_shmem_kib() - base);
+}
 
 /* POPULATE allocates every page at CREATE; DESTROY of an unused one frees them. */
 TEST_F(chan, create_populate_allocates_now)
 {
-	long long before = sc_shmem_kib(), after;
+	long long base = sc_shmem_kib();
 	struct shmchan_create c;
 	volatile char *p;
+	int grown;
 
-	ASSERT_LE(0LL, before);
-	ASSERT_EQ(0, sc_create(self->fd, self->name, POP_MIB << 20, 0600,
+	ASSERT_LE(0, (int)base);
+	ASSERT_EQ(0, sc_create(self->fd, self->name, POP_LEN, 0600,
 			       SHMCHAN_CREATE_POPULATE, &c));
 	EXPECT_EQ(SHMCHAN_CREATED, c.result);
-	after = sc_shmem_kib();
-	EXPECT_LE((POP_MIB - 1) * 1024, after - before)
-		TH_LOG("Shmem grew by %lld KiB only", after - before);
-	p = sc_map(self->fd, POP_MIB << 20, PROT_READ, 0);
+	grown = shmem_grown(base);
+	EXPECT_LE(POP_KIB - 1024, grown) TH_LOG("Shmem grew by %d KiB only", grown);
+	p = sc_map(self->fd, POP_LEN, PROT_READ, 0);
 	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(0, p[0]);
-	EXPECT_EQ(0, p[(POP_MIB << 20) - 1]);
-	munmap((void *)p, POP_MIB << 20);
+	EXPECT_EQ(0, p[POP_LEN - 1]);
+	munmap((void *)p, POP_LEN);
 	EXPECT_EQ(0, sc_destroy(self->fd, self->name, 0));
 	close(self->fd);
 	self->fd = -1;
-	after = sc_poll_shmem_below(before + 1024, 3000);
-	EXPECT_GT(1024LL, after - before)
-		TH_LOG("Shmem still %lld KiB above the start after the last user", after - before);
+	grown = (int)(sc_poll_shmem_below(base + 1024, 3000) - base);
+	EXPECT_GT(1024, grown) TH_LOG("Shmem still %d KiB up after the last user", grown);
 }
 
 /* Without POPULATE nothing is allocated until touched. */
 TEST_F(chan, create_without_populate_allocates_nothing)
 {
-	long long before = sc_shmem_kib(), after;
+	long long base = sc_shmem_kib();
 
-	ASSERT_LE(0LL, before);
-	ASSERT_EQ(0, sc_create(self->fd, self->name, POP_MIB << 20, 0600, 0, NULL));
-	after = sc_shmem_kib();
-	EXPECT_GT(1024LL, after - before);
+	ASSERT_LE(0, (int)base);
+	ASSERT_EQ(0, sc_create(self->fd, self->name, POP_LEN, 0600, 0, NULL));
+	EXPECT_GT(1024, shmem_grown(base));
 }
 
 /* POPULATE applies only when the call makes the channel. */
 TEST_F(chan, create_populate_on_existing_ignored)
 {
-	int fd = sc_new(self->name, POP_MIB << 20, 0600, SHMCHAN_CREATE_EXCL);
-	long long before = sc_shmem_kib(), after;
+	int fd = sc_new(self->name, POP_LEN, 0600, SHMCHAN_CREATE_EXCL);
+	long long base = sc_shmem_kib();
 	struct shmchan_create c;
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, sc_create(self->fd, self->name, POP_MIB << 20, 0600,
+	ASSERT_EQ(0, sc_create(self->fd, self->name, POP_LEN, 0600,
 			       SHMCHAN_CREATE_POPULATE, &c));
 	EXPECT_EQ(0U, c.result);
-	after = sc_shmem_kib();
-	EXPECT_GT(1024LL, after - before);
+	EXPECT_GT(1024, shmem_grown(base));
 	close(fd);
 }
 
