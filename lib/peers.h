@@ -9,6 +9,7 @@
 #define LIBSHMCHAN_PEERS_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -115,5 +116,31 @@ struct shmchan__spin {
 bool shmchan__spin_until(struct shmchan__spin *s,
 			 const struct shmchan__deadline *d,
 			 bool (*fired)(void *arg), void *arg);
+
+/* ------------------------------------------------------------ sync */
+
+#define SHMCHAN__VERIFIED 8
+
+/*
+ * struct shmchan_sync - see shmchan.h
+ * @ch: the handle (wait/wake)
+ * @base: where the caller mapped the whole channel
+ * @len: the channel's length
+ * @death_notice: the module has SHMCHAN_FEATURE_DEATH_NOTICE
+ * @lock: guards the rest (slow paths only)
+ * @deaths: the death count the cache below was made at
+ * @verified: mutex owners (start << 32 | tid) seen alive at @deaths
+ */
+struct shmchan_sync {
+	struct shmchan *ch;
+	uint8_t *base;
+	uint64_t len;
+	bool death_notice;
+	pthread_mutex_t lock;
+	uint32_t deaths;
+	uint64_t verified[SHMCHAN__VERIFIED];
+	unsigned int nverified;
+	unsigned int next_verified;
+};
 
 #endif

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * The sync helpers against the real module (run it in the VM): the robust
+ * mutex (contention, errors, its owner killed with SIGKILL before and
+ * while others wait), the semaphore, the condition variable, the event.
+ */
+#include "util.h"
+
+/* A channel mapped read-write, and a context on it; fork-safe to reopen. */
+struct area {
+	struct shmchan *ch;
+	uint8_t *base;
+	struct shmchan_sync *s;
+};
+
+static void area_open(struct area *a, const char *name, bool create)
+{
+	void *base;
+
+	if (create)
+		ASSERT_EQ(shmchan_create(name, 65536, 0600, 0, &a->ch), 0);
+	else
+		ASSERT_EQ(shmchan_open(name, 0, &a->ch), 0);
+	ASSERT_EQ(shmchan_map(a->ch, PROT_READ | PROT_WRITE, &base), 0);
+	a->base = base;
+	ASSERT_EQ(shmchan_sync_new(a->ch, base, &a->s), 0);
+}
+
+/* Objects at fixed offsets of the channel. */
+#define M(a)	((struct shmchan_mutex *)((a)->base + 64))
+#define M2(a)	((struct shmchan_mutex *)((a)->base + 128))
+#define SEM(a)	((struct shmchan_sem *)((a)->base + 192))
+#define CV(a)	((struct shmchan_cond *)((a)->base + 256))
+#define EV(a)	((struct shmchan_event *)((a)->base + 320))
+#define COUNTER(a) ((volatile uint64_t *)((a)->base + 4096))
+
+/* ------------------------------------------------------------ mutex */
+
+TEST(mutex_errors, 30)
+{
+	const char *n = chan_name("merr");
+	struct shmchan_mutex outside;
+	struct area a;
+	pid_t pid;
+
+	area_open(&a, n, true);
+	ASSERT_EQ(shmchan_sync_new(NULL, a.base, &a.s), -EINVAL);
+	ASSERT_EQ(shmchan_sync_new(a.ch, NULL, &a.s), -EINVAL);
+	shmchan_mutex_init(M(&a));
+	ASSERT_EQ(shmchan_mutex_lock(a.s, &outside, 0), -EINVAL);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, (struct shmchan_mutex *)(a.base + 65536 - 8), 0), -EINVAL);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, (struct shmchan_mutex *)(a.base + 4), 0), -EINVAL);
+	ASSERT_EQ(shmchan_mutex_lock(NULL, M(&a), 0), -EINVAL);
+	ASSERT_EQ(shmchan_mutex_unlock(a.s, M(&a)), -EPERM);
+	ASSERT_EQ(shmchan_mutex_consistent(a.s, M(&a)), -EPERM);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), 0), 0);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), 0), -EDEADLK);
+	ASSERT_EQ(shmchan_mutex_consistent(a.s, M(&a)), -EINVAL);
+	/* another process: try, then time out */
+	pid = fork();
+	if (pid == 0) {
+		struct area b;
+		uint64_t t0;
+
+		area_open(&b, n, false);
+		ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), 0), -EAGAIN);
+		ASSERT_EQ(shmchan_mutex_unlock(b.s, M(&b)), -EPERM);
+		t0 = now_ns();
+		ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), SHMCHAN_MSEC(100)), -ETIMEDOUT);
+		ASSERT_TRUE(now_ns() - t0 >= 100000000ULL);
+		_exit(0);
+	}
+	ASSERT_EQ(reap(pid), 0);
+	ASSERT_EQ(shmchan_mutex_unlock(a.s, M(&a)), 0);
+	ASSERT_EQ(shmchan_mutex_unlock(a.s, M(&a)), -EPERM);
+	shmchan_sync_free(a.s);
+	shmchan_sync_free(NULL);
+}
+
+TEST(mutex_contention, 120)
+{
+	const char *n = chan_name("mcont");
+	const int procs = 4, iters = 5000;
+	struct area a;
+	pid_t pid[4];
+	int i, k;
+
+	area_open(&a, n, true);
+	shmchan_mutex_init(M(&a));
+	*COUNTER(&a) = 0;
+	for (i = 0; i < procs; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			struct area b;
+
+			area_open(&b, n, false);
+			for (k = 0; k < iters; k++) {
+				ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), SHMCHAN_MSEC(20000)), 0);
+				/* not atomic: only the mutex keeps it right */
+				*COUNTER(&b) = *COUNTER(&b) + 1;
+				ASSERT_EQ(shmchan_mutex_unlock(b.s, M(&b)), 0);
+			}
+			_exit(0);
+		}
+	}
+	for (i = 0; i < procs; i++)
+		ASSERT_EQ(reap(pid[i]), 0);
+	ASSERT_EQ(*COUNTER(&a), (uint64_t)procs * iters);
+}
+
+/*
+ * The owner is killed while another process sleeps on the mutex: the
+ * sleeper gets it with -EOWNERDEAD, promptly.
+ */
+TEST(mutex_owner_killed_while_waiting, 60)
+{
+	const char *n = chan_name("mkill");
+	_Atomic uint64_t *killed_at = shared_mem(4096);
+	struct area a;
+	pid_t owner, killer;
+	int fds[2];
+	char c;
+
+	area_open(&a, n, true);
+	shmchan_mutex_init(M(&a));
+	ASSERT_EQ(pipe(fds), 0);
+	owner = fork();
+	if (owner == 0) {
+		struct area b;
+
+		area_open(&b, n, false);
+		ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), 0), 0);
+		*COUNTER(&b) = 12345;	/* half-way through an update */
+		ASSERT_EQ(write(fds[1], "l", 1), 1);
+		pause();
+	}
+	ASSERT_EQ(read(fds[0], &c, 1), 1);
+	killer = fork();
+	if (killer == 0) {
+		ASSERT_EQ(await_waiters(a.ch, 1), 0);
+		*killed_at = now_ns();
+		kill(owner, SIGKILL);
+		_exit(0);
+	}
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), SHMCHAN_MSEC(20000)), -EOWNERDEAD);
+	diag("-EOWNERDEAD %.3f s after the kill", secs_since(*killed_at));
+	ASSERT_EQ(*COUNTER(&a), 12345);
+	/* repaired: it works as before */
+	ASSERT_EQ(shmchan_mutex_consistent(a.s, M(&a)), 0);
+	ASSERT_EQ(shmchan_mutex_unlock(a.s, M(&a)), 0);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), 0), 0);
+	ASSERT_EQ(shmchan_mutex_unlock(a.s, M(&a)), 0);
+	ASSERT_EQ(reap(owner), 128 + SIGKILL);
+	ASSERT_EQ(reap(killer), 0);
+}
+
+/*
+ * The owner died before anyone waited (no death notice reaches a sleeper
+ * then): the next locker, blocking or not, still finds out. Unlocked
+ * without repair, the mutex is unusable for good.
+ */
+TEST(mutex_owner_dead_before, 60)
+{
+	const char *n = chan_name("mdead");
+	struct area a;
+	pid_t owner;
+
+	area_open(&a, n, true);
+	shmchan_mutex_init(M(&a));
+	shmchan_mutex_init(M2(&a));
+	owner = fork();
+	if (owner == 0) {
+		struct area b;
+
+		area_open(&b, n, false);
+		ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), 0), 0);
+		ASSERT_EQ(shmchan_mutex_lock(b.s, M2(&b), 0), 0);
+		_exit(0);	/* dies holding both */
+	}
+	ASSERT_EQ(reap(owner), 0);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), SHMCHAN_FOREVER), -EOWNERDEAD);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M2(&a), 0), -EOWNERDEAD);
+	/* M: repaired. M2: not. */
+	ASSERT_EQ(shmchan_mutex_consistent(a.s, M(&a)), 0);
+	ASSERT_EQ(shmchan_mutex_unlock(a.s, M(&a)), 0);
+	ASSERT_EQ(shmchan_mutex_unlock(a.s, M2(&a)), 0);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M2(&a), 0), -ENOTRECOVERABLE);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M2(&a), SHMCHAN_FOREVER), -ENOTRECOVERABLE);
+	shmchan_mutex_init(M2(&a));
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M2(&a), 0), 0);
+	ASSERT_EQ(shmchan_mutex_unlock(a.s, M2(&a)), 0);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), 0), 0);
+	ASSERT_EQ(shmchan_mutex_unlock(a.s, M(&a)), 0);
+}
+
+/* ------------------------------------------------------------ semaphore */
+
+TEST(semaphore, 60)
+{
+	const char *n = chan_name("sem");
+	struct area a;
+	const int items = 2000;
+	uint64_t t0;
+	pid_t pid;
+	int i;
+
+	area_open(&a, n, true);
+	ASSERT_EQ(shmchan_sem_init(SEM(&a), SHMCHAN_SEM_MAX + 1), -EINVAL);
+	ASSERT_EQ(shmchan_sem_init(SEM(&a), 3), 0);
+	ASSERT_EQ(shmchan_sem_value(SEM(&a)), 3);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(shmchan_sem_wait(a.s, SEM(&a), 0), 0);
+	ASSERT_EQ(shmchan_sem_wait(a.s, SEM(&a), 0), -EAGAIN);
+	t0 = now_ns();
+	ASSERT_EQ(shmchan_sem_wait(a.s, SEM(&a), SHMCHAN_MSEC(100)), -ETIMEDOUT);
+	ASSERT_TRUE(now_ns() - t0 >= 100000000ULL);
+	ASSERT_EQ(shmchan_sem_init(SEM(&a), SHMCHAN_SEM_MAX), 0);
+	ASSERT_EQ(shmchan_sem_post(a.s, SEM(&a)), -EOVERFLOW);
+	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
+
+	/* a consumer process takes what a producer posts, blocking */
+	pid = fork();
+	if (pid == 0) {
+		struct area b;
+
+		area_open(&b, n, false);
+		for (i = 0; i < items; i++)
+			ASSERT_EQ(shmchan_sem_wait(b.s, SEM(&b), SHMCHAN_MSEC(20000)), 0);
+		_exit(0);
+	}
+	for (i = 0; i < items; i++) {
+		ASSERT_EQ(shmchan_sem_post(a.s, SEM(&a)), 0);
+		if (i % 500 == 0)
+			usleep(2000);	/* let it sleep now and then */
+	}
+	ASSERT_EQ(reap(pid), 0);
+	ASSERT_EQ(shmchan_sem_value(SEM(&a)), 0);
+}
+
+/* ------------------------------------------------------------ condition */
+
+TEST(condition, 60)
+{
+	const char *n = chan_name("cond");
+	struct area a;
+	pid_t pid[3];
+	uint64_t t0;
+	int i;
+
+	area_open(&a, n, true);
+	shmchan_mutex_init(M(&a));
+	shmchan_cond_init(CV(&a));
+	*COUNTER(&a) = 0;
+
+	/* timed wait: -ETIMEDOUT, with the mutex held again */
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), 0), 0);
+	t0 = now_ns();
+	ASSERT_EQ(shmchan_cond_wait(a.s, CV(&a), M(&a), SHMCHAN_MSEC(100)), -ETIMEDOUT);
+	ASSERT_TRUE(now_ns() - t0 >= 100000000ULL);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), 0), -EDEADLK);
+	ASSERT_EQ(shmchan_mutex_unlock(a.s, M(&a)), 0);
+	ASSERT_EQ(shmchan_cond_wait(a.s, CV(&a), M(&a), 0), -EPERM);
+
+	/* three waiters for a predicate; one broadcast wakes them all */
+	for (i = 0; i < 3; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			struct area b;
+			int ret = 0;
+
+			area_open(&b, n, false);
+			ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), SHMCHAN_MSEC(20000)), 0);
+			(*COUNTER(&b))++;
+			while (*COUNTER(&b) < 100 && !ret)
+				ret = shmchan_cond_wait(b.s, CV(&b), M(&b), SHMCHAN_MSEC(20000));
+			ASSERT_EQ(ret, 0);
+			ASSERT_EQ(shmchan_mutex_unlock(b.s, M(&b)), 0);
+			_exit(0);
+		}
+	}
+	/* all three in (the counter says so), then set the predicate */
+	for (;;) {
+		ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), SHMCHAN_MSEC(20000)), 0);
+		if (*COUNTER(&a) == 3)
+			break;
+		ASSERT_EQ(shmchan_mutex_unlock(a.s, M(&a)), 0);
+		usleep(1000);
+	}
+	*COUNTER(&a) = 100;
+	ASSERT_EQ(shmchan_cond_broadcast(a.s, CV(&a)), 0);
+	ASSERT_EQ(shmchan_mutex_unlock(a.s, M(&a)), 0);
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(reap(pid[i]), 0);
+	ASSERT_EQ(shmchan_cond_signal(a.s, CV(&a)), 0);
+}
+
+/* ------------------------------------------------------------ event */
+
+TEST(event, 60)
+{
+	const char *n = chan_name("event");
+	struct area a;
+	pid_t pid;
+
+	area_open(&a, n, true);
+	shmchan_event_init(EV(&a), 0);
+	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), 0), -EAGAIN);
+	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), SHMCHAN_MSEC(50)), -ETIMEDOUT);
+	pid = fork();
+	if (pid == 0) {
+		struct area b;
+
+		area_open(&b, n, false);
+		_exit(shmchan_event_wait(b.s, EV(&b), SHMCHAN_MSEC(20000)) ? 1 : 0);
+	}
+	ASSERT_EQ(await_waiters(a.ch, 1), 0);
+	ASSERT_EQ(shmchan_event_set(a.s, EV(&a)), 0);
+	ASSERT_EQ(reap(pid), 0);
+	/* stays set until reset */
+	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), 0), 0);
+	shmchan_event_reset(EV(&a));
+	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), 0), -EAGAIN);
+	shmchan_event_init(EV(&a), 1);
+	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), 0), 0);
+}
+
+TAP_MAIN
