@@ -32,7 +32,7 @@ LINUX_SOURCE ?= /usr/src/linux-source-6.1.tar.xz
 TESTS ?=
 
 .PHONY: all deps module lib tools selftests check run demo clean sparse \
-	checkpatch help install uninstall dkms-src dkms-check
+	checkpatch help install uninstall dkms-src dkms-check bench bench-quick
 
 all: module lib tools selftests
 
@@ -68,6 +68,13 @@ run: module
 
 demo: module tools/demo
 	tools/vm/run tools/demo
+
+# Benchmarks (tools/bench/): in the VM, then CSV, tables and plots in
+# build/bench/full or build/bench/quick. Not part of `make check`; the
+# figures never fail the build.
+bench bench-quick: module lib
+	$(MAKE) -C tools/bench
+	tools/bench/run $(if $(filter bench-quick,$@),--quick) $(BENCH_ARGS)
 
 # C=2 runs sparse on every source file, not only on those being rebuilt;
 # CF=-Wsparse-error turns its warnings into errors.
@@ -142,6 +149,7 @@ clean:
 	$(MAKE) -C selftests/shmchan clean
 	rm -f tools/demo
 	$(MAKE) -C tools/cli clean
+	$(MAKE) -C tools/bench clean
 	rm -rf build
 
 help:
@@ -150,6 +158,7 @@ help:
 	@echo "make run CMD=...  run a command in the VM with the module loaded;"
 	@echo "                  without CMD: a shell in the VM"
 	@echo "make demo         two processes share a channel, in the VM"
+	@echo "make bench        the benchmark in the VM (under 10 min; bench-quick: 2 min)"
 	@echo "make deps         install the Debian packages needed (as root)"
 	@echo "make sparse       check the module with sparse"
 	@echo "make checkpatch   check kmod/ and uapi/ with checkpatch.pl --strict"

@@ -19,6 +19,7 @@ packages=(
 	linux-source-6.1                    # kselftest_harness.h, checkpatch.pl
 	libkmod-dev                         # selftests that unload the module
 	sparse perl                         # make sparse, make checkpatch
+	gnuplot-nox                         # make bench: plots
 )
 
 if ! command -v dpkg-query >/dev/null; then
