@@ -7,8 +7,6 @@
  * the registry's reference; handles and mappings hold their own, so the
  * memory lives until the last of them is gone.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/err.h>
@@ -17,6 +15,7 @@
 #include <linux/hashtable.h>
 #include <linux/lockdep.h>
 #include <linux/pid.h>
+#include <linux/pid_namespace.h>
 #include <linux/seq_file.h>
 #include <linux/sched.h>
 #include <linux/shmem_fs.h>
@@ -194,6 +193,8 @@ void shmchan_chan_note_attach(struct shmchan_channel *chan)
 void shmchan_chan_note_death(struct shmchan_channel *chan)
 {
 	atomic_inc(&chan->deaths);
+	/* Pairs with shmchan_wait(); see shmchan_wait_notify_death() */
+	smp_mb__after_atomic();
 	shmchan_wait_notify_death(chan);
 }
 
@@ -259,7 +260,7 @@ void shmchan_chan_map_put(struct shmchan_channel *chan)
 }
 
 /* SysV-style check of the mode bits: owner, then group, then others. */
-static bool shmchan_may_access(struct shmchan_channel *chan, int want)
+static bool shmchan_mode_grants(struct shmchan_channel *chan, int want)
 {
 	kuid_t euid = current_euid();
 	struct shmchan_attrs attrs;
@@ -272,9 +273,12 @@ static bool shmchan_may_access(struct shmchan_channel *chan, int want)
 	else if (in_group_p(attrs.gid) || in_group_p(chan->cgid))
 		granted >>= 3;
 
-	if (!(want & ~granted & 07))
-		return true;
-	return capable(CAP_IPC_OWNER);
+	return !(want & ~granted & 07);
+}
+
+static bool shmchan_may_access(struct shmchan_channel *chan, int want)
+{
+	return shmchan_mode_grants(chan, want) || capable(CAP_IPC_OWNER);
 }
 
 /* Destroy, revoke and setattr: the owner, the creator or CAP_SYS_ADMIN. */
@@ -296,22 +300,19 @@ static bool shmchan_may_administer(struct shmchan_channel *chan)
  */
 bool shmchan_chan_may_list(struct shmchan_channel *chan)
 {
-	return shmchan_may_access(chan, SHMCHAN_MAY_READ);
+	/* Listing is no use of the privilege: don't audit or flag it. */
+	return shmchan_mode_grants(chan, SHMCHAN_MAY_READ) ||
+	       ns_capable_noaudit(&init_user_ns, CAP_IPC_OWNER);
 }
 
 /* Round @length up to pages; reject what no shmem file can hold. */
 static int shmchan_check_length(u64 length, u64 *aligned)
 {
-	int ret;
-
 	if (!length)
 		return -EINVAL;
 	if (length > MAX_LFS_FILESIZE - PAGE_SIZE)
 		return -EFBIG;
 	*aligned = PAGE_ALIGN(length);
-	ret = shmchan_limits_check_length(*aligned);
-	if (ret)
-		return ret;
 	return 0;
 }
 
@@ -374,6 +375,9 @@ static struct shmchan_channel *shmchan_chan_alloc(const char *name, u64 length,
 	chan->cpid = get_pid(task_tgid(current));
 	ktime_get_real_ts64(&chan->ctime);
 
+	ret = shmchan_limits_check_length(length);
+	if (ret)
+		goto free_chan;
 	ret = shmchan_limits_charge(chan);
 	if (ret)
 		goto free_chan;
@@ -543,7 +547,22 @@ int shmchan_chan_destroy(const char *name, u32 flags)
 void shmchan_chan_fill_stat(struct shmchan_channel *chan,
 			    struct shmchan_stat *st)
 {
-	struct user_namespace *ns = current_user_ns();
+	shmchan_chan_fill_stat_ns(chan, st, current_user_ns(),
+				  task_active_pid_ns(current));
+}
+
+/**
+ * shmchan_chan_fill_stat_ns - report @chan's attributes for given namespaces
+ * @chan: the channel
+ * @st: filled in but for ->size and ->flags
+ * @ns: the user namespace to translate ids into
+ * @pid_ns: the pid namespace to translate pids into
+ */
+void shmchan_chan_fill_stat_ns(struct shmchan_channel *chan,
+			       struct shmchan_stat *st,
+			       struct user_namespace *ns,
+			       struct pid_namespace *pid_ns)
+{
 	struct shmchan_attrs attrs;
 	struct pid *lpid;
 
@@ -555,13 +574,13 @@ void shmchan_chan_fill_stat(struct shmchan_channel *chan,
 	spin_lock(&chan->lock);
 	lpid = get_pid(chan->lpid);
 	spin_unlock(&chan->lock);
-	st->lpid = pid_vnr(lpid);
+	st->lpid = pid_nr_ns(lpid, pid_ns);
 	put_pid(lpid);
 
 	st->length = chan->length;
 	st->cuid = from_kuid_munged(ns, chan->cuid);
 	st->cgid = from_kgid_munged(ns, chan->cgid);
-	st->cpid = pid_vnr(chan->cpid);
+	st->cpid = pid_nr_ns(chan->cpid, pid_ns);
 	st->ctime_sec = chan->ctime.tv_sec;
 	st->ctime_nsec = chan->ctime.tv_nsec;
 	st->nmaps = atomic_read(&chan->nmaps);
@@ -590,6 +609,8 @@ int shmchan_chan_setattr(struct shmchan_channel *chan,
 	struct user_namespace *ns = current_user_ns();
 	kuid_t uid = make_kuid(ns, args->uid);
 	kgid_t gid = make_kgid(ns, args->gid);
+	kuid_t euid = current_euid();
+	bool admin;
 
 	if ((args->flags & SHMCHAN_SETATTR_MODE) &&
 	    (args->mode & ~SHMCHAN_MODE_MASK))
@@ -598,10 +619,14 @@ int shmchan_chan_setattr(struct shmchan_channel *chan,
 		return -EINVAL;
 	if ((args->flags & SHMCHAN_SETATTR_GID) && !gid_valid(gid))
 		return -EINVAL;
-	if (!shmchan_may_administer(chan))
-		return -EPERM;
+	/* The capability first: it can't be asked under the spinlock. */
+	admin = capable(CAP_SYS_ADMIN);
 
 	spin_lock(&chan->lock);
+	if (!admin && !uid_eq(euid, chan->uid) && !uid_eq(euid, chan->cuid)) {
+		spin_unlock(&chan->lock);
+		return -EPERM;
+	}
 	if (args->flags & SHMCHAN_SETATTR_MODE)
 		chan->mode = args->mode;
 	if (args->flags & SHMCHAN_SETATTR_UID)

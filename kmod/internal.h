@@ -6,21 +6,23 @@
  *   struct shmchan_channel  one named channel: a shmem file plus attributes.
  *   struct shmchan_handle   one open file of /dev/shmchan, bound to at most
  *                           one channel.
- *   struct shmchan_mapping  one mmap() call; its anchor file keeps the
- *                           module loaded while any VMA of it exists.
+ *   struct shmchan_view     one mmap() call: the VMAs' file (map.c); it
+ *                           keeps the module loaded while they exist.
  *
  * References to a channel (chan->ref)
  *   - the registry, while the name is published;
  *   - each bound handle;
- *   - each shmchan_mapping (dropped when its anchor file is released, after
- *     the last VMA made from that mmap() is gone).
+ *   - each view file (dropped when it is released, after the last VMA
+ *     made from that mmap() is gone).
  *   The memory (the shmem file) is freed with the last reference.
  *
  * Users of a channel (chan->users = bound handles + VMAs)
  *   Counted apart from references so that a transient channel loses its
  *   name when the last user goes. A 0 -> 1 transition happens only under
  *   shmchan_registry_lock (binding by name); 1 -> 0 takes it through
- *   atomic_dec_and_mutex_lock(). VMAs only exist while users > 0.
+ *   atomic_dec_and_mutex_lock(). A new VMA is always made from a bound
+ *   handle or from an existing VMA (fork, split, remap_file_pages), which
+ *   is a user already, so VMAs never raise users from 0.
  *
  * Lock order, outermost first
  *   shmchan_handle.bind_lock        (main.c: one handle's CREATE/OPEN)
@@ -51,7 +53,9 @@
 
 struct file;
 struct pid;
+struct pid_namespace;
 struct seq_file;
+struct user_namespace;
 struct vm_area_struct;
 
 /* Bits of shmchan_channel.state */
@@ -76,6 +80,7 @@ struct shmchan_user;
  * @nhandles: bound handles, for STAT
  * @nmaps: VMAs in all processes, for STAT
  * @nwaiters: tasks inside SHMCHAN_IOC_WAIT, for STAT
+ * @ndeathwaiters: tasks inside SHMCHAN_IOC_WAIT with SHMCHAN_WAIT_DEATHS
  * @deaths: exits of processes that had the channel open or mapped
  * @lock: protects @mode, @uid, @gid and @lpid
  * @shm_file: the shmem file holding the pages; constant
@@ -102,6 +107,7 @@ struct shmchan_channel {
 	atomic_t nhandles;
 	atomic_t nmaps;
 	atomic_t nwaiters;
+	atomic_t ndeathwaiters;
 	atomic_t deaths;
 	spinlock_t lock; /* inside shmchan_registry_lock; see above */
 	struct file *shm_file;
@@ -133,6 +139,10 @@ void shmchan_chan_note_attach(struct shmchan_channel *chan);
 void shmchan_chan_note_death(struct shmchan_channel *chan);
 void shmchan_chan_fill_stat(struct shmchan_channel *chan,
 			    struct shmchan_stat *st);
+void shmchan_chan_fill_stat_ns(struct shmchan_channel *chan,
+			       struct shmchan_stat *st,
+			       struct user_namespace *ns,
+			       struct pid_namespace *pid_ns);
 bool shmchan_chan_may_list(struct shmchan_channel *chan);
 int shmchan_chan_setattr(struct shmchan_channel *chan,
 			 const struct shmchan_setattr *args);
@@ -143,6 +153,7 @@ struct shmchan_channel *shmchan_registry_seq_chan(void *v);
 void shmchan_registry_exit(void);
 
 /* limits.c: module parameters and per-user accounting */
+void shmchan_limits_init(void);
 int shmchan_limits_charge(struct shmchan_channel *chan);
 void shmchan_limits_uncharge(struct shmchan_channel *chan);
 int shmchan_limits_check_length(u64 length);

@@ -9,12 +9,11 @@
  * later change of owner does not move the charge. CAP_SYS_RESOURCE is
  * exempt from the per-user limits, not from the global ones.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/moduleparam.h>
+#include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/uidgid.h>
@@ -28,19 +27,23 @@ static unsigned int max_channels = 65536;
 module_param(max_channels, uint, 0644);
 MODULE_PARM_DESC(max_channels, "Channels in all (0: no limit; ENOSPC)");
 
-static unsigned long long max_total_size;
+/* Byte limits left at this value are set from the RAM size at load. */
+#define SHMCHAN_LIMIT_AUTO	ULLONG_MAX
+
+static unsigned long long max_total_size = SHMCHAN_LIMIT_AUTO;
 module_param(max_total_size, ullong, 0644);
-MODULE_PARM_DESC(max_total_size, "Bytes of all channels (0: no limit; ENOSPC)");
+MODULE_PARM_DESC(max_total_size,
+		 "Bytes of all channels (default: RAM size; 0: no limit; ENOSPC)");
 
 static unsigned int max_user_channels = 4096;
 module_param(max_user_channels, uint, 0644);
 MODULE_PARM_DESC(max_user_channels,
 		 "Channels made by one user (0: no limit; EDQUOT)");
 
-static unsigned long long max_user_size;
+static unsigned long long max_user_size = SHMCHAN_LIMIT_AUTO;
 module_param(max_user_size, ullong, 0644);
 MODULE_PARM_DESC(max_user_size,
-		 "Bytes of the channels made by one user (0: no limit; EDQUOT)");
+		 "Bytes of the channels made by one user (default: half the RAM; 0: no limit; EDQUOT)");
 
 static unsigned long long max_channel_size;
 module_param(max_channel_size, ullong, 0644);
@@ -84,7 +87,7 @@ static struct shmchan_user *shmchan_user_get_locked(kuid_t uid)
 		if (uid_eq(user->uid, uid))
 			return user;
 	}
-	user = kzalloc(sizeof(*user), GFP_KERNEL);
+	user = kzalloc(sizeof(*user), GFP_KERNEL_ACCOUNT);
 	if (!user)
 		return NULL;
 	user->uid = uid;
@@ -115,6 +118,19 @@ static void shmchan_user_put_locked(struct shmchan_user *user)
 		return;
 	hash_del(&user->node);
 	kfree(user);
+}
+
+/**
+ * shmchan_limits_init - give the byte limits left to their default a value
+ */
+void shmchan_limits_init(void)
+{
+	u64 ram = (u64)totalram_pages() << PAGE_SHIFT;
+
+	if (max_total_size == SHMCHAN_LIMIT_AUTO)
+		max_total_size = ram;
+	if (max_user_size == SHMCHAN_LIMIT_AUTO)
+		max_user_size = ram / 2;
 }
 
 /**

@@ -294,6 +294,14 @@ static long shmchan_ioctl(struct file *file, unsigned int cmd,
 	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
 	if (ret)
 		return ret;
+	/*
+	 * Find out now, before anything is done, that the results can be
+	 * written back: a CREATE or OPEN must not bind the handle (or make a
+	 * channel) and then fail with EFAULT. Only a racing munmap() by the
+	 * caller itself can still make the final copy fail.
+	 */
+	if (op->copy_out && shmchan_copy_out(uarg, usize, &buf, op->size))
+		return -EFAULT;
 
 	ret = op->fn(h, &buf);
 	if (ret < 0 || !op->copy_out)
@@ -370,6 +378,7 @@ static int __init shmchan_init(void)
 	int ret;
 
 	shmchan_wait_init();
+	shmchan_limits_init();
 	ret = shmchan_proc_init();
 	if (ret) {
 		pr_err("cannot create /proc/shmchan: %d\n", ret);
@@ -380,7 +389,6 @@ static int __init shmchan_init(void)
 		pr_err("cannot register /dev/shmchan: %d\n", ret);
 		goto remove_proc;
 	}
-	pr_info("ready, ABI version %d\n", SHMCHAN_ABI_VERSION);
 	return 0;
 
 remove_proc:

@@ -2,127 +2,110 @@
 /*
  * shmchan mappings.
  *
- * mmap() of a bound handle maps the channel's shmem file: the VMA's file
- * becomes that file (so faults, futex keys, memcg charging and
- * /proc/PID/maps are shmem's), and its vm_ops wrap shmem's so that the
- * module sees every VMA come and go, as ipc/shm.c does for SysV segments.
+ * mmap() of a bound handle maps the channel's shmem pages through a *view*:
+ * a file of this module on the channel's shmem inode, opened read-write or
+ * read-only as the handle is, made for that one mmap() call. The view
+ * becomes the VMA's file, as the per-attach file of ipc/shm.c does:
  *
- * Each mmap() call gets a struct shmchan_mapping and an anchor file
- * (anon inode, owned by this module) that every VMA made from that call
- * holds. The anchor's last fput() happens in the VFS after our code has
- * returned, so the module cannot be unloaded while a mapping exists, yet
- * never drops its own last reference from inside its own text.
+ *  - faults, futex keys, memcg charging and /proc/PID/maps
+ *    ("/shmchan:NAME (deleted)") are shmem's, since the inode is;
+ *  - the view's own ->mmap runs for every mapping made of it, also the
+ *    ones remap_file_pages() makes from an existing VMA, so the access
+ *    checks and the counting can't be bypassed;
+ *  - the view's f_op->owner keeps the module loaded while any VMA exists,
+ *    and its last fput() happens in the VFS after our code has returned;
+ *  - its vm_ops wrap shmem's, so the module sees every VMA come and go.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
-#include <linux/anon_inodes.h>
 #include <linux/err.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/mount.h>
 #include <linux/slab.h>
 
 #include "compat.h"
 #include "internal.h"
 
 /**
- * struct shmchan_mapping - what one mmap() call of a channel needs
+ * struct shmchan_view - the private data of a view file
  * @chan: the channel; holds a reference
- * @shmem_ops: shmem's vm_ops, which ours forward to; constant
+ * @writable: the view may be mapped for writing
+ * @shmem_ops: shmem's vm_ops, which ours forward to; set by the first mmap
+ *	of the view, under that mm's mmap_lock, and never changed after
  */
-struct shmchan_mapping {
+struct shmchan_view {
 	struct shmchan_channel *chan;
+	bool writable;
 	const struct vm_operations_struct *shmem_ops;
 };
 
-static struct shmchan_mapping *shmchan_vma_mapping(struct vm_area_struct *vma)
+static struct shmchan_view *shmchan_vma_view(struct vm_area_struct *vma)
 {
-	struct file *anchor = vma->vm_private_data;
-
-	return anchor->private_data;
+	return vma->vm_file->private_data;
 }
-
-static int shmchan_anchor_release(struct inode *inode, struct file *file)
-{
-	struct shmchan_mapping *map = file->private_data;
-
-	shmchan_chan_put(map->chan);
-	kfree(map);
-	return 0;
-}
-
-static const struct file_operations shmchan_anchor_fops = {
-	.owner = THIS_MODULE,
-	.release = shmchan_anchor_release,
-};
 
 static void shmchan_vm_open(struct vm_area_struct *vma)
 {
-	struct shmchan_mapping *map = shmchan_vma_mapping(vma);
-
-	get_file(vma->vm_private_data);
-	shmchan_chan_map_get(map->chan);
+	shmchan_chan_map_get(shmchan_vma_view(vma)->chan);
 }
 
 static void shmchan_vm_close(struct vm_area_struct *vma)
 {
-	struct shmchan_mapping *map = shmchan_vma_mapping(vma);
+	struct shmchan_channel *chan = shmchan_vma_view(vma)->chan;
 
 	/* The whole address space goes: the process exits (or execs). */
 	if (!atomic_read(&vma->vm_mm->mm_users))
-		shmchan_chan_note_death(map->chan);
-	shmchan_chan_map_put(map->chan);
-	fput(vma->vm_private_data);
+		shmchan_chan_note_death(chan);
+	shmchan_chan_map_put(chan);
 }
 
 static vm_fault_t shmchan_vm_fault(struct vm_fault *vmf)
 {
-	struct shmchan_mapping *map = shmchan_vma_mapping(vmf->vma);
-
-	return map->shmem_ops->fault(vmf);
+	return shmchan_vma_view(vmf->vma)->shmem_ops->fault(vmf);
 }
 
 static vm_fault_t shmchan_vm_map_pages(struct vm_fault *vmf,
 				       pgoff_t start_pgoff, pgoff_t end_pgoff)
 {
-	struct shmchan_mapping *map = shmchan_vma_mapping(vmf->vma);
+	const struct vm_operations_struct *ops =
+		shmchan_vma_view(vmf->vma)->shmem_ops;
 
-	if (!map->shmem_ops->map_pages)
+	if (!ops->map_pages)
 		return 0;
-	return map->shmem_ops->map_pages(vmf, start_pgoff, end_pgoff);
+	return ops->map_pages(vmf, start_pgoff, end_pgoff);
 }
 
 #ifdef CONFIG_NUMA
 static int shmchan_vm_set_policy(struct vm_area_struct *vma,
 				 struct mempolicy *mpol)
 {
-	struct shmchan_mapping *map = shmchan_vma_mapping(vma);
+	const struct vm_operations_struct *ops = shmchan_vma_view(vma)->shmem_ops;
 
-	if (!map->shmem_ops->set_policy)
+	if (!ops->set_policy)
 		return 0;
-	return map->shmem_ops->set_policy(vma, mpol);
+	return ops->set_policy(vma, mpol);
 }
 
 #ifdef SHMCHAN_GET_POLICY_HAS_ILX
 static struct mempolicy *shmchan_vm_get_policy(struct vm_area_struct *vma,
 					       unsigned long addr, pgoff_t *ilx)
 {
-	struct shmchan_mapping *map = shmchan_vma_mapping(vma);
+	const struct vm_operations_struct *ops = shmchan_vma_view(vma)->shmem_ops;
 
-	if (!map->shmem_ops->get_policy)
+	if (!ops->get_policy)
 		return NULL;
-	return map->shmem_ops->get_policy(vma, addr, ilx);
+	return ops->get_policy(vma, addr, ilx);
 }
 #else
 static struct mempolicy *shmchan_vm_get_policy(struct vm_area_struct *vma,
 					       unsigned long addr)
 {
-	struct shmchan_mapping *map = shmchan_vma_mapping(vma);
+	const struct vm_operations_struct *ops = shmchan_vma_view(vma)->shmem_ops;
 
-	if (!map->shmem_ops->get_policy)
+	if (!ops->get_policy)
 		return NULL;
-	return map->shmem_ops->get_policy(vma, addr);
+	return ops->get_policy(vma, addr);
 }
 #endif
 #endif
@@ -138,13 +121,17 @@ static const struct vm_operations_struct shmchan_vm_ops = {
 #endif
 };
 
-/* Shared only, inside the channel, writable only through a writable handle. */
+/*
+ * Shared only (VM_MAYSHARE: a MAP_SHARED mapping of a file not open for
+ * writing has no VM_SHARED), inside the channel, writable only through a
+ * writable handle, never executable.
+ */
 static int shmchan_check_vma(struct shmchan_channel *chan, bool writable,
 			     struct vm_area_struct *vma)
 {
 	unsigned long chan_pages = chan->length >> PAGE_SHIFT;
 
-	if (!(vma->vm_flags & VM_SHARED))
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	if (vma->vm_pgoff > chan_pages ||
 	    vma_pages(vma) > chan_pages - vma->vm_pgoff)
@@ -156,11 +143,110 @@ static int shmchan_check_vma(struct shmchan_channel *chan, bool writable,
 	return 0;
 }
 
+/* Map @vma through @view: shmem sets it up, then our vm_ops wrap shmem's. */
+static int shmchan_view_mmap(struct file *view, struct vm_area_struct *vma)
+{
+	struct shmchan_view *priv = view->private_data;
+	struct shmchan_channel *chan = priv->chan;
+	int ret;
+
+	ret = shmchan_check_vma(chan, priv->writable, vma);
+	if (ret)
+		return ret;
+
+	ret = call_mmap(chan->shm_file, vma);
+	if (ret)
+		return ret;
+	if (WARN_ON_ONCE(!vma->vm_ops || !vma->vm_ops->fault))
+		return -EINVAL;
+	if (!priv->shmem_ops)
+		priv->shmem_ops = vma->vm_ops;
+	vma->vm_ops = &shmchan_vm_ops;
+
+	/*
+	 * VM_DONTEXPAND: mremap() cannot grow the mapping past the channel.
+	 * Being VM_SPECIAL it also keeps the mm from merging a new VMA of
+	 * ours into a neighbour without ->close (mmap_region's retry merge),
+	 * which would unbalance the counts; the price is that mlock() has no
+	 * effect on channel memory. mprotect() cannot add exec, nor write to
+	 * a read-only handle's mapping.
+	 */
+	shmchan_vma_flags_set(vma, VM_DONTEXPAND);
+	shmchan_vma_flags_clear(vma, VM_MAYEXEC |
+				(priv->writable ? 0 : VM_MAYWRITE));
+	shmchan_chan_map_get(chan);
+	shmchan_chan_note_attach(chan);
+	return 0;
+}
+
+static int shmchan_view_release(struct inode *inode, struct file *view)
+{
+	struct shmchan_view *priv = view->private_data;
+
+	shmchan_chan_put(priv->chan);
+	kfree(priv);
+	return 0;
+}
+
+/* madvise(MADV_REMOVE) punches holes through the VMA's file. */
+static long shmchan_view_fallocate(struct file *view, int mode, loff_t offset,
+				   loff_t len)
+{
+	struct shmchan_view *priv = view->private_data;
+	struct file *shm_file = priv->chan->shm_file;
+
+	return shm_file->f_op->fallocate(shm_file, mode, offset, len);
+}
+
+static const struct file_operations shmchan_view_fops = {
+	.owner = THIS_MODULE,
+	.mmap = shmchan_view_mmap,
+	.release = shmchan_view_release,
+	.fsync = noop_fsync,
+	.fallocate = shmchan_view_fallocate,
+	.llseek = noop_llseek,
+};
+
+/* A view of @chan, read-write or read-only; it holds a channel reference. */
+static struct file *shmchan_view_create(struct shmchan_channel *chan,
+					bool writable)
+{
+	struct inode *inode = file_inode(chan->shm_file);
+	struct shmchan_view *priv;
+	struct file *view;
+
+	priv = kzalloc(sizeof(*priv), GFP_KERNEL_ACCOUNT);
+	if (!priv)
+		return ERR_PTR(-ENOMEM);
+	priv->chan = chan;
+	priv->writable = writable;
+
+	/* The view's dentry takes this inode reference. */
+	ihold(inode);
+	view = alloc_file_pseudo(inode, chan->shm_file->f_path.mnt,
+				 chan->shm_file->f_path.dentry->d_name.name,
+				 writable ? O_RDWR : O_RDONLY, &shmchan_view_fops);
+	if (IS_ERR(view)) {
+		iput(inode);
+		kfree(priv);
+		return view;
+	}
+	/*
+	 * The last fput() drops a module reference for f_op->owner, which
+	 * alloc_file_pseudo() did not take. Held by our caller's handle, so
+	 * the module can't be going away.
+	 */
+	__module_get(THIS_MODULE);
+	view->private_data = priv;
+	shmchan_chan_get(chan);
+	return view;
+}
+
 /**
- * shmchan_mmap_channel - map @chan into @vma
+ * shmchan_mmap_channel - map @chan into @vma, from mmap() of a handle
  * @chan: the handle's channel
  * @writable: the handle is read-write
- * @vma: the new VMA, from mmap() of the handle
+ * @vma: the new VMA
  *
  * Return: 0, -EINVAL (not MAP_SHARED), -ENXIO (outside the channel),
  * -EACCES (PROT_WRITE on a read-only handle), -EPERM (PROT_EXEC) or -ENOMEM.
@@ -168,48 +254,21 @@ static int shmchan_check_vma(struct shmchan_channel *chan, bool writable,
 int shmchan_mmap_channel(struct shmchan_channel *chan, bool writable,
 			 struct vm_area_struct *vma)
 {
-	struct shmchan_mapping *map;
-	struct file *anchor;
+	struct file *view;
 	int ret;
 
+	/* Refuse cheaply before making a view. */
 	ret = shmchan_check_vma(chan, writable, vma);
 	if (ret)
 		return ret;
 
-	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
-	if (!map)
-		return -ENOMEM;
-	shmchan_chan_get(chan);
-	map->chan = chan;
-
-	anchor = anon_inode_getfile("[shmchan-map]", &shmchan_anchor_fops, map,
-				    O_RDONLY);
-	if (IS_ERR(anchor)) {
-		ret = PTR_ERR(anchor);
-		goto put_chan;
-	}
-
-	ret = call_mmap(chan->shm_file, vma);
-	if (ret)
-		goto put_anchor;
-
-	map->shmem_ops = vma->vm_ops;
-	vma_set_file(vma, chan->shm_file);
-	vma->vm_private_data = anchor;
-	vma->vm_ops = &shmchan_vm_ops;
-	/* No growth past the channel, no write or exec added by mprotect(). */
-	shmchan_vma_flags_set(vma, VM_DONTEXPAND);
-	shmchan_vma_flags_clear(vma, VM_MAYEXEC | (writable ? 0 : VM_MAYWRITE));
-	shmchan_chan_map_get(chan);
-	shmchan_chan_note_attach(chan);
-	return 0;
-
-put_anchor:
-	/* The anchor's release drops the channel and frees @map. */
-	fput(anchor);
-	return ret;
-put_chan:
-	shmchan_chan_put(chan);
-	kfree(map);
+	view = shmchan_view_create(chan, writable);
+	if (IS_ERR(view))
+		return PTR_ERR(view);
+	ret = shmchan_view_mmap(view, vma);
+	if (!ret)
+		vma_set_file(vma, view);
+	/* The VMA holds its own reference now, if it was made. */
+	fput(view);
 	return ret;
 }

@@ -3,8 +3,7 @@
  * shmchan listing: /proc/shmchan, one line per live channel, like
  * /proc/sysvipc/shm. The format is part of the ABI (uapi/linux/shmchan.h).
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
+#include <linux/fs.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 
@@ -39,7 +38,9 @@ static int shmchan_proc_show(struct seq_file *m, void *v)
 	if (!shmchan_chan_may_list(chan))
 		return 0;
 
-	shmchan_chan_fill_stat(chan, &st);
+	/* Ids as the namespaces of the reader and of this proc mount see them */
+	shmchan_chan_fill_stat_ns(chan, &st, seq_user_ns(m),
+				  proc_pid_ns(file_inode(m->file)->i_sb));
 	seq_printf(m, "%llu %04o %u %u %u %u %d %d %llu %llu %llu %lld ",
 		   st.length, st.mode, st.uid, st.gid, st.cuid, st.cgid,
 		   st.cpid, st.lpid, st.nmaps, st.nhandles, st.nwaiters,

@@ -13,8 +13,6 @@
  * waiter always takes that lock again before it returns, so its on-stack
  * entry and task stay valid for as long as a waker may touch them.
  */
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/cache.h>
 #include <linux/err.h>
 #include <linux/fs.h>
@@ -129,7 +127,15 @@ static int shmchan_wait_queue(struct shmchan_wait_bucket *hb,
 	int ret = 0;
 
 	spin_lock(&hb->lock);
-	if (test_bit(SHMCHAN_REVOKED, &chan->state))
+	/*
+	 * A hole punched since the page was looked up leaves it orphaned:
+	 * its word is no longer the channel's. Checked under the bucket lock,
+	 * so any later write by userspace lands in a page a waker finds us
+	 * queued for.
+	 */
+	if (READ_ONCE(page->mapping) != chan->shm_file->f_mapping)
+		ret = -ESTALE;
+	else if (test_bit(SHMCHAN_REVOKED, &chan->state))
 		ret = -EIDRM;
 	else if (w->deaths && atomic_read(&chan->deaths) != args->deaths)
 		ret = -EOWNERDEAD;
@@ -215,20 +221,30 @@ int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
 		deadlinep = &deadline;
 	}
 
-	/* Pin the word's page (allocating it if never touched) and read it. */
-	page = shmem_read_mapping_page(chan->shm_file->f_mapping,
-				       args->offset >> PAGE_SHIFT);
-	if (IS_ERR(page))
-		return PTR_ERR(page);
-
 	hb = shmchan_wait_bucket(chan, args->offset);
 	atomic_inc(&chan->nwaiters);
-	ret = shmchan_wait_queue(hb, &w, page, args);
-	put_page(page);
+	if (w.deaths) {
+		atomic_inc(&chan->ndeathwaiters);
+		/* Pairs with shmchan_wait_notify_death(): see it or be seen */
+		smp_mb__after_atomic();
+	}
+	do {
+		/* Pin the word's page (allocating it if never touched). */
+		page = shmem_read_mapping_page(chan->shm_file->f_mapping,
+					       args->offset >> PAGE_SHIFT);
+		if (IS_ERR(page)) {
+			ret = PTR_ERR(page);
+			break;
+		}
+		ret = shmchan_wait_queue(hb, &w, page, args);
+		put_page(page);
+	} while (ret == -ESTALE);
 	if (!ret) {
 		shmchan_wait_sleep(&w, deadlinep);
 		ret = shmchan_wait_dequeue(hb, &w);
 	}
+	if (w.deaths)
+		atomic_dec(&chan->ndeathwaiters);
 	atomic_dec(&chan->nwaiters);
 	return ret;
 }
@@ -312,5 +328,12 @@ void shmchan_wait_revoke(struct shmchan_channel *chan)
  */
 void shmchan_wait_notify_death(struct shmchan_channel *chan)
 {
+	/*
+	 * The caller raised ->deaths, then a full barrier. A death-aware
+	 * waiter raises ->ndeathwaiters, then a full barrier, then reads
+	 * ->deaths: either it sees the new count or the sweep finds it.
+	 */
+	if (!atomic_read(&chan->ndeathwaiters))
+		return;
 	shmchan_wait_sweep(chan, SHMCHAN_WAITER_PEER_DIED, true);
 }

@@ -68,10 +68,18 @@
  *
  * Limits (module parameters, /sys/module/shmchan/parameters/, root may
  * change them at run time; 0 means no limit)
- *   max_channels, max_total_size      all channels together (ENOSPC)
- *   max_user_channels, max_user_size  channels made by one user (EDQUOT)
- *   max_channel_size                  one channel (EFBIG)
- *   Channels are accounted to their creator until they are freed.
+ *   max_channels (65536), max_total_size (RAM size)
+ *                                  all channels together (ENOSPC)
+ *   max_user_channels (4096), max_user_size (half the RAM)
+ *                                  channels made by one user (EDQUOT;
+ *                                  CAP_SYS_RESOURCE is exempt)
+ *   max_channel_size (0)           one new channel (EFBIG)
+ *   Channels are accounted to their creator's uid until they are freed;
+ *   the byte figures are channel lengths, touched or not.
+ *
+ * Locking
+ *   Channel memory cannot be mlock()ed (its mappings are VM_DONTEXPAND,
+ *   which mlock() skips).
  */
 #ifndef _UAPI_LINUX_SHMCHAN_H
 #define _UAPI_LINUX_SHMCHAN_H
@@ -193,7 +201,7 @@ struct shmchan_features {
  * would be exceeded), EDQUOT (the caller's user would exceed
  * max_user_channels or max_user_size; CAP_SYS_RESOURCE is exempt),
  * ENOMEM (no memory to commit or, with %SHMCHAN_CREATE_POPULATE, to back
- * the channel).
+ * the channel), EINTR (a fatal signal during %SHMCHAN_CREATE_POPULATE).
  */
 struct shmchan_create {
 	__u32 size;
@@ -299,7 +307,9 @@ struct shmchan_destroy {
  *	mapped it, in the caller's pid namespace (0 if not visible there)
  * @deaths: out: how many times a process that had the channel open or
  *	mapped has exited (wraps); see %SHMCHAN_WAIT_DEATHS. An exiting
- *	process counts once per handle it had open and per mapping it had
+ *	process counts once per descriptor of a handle it had open and
+ *	once per VMA it had mapped; exec() counts like an exit for the
+ *	mappings it drops
  *
  * Used with SHMCHAN_IOC_STAT on a bound handle.
  */
