@@ -14,10 +14,12 @@
 #include <linux/fs.h>
 #include <linux/hashtable.h>
 #include <linux/lockdep.h>
+#include <linux/pagemap.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
 #include <linux/seq_file.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/stringhash.h>
@@ -316,14 +318,32 @@ static int shmchan_check_length(u64 length, u64 *aligned)
 	return 0;
 }
 
-/* Allocate every page now, charged to the caller's memory cgroup. */
+/*
+ * Allocate every page now, charged to the caller's memory cgroup.
+ * __GFP_RETRY_MAYFAIL makes a full cgroup (or system) fail the allocation
+ * instead of invoking the OOM killer on the caller. Only a fatal signal
+ * interrupts: a handled one is no reason to fail, and restarting from
+ * scratch could livelock under a periodic timer.
+ */
 static int shmchan_chan_populate(struct shmchan_channel *chan)
 {
-	int ret;
+	struct address_space *mapping = chan->shm_file->f_mapping;
+	gfp_t gfp = mapping_gfp_mask(mapping) | __GFP_RETRY_MAYFAIL;
+	pgoff_t index, npages = chan->length >> PAGE_SHIFT;
+	struct page *page;
 
-	ret = vfs_fallocate(chan->shm_file, 0, 0, chan->length);
-	/* shmem says ENOSPC when the memory cgroup or the system is full */
-	return ret == -ENOSPC ? -ENOMEM : ret;
+	for (index = 0; index < npages; index++) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		page = shmem_read_mapping_page_gfp(mapping, index, gfp);
+		if (IS_ERR(page)) {
+			/* shmem says ENOSPC when memory is short */
+			return PTR_ERR(page) == -ENOSPC ? -ENOMEM : PTR_ERR(page);
+		}
+		put_page(page);
+		cond_resched();
+	}
+	return 0;
 }
 
 static int shmchan_chan_setup_file(struct shmchan_channel *chan)

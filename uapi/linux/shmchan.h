@@ -201,7 +201,8 @@ struct shmchan_features {
  * would be exceeded), EDQUOT (the caller's user would exceed
  * max_user_channels or max_user_size; CAP_SYS_RESOURCE is exempt),
  * ENOMEM (no memory to commit or, with %SHMCHAN_CREATE_POPULATE, to back
- * the channel), EINTR (a fatal signal during %SHMCHAN_CREATE_POPULATE).
+ * the channel), EINTR (a fatal signal during %SHMCHAN_CREATE_POPULATE;
+ * other signals do not interrupt it).
  */
 struct shmchan_create {
 	__u32 size;
