@@ -111,7 +111,7 @@ static double rt_queue(uint32_t spin)
 	return (double)(now_ns() - t0) / rounds / 1000.0;
 }
 
-static double tp_pipe(size_t total)
+static double tp_pipe(size_t total, int pipe_size)
 {
 	uint8_t *buf = malloc(MiB);
 	size_t done, got;
@@ -121,7 +121,8 @@ static double tp_pipe(size_t total)
 	pid_t pid;
 
 	ASSERT_EQ(pipe(p), 0);
-	fcntl(p[1], F_SETPIPE_SZ, 1024 * 1024);
+	if (pipe_size)
+		fcntl(p[1], F_SETPIPE_SZ, pipe_size);
 	memset(buf, 1, MiB);
 	t0 = now_ns();
 	pid = fork();
@@ -202,15 +203,21 @@ int main(int argc, char **argv)
 	printf("round trip, 64 B (us): busy-poll %.2f, pipe %.2f, queue %.2f, "
 	       "queue+spin %.2f (%.1fx floor, %.1fx faster than pipe)\n",
 	       f, p, q0, q1, q1 / f, p / q1);
-	p = tp_pipe(total);
+	p = tp_pipe(total, 0);
+	printf("1 MiB messages through a 64 KiB pipe (MiB/s): %.0f\n", p);
+	q0 = tp_queue(total, 64 * 1024, false, 0);
+	printf("1 MiB messages through 64 KiB (MiB/s): queue %.0f (%.2fx)\n",
+	       q0, q0 / p);
+	q0 = tp_queue(total, 64 * 1024, false, 100000);
+	printf("1 MiB messages through 64 KiB with spin (MiB/s): queue %.0f (%.2fx)\n",
+	       q0, q0 / p);
+	p = tp_pipe(total, 1024 * 1024);
+	printf("1 MiB messages through a 1 MiB pipe (MiB/s): %.0f\n", p);
 	q0 = tp_queue(total, 4 * MiB + 8192, false, 0);
 	q1 = tp_queue(total, 4 * MiB + 8192, true, 0);
 	printf("1 MiB messages (MiB/s): pipe %.0f, queue %.0f (%.2fx), "
 	       "zero copy %.0f (%.2fx)\n", p, q0, q0 / p, q1, q1 / p);
 	q0 = tp_queue(total, 4 * MiB + 8192, false, 100000);
 	printf("1 MiB messages with spin (MiB/s): queue %.0f (%.2fx)\n", q0, q0 / p);
-	q0 = tp_queue(total, 64 * 1024, false, 0);
-	printf("1 MiB messages through 64 KiB (MiB/s): queue %.0f (%.2fx)\n",
-	       q0, q0 / p);
 	return 0;
 }
