@@ -32,7 +32,8 @@ LINUX_SOURCE ?= /usr/src/linux-source-6.1.tar.xz
 TESTS ?=
 
 .PHONY: all deps module lib tools selftests check run demo clean sparse \
-	checkpatch help install uninstall dkms-src dkms-check bench bench-quick
+	checkpatch help install uninstall dkms-src dkms-check bench bench-quick \
+	stress
 
 all: module lib tools selftests
 
@@ -45,6 +46,7 @@ module: deps
 
 lib: deps
 	$(MAKE) -C lib
+	$(MAKE) -C lib vm-tests
 
 tools: deps tools/demo tools/shmchan
 
@@ -61,6 +63,13 @@ selftests: deps
 # The test command: the kselftest suite in the VM, TAP, then a summary line.
 check: all
 	tools/vm/check $(TESTS)
+
+# The library's queue at full size in the VM: 10^7 messages from 4 producers
+# to 4 consumers, and 1 GiB messages through 64 KiB (make check runs 10^5).
+stress: module lib
+	VM_TIMEOUT=$${VM_TIMEOUT:-3600} tools/vm/run \
+		env QUEUE_STRESS=1 TAP_TIMEOUT_SCALE=20 \
+		lib/tests/queue mpmc_4x4 one_gib_through_64k random_sizes
 
 # A command in the VM (from the repository root), or a shell without CMD.
 run: module
@@ -159,6 +168,7 @@ help:
 	@echo "                  without CMD: a shell in the VM"
 	@echo "make demo         two processes share a channel, in the VM"
 	@echo "make bench        the benchmark in the VM (under 10 min; bench-quick: 2 min)"
+	@echo "make stress       the library's queue at full size in the VM (10^7 messages, 1 GiB)"
 	@echo "make deps         install the Debian packages needed (as root)"
 	@echo "make sparse       check the module with sparse"
 	@echo "make checkpatch   check kmod/ and uapi/ with checkpatch.pl --strict"

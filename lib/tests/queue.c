@@ -321,7 +321,7 @@ TEST(random_sizes, 120)
 	const char *n = chan_name("random");
 	const size_t chan = 65536, most = 3 * chan;
 	struct shmchan_queue *r = qcreate(n, chan, SHMCHAN_QUEUE_RECV);
-	const int count = 400;
+	const int count = stress() ? 4000 : 400;
 	uint8_t *buf = malloc(most), *want = malloc(most);
 	uint64_t seed = 12345, t0 = now_ns(), bytes = 0;
 	pid_t pid;

@@ -14,6 +14,7 @@
  *
  * Exit status 0 if nothing failed, else 1; 4 (kselftest's skip) when
  * /dev/shmchan is missing. Run one test by name: PROG NAME...
+ * TAP_TIMEOUT_SCALE=N in the environment multiplies the time limits.
  */
 #ifndef LIBSHMCHAN_TESTS_TAP_H
 #define LIBSHMCHAN_TESTS_TAP_H
@@ -127,8 +128,10 @@ static inline int tap_run_one(const struct tap_test *t, int n)
 	fflush(stdout);
 	pid = fork();
 	if (pid == 0) {
+		const char *scale = getenv("TAP_TIMEOUT_SCALE");
+
 		setpgid(0, 0);
-		alarm(t->timeout);
+		alarm(t->timeout * (scale && atoi(scale) > 0 ? (unsigned)atoi(scale) : 1));
 		t->fn();
 		exit(0);	/* atexit handlers: names to destroy */
 	}
