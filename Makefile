@@ -33,7 +33,7 @@ TESTS ?=
 
 .PHONY: all deps module lib tools selftests check run demo clean sparse \
 	checkpatch help install uninstall dkms-src dkms-check bench bench-quick \
-	stress
+	stress check-debug fuzz lint shellcheck
 
 all: module lib tools selftests
 
@@ -57,12 +57,32 @@ tools/shmchan: lib
 tools/demo: tools/demo.c uapi/linux/shmchan.h | deps
 	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $<
 
+# Both kselftest suites, and their 32-bit builds (they go through
+# compat_ioctl).
 selftests: deps
 	$(MAKE) -C selftests/shmchan
+	$(MAKE) -C selftests/shmchan M32=1
+	$(MAKE) -C selftests/shmchan-hard
+	$(MAKE) -C selftests/shmchan-hard M32=1
 
 # The test command: the kselftest suite in the VM, TAP, then a summary line.
 check: all
 	tools/vm/check $(TESTS)
+
+# The same on the debug kernel (KASAN, lockdep, kmemleak, fault injection;
+# built from linux-source-6.1 once per machine, tools/debug-kernel/), with
+# the suites' slow tests scaled down; TESTS as for check.
+check-debug: selftests
+	tools/debug-kernel/vm tools/vm/check $(TESTS)
+
+# The fuzzer alone, for longer: make fuzz [SECONDS=20] [SEED=n] [PROCS=4],
+# on the debug kernel with KERNEL=debug. A failing run prints its seed.
+FUZZ_SECONDS = $(or $(SECONDS),20)
+fuzz: selftests $(if $(filter debug,$(KERNEL)),,module)
+	VM_TIMEOUT=$$(($(FUZZ_SECONDS) + 900)) \
+	$(if $(filter debug,$(KERNEL)),tools/debug-kernel/vm) tools/vm/run \
+		selftests/shmchan-hard/fuzz -t $(FUZZ_SECONDS) \
+		$(if $(SEED),-s $(SEED)) $(if $(PROCS),-p $(PROCS))
 
 # The library's queue at full size in the VM: 10^7 messages from 4 producers
 # to 4 consumers, and 1 GiB messages through 64 KiB (make check runs 10^5).
@@ -90,8 +110,21 @@ bench bench-quick: module lib
 sparse: deps
 	$(MAKE) -C $(kdir) M=$(CURDIR) C=2 CF=-Wsparse-error modules
 
+# compat.h exists to compare kernel versions, and a uapi header cannot use
+# the kernel's BIT(): those two checks are off for those files only.
+CHECKPATCH = perl $(CHECKPATCH_DIR)/checkpatch.pl --no-tree --strict
 checkpatch: $(CHECKPATCH_DIR)/checkpatch.pl
-	perl $< --no-tree --strict -f kmod/*.c kmod/*.h uapi/linux/*.h
+	$(CHECKPATCH) -f $(filter-out kmod/compat.h %.mod.c,$(wildcard kmod/*.[ch]))
+	$(CHECKPATCH) --ignore LINUX_VERSION_CODE -f kmod/compat.h
+	$(CHECKPATCH) --ignore BIT_MACRO -f uapi/linux/*.h
+
+# Every shell script in git (found by its #! line), sourced files followed.
+shellcheck: | deps
+	git ls-files -z | xargs -0 grep -lE '^#! ?/bin/(ba)?sh' | \
+		xargs shellcheck -x --source-path=SCRIPTDIR
+
+# All of the static checks; `make` itself builds userspace with -Werror.
+lint: checkpatch sparse shellcheck
 
 # checkpatch.pl finds spelling.txt and const_structs.checkpatch beside it.
 $(CHECKPATCH_DIR)/checkpatch.pl: | deps
@@ -156,6 +189,7 @@ clean:
 	$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
 	$(MAKE) -C lib clean
 	$(MAKE) -C selftests/shmchan clean
+	$(MAKE) -C selftests/shmchan-hard clean
 	rm -f tools/demo
 	$(MAKE) -C tools/cli clean
 	$(MAKE) -C tools/bench clean
@@ -163,7 +197,10 @@ clean:
 
 help:
 	@echo "make              module (kmod/shmchan.ko), lib, tools and selftests"
-	@echo "make check        run the kselftest suite in the VM (TESTS=\"abi ...\" for some)"
+	@echo "make check        run the kselftest suites in the VM (TESTS=\"abi ...\" for some)"
+	@echo "make check-debug  the same on a debug kernel (KASAN, lockdep, kmemleak, fault"
+	@echo "                  injection), built once per machine (about 15 min)"
+	@echo "make fuzz         the fuzzer (SECONDS=20 SEED=n PROCS=4 KERNEL=debug)"
 	@echo "make run CMD=...  run a command in the VM with the module loaded;"
 	@echo "                  without CMD: a shell in the VM"
 	@echo "make demo         two processes share a channel, in the VM"
@@ -172,6 +209,7 @@ help:
 	@echo "make deps         install the Debian packages needed (as root)"
 	@echo "make sparse       check the module with sparse"
 	@echo "make checkpatch   check kmod/ and uapi/ with checkpatch.pl --strict"
+	@echo "make lint         checkpatch, sparse and shellcheck"
 	@echo "make clean        remove everything built"
 	@echo "make install      module, library, shmchan command, man pages, udev rule"
 	@echo "                  (PREFIX, DESTDIR, KVER); make uninstall undoes it"

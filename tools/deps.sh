@@ -18,7 +18,10 @@ packages=(
 	qemu-system-x86 busybox-static cpio xz-utils  # the VM and its initramfs
 	linux-source-6.1                    # kselftest_harness.h, checkpatch.pl
 	libkmod-dev                         # selftests that unload the module
-	sparse perl                         # make sparse, make checkpatch
+	sparse perl shellcheck              # make lint
+	flex bison bc libelf-dev libssl-dev # make check-debug: the debug kernel
+	linux-image-6.12.107+deb12-amd64-unsigned  # CI's second kernel lane:
+	linux-headers-6.12.107+deb12-amd64         #   make check KDIR=<its build>
 	gnuplot-nox                         # make bench: plots
 )
 

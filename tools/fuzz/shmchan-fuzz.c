@@ -167,7 +167,7 @@ static bool documented(unsigned long cmd, int err)
 		ENOTTY, EFAULT, EINVAL, E2BIG, EBADFD, EBUSY, ENOMEM,
 	};
 	static const int create[] = {
-		EFBIG, EEXIST, EACCES, ENOSPC, EDQUOT, ENAMETOOLONG,
+		EFBIG, EEXIST, EACCES, ENOSPC, EDQUOT, ENAMETOOLONG, EINTR,
 	};
 	static const int open[] = { ENOENT, EACCES, ENAMETOOLONG };
 	static const int destroy[] = { ENOENT, EPERM, ENAMETOOLONG };
@@ -215,9 +215,11 @@ static long do_ioctl(enum op op, int fd, unsigned long cmd, void *arg)
 
 	if (ret < 0 && err != EBADF && !documented(cmd, err)) {
 		__atomic_fetch_add(&shared->unexpected, 1, __ATOMIC_RELAXED);
-		say("# pid %d: %s (nr %u, size %u) failed with undocumented errno %d (%s)",
+		/* every struct starts with __u32 size, __u32 flags */
+		say("# pid %d: %s (nr %u, size %u, flags %#x) failed with undocumented errno %d (%s)",
 		    (int)getpid(), op_names[op], _IOC_NR(cmd),
-		    arg ? *(unsigned int *)arg : 0, err, strerror(err));
+		    arg ? ((unsigned int *)arg)[0] : 0,
+		    arg ? ((unsigned int *)arg)[1] : 0, err, strerror(err));
 	}
 	note(op, ret);
 	return ret;

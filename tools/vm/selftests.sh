@@ -1,12 +1,14 @@
 #!/bin/bash
-# Usage (in the VM, see tools/vm/check): tools/vm/selftests.sh PROGRAM...
+# Usage (in the VM, see tools/vm/check): tools/vm/selftests.sh [COLLECTION:]PROGRAM...
 #
-# Runs the kselftest programs of selftests/shmchan/ in the given order,
-# from that directory, each under the per-program timeout of its settings
-# file (timeout=N, kselftest's format; 45 s without one). Prints TAP the
-# way kselftest's runner does: each program's own TAP output prefixed with
-# "# ", then one top-level result line per program. The same text goes to
-# $SHMCHAN_OUT/selftests.tap.
+# Runs kselftest programs in the given order, each from its directory
+# selftests/COLLECTION (COLLECTION as kselftest's emit_tests names it:
+# shmchan, shmchan-hard, or shmchan/m32 for the 32-bit build; shmchan if
+# left out), under the per-program timeout of that directory's settings
+# file, or its parent's (timeout=N, kselftest's format; 45 s without one).
+# Prints TAP the way kselftest's runner does: each program's own TAP output
+# prefixed with "# ", then one top-level result line per program. The same
+# text goes to $SHMCHAN_OUT/selftests.tap.
 #
 # A program that times out, dies of a signal, reports fewer tests than its
 # plan, or fails without reporting a failed test, gets one more test line
@@ -16,27 +18,31 @@
 # Exit status: 0 if every program passed or was skipped, else 1.
 set -uo pipefail
 
-readonly DIR=selftests/shmchan
 readonly TAP=$SHMCHAN_OUT/selftests.tap
 
 emit() {
 	echo "$*" | tee -a "$TAP"
 }
 
+# The timeout of the programs in directory $1.
 timeout_of() {
-	local t
-	t=$(sed -n 's/^timeout=\([0-9]\+\)$/\1/p' "$DIR/settings" 2>/dev/null)
+	local dir=$1 t settings=$1/settings
+	[[ -e $settings ]] || settings=$(dirname "$dir")/settings
+	t=$(sed -n 's/^timeout=\([0-9]\+\)$/\1/p' "$settings" 2>/dev/null)
 	echo "${t:-45}"
 }
 
-# Run one program; print its TAP and its result line number $2.
+# Run one program ($1, COLLECTION:PROGRAM); print its TAP and its result
+# line number $2.
 run_one() {
-	local prog=$1 n=$2 limit raw rc start elapsed plan results fails why=""
-	limit=$(timeout_of)
+	local coll=${1%%:*} prog=${1#*:} n=$2 limit raw rc start elapsed plan
+	local results fails why="" dir
+	dir=selftests/$coll
+	limit=$(timeout_of "$dir")
 	raw=$(mktemp)
-	emit "# selftests: shmchan: $prog"
+	emit "# selftests: $coll: $prog"
 	start=$SECONDS
-	(cd "$DIR" && timeout -k 5 "$limit" "./$prog" </dev/null 2>&1) |
+	(cd "$dir" && timeout -k 5 "$limit" "./$prog" </dev/null 2>&1) |
 		tee "$raw" | sed -u 's/^/# /' | tee -a "$TAP"
 	rc=${PIPESTATUS[0]}
 	elapsed=$((SECONDS - start))
@@ -52,7 +58,7 @@ run_one() {
 		why="killed by signal $((rc - 128)) ($(kill -l $((rc - 128))))"
 	elif ((rc == 4 && results == 0)); then
 		emit "# ok 1 $prog # SKIP the whole program (exit status 4)"
-		emit "ok $n selftests: shmchan: $prog # SKIP"
+		emit "ok $n selftests: $coll: $prog # SKIP"
 		return 0
 	elif [[ -n $plan ]] && ((results < plan)); then
 		why="only $results of $plan planned tests reported (exit status $rc)"
@@ -62,32 +68,33 @@ run_one() {
 
 	if [[ -n $why ]]; then
 		emit "# not ok $((results + 1)) $prog # $why"
-		emit "not ok $n selftests: shmchan: $prog # $why"
+		emit "not ok $n selftests: $coll: $prog # $why"
 		return 1
 	fi
 	if ((rc != 0)); then
-		emit "not ok $n selftests: shmchan: $prog # exit=$rc"
+		emit "not ok $n selftests: $coll: $prog # exit=$rc"
 		return 1
 	fi
-	emit "ok $n selftests: shmchan: $prog # ${elapsed} s"
+	emit "ok $n selftests: $coll: $prog # ${elapsed} s"
 }
 
 main() {
-	local prog n=0 status=0
-	(($# > 0)) || { echo "usage: $0 PROGRAM..." >&2; exit 2; }
+	local entry n=0 status=0
+	(($# > 0)) || { echo "usage: $0 [COLLECTION:]PROGRAM..." >&2; exit 2; }
 	: >"$TAP"
 	emit "TAP version 13"
 	# One more top-level test follows: "dmesg clean", from tools/vm/check.
 	emit "1..$(($# + 1))"
-	for prog in "$@"; do
+	for entry in "$@"; do
+		[[ $entry == *:* ]] || entry=shmchan:$entry
 		n=$((n + 1))
-		if [[ ! -x $DIR/$prog ]]; then
-			emit "# not ok 1 $prog # $DIR/$prog was not built"
-			emit "not ok $n selftests: shmchan: $prog # not built"
+		if [[ ! -x selftests/${entry%%:*}/${entry#*:} ]]; then
+			emit "# not ok 1 ${entry#*:} # selftests/${entry/://} was not built"
+			emit "not ok $n selftests: ${entry/:/: } # not built"
 			status=1
 			continue
 		fi
-		run_one "$prog" "$n" || status=1
+		run_one "$entry" "$n" || status=1
 	done
 	return "$status"
 }
