@@ -101,6 +101,8 @@ void cell_skip(struct cell *c, const char *fmt, ...)
 void run_cell(struct cell *c, void (*fn)(struct cell *, const void *),
 	      const void *arg, double timeout);
 struct cell *cell_new(void);			/* in shared memory */
+void oom_adj(int v);				/* /proc/self/oom_score_adj */
+long mem_available_kib(void);			/* MemAvailable, or -1 */
 
 /* ------------------------------------------------------------ mechanisms */
 

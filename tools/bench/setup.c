@@ -79,18 +79,30 @@ static int setup_once(int kind, size_t size, int seq, double t[PH_COUNT])
 	t[PH_CREATE] = t1 - t0;
 
 	t0 = t1;
+	r = 0;
 	if (kind == SETUP_SHMGET) {
 		p = shmat(id, NULL, 0);
 		if (p == (void *)-1)
-			return -errno;
+			r = -errno;
 	} else if (ch) {
 		r = shmchan_map(ch, PROT_READ | PROT_WRITE, &p);
-		if (r)
-			return r;
 	} else {
 		p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (p == MAP_FAILED)
-			return -errno;
+			r = -errno;
+	}
+	if (r) {
+		if (kind == SETUP_SHMGET)
+			shmctl(id, IPC_RMID, NULL);
+		else if (ch) {
+			shmchan_destroy(name, 0);
+			shmchan_close(ch);
+		} else {
+			close(fd);
+			if (kind == SETUP_SHM_OPEN)
+				shm_unlink(name);
+		}
+		return r;
 	}
 	t1 = now();
 	t[PH_MAP] = t1 - t0;

@@ -217,6 +217,30 @@ void cell_skip(struct cell *c, const char *fmt, ...)
 	va_end(ap);
 }
 
+void oom_adj(int v)
+{
+	FILE *f = fopen("/proc/self/oom_score_adj", "w");
+
+	if (f) {
+		fprintf(f, "%d\n", v);
+		fclose(f);
+	}
+}
+
+long mem_available_kib(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	long v = -1;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
 struct cell *cell_new(void)
 {
 	return shared_anon(sizeof(struct cell));
@@ -247,6 +271,7 @@ void run_cell(struct cell *c, void (*fn)(struct cell *, const void *),
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		setpgid(0, 0);
+		oom_adj(500);	/* the OOM killer takes a runner, not main */
 		fn(c, arg);
 		_exit(0);
 	}
