@@ -463,12 +463,16 @@ static void op_setattr(void)
 	do_ioctl(OP_SETATTR, any_fd(), SHMCHAN_IOC_SETATTR, s);
 }
 
+/* Mostly a few shared words, so that waits and wakes meet. */
 static __u64 any_offset(void)
 {
 	static const __u64 odd[] = { 1, 2, 4094, 1ULL << 32, 1ULL << 63, ~3ULL };
+	static const __u64 hot[] = { 0, 4, 64 };
 
 	if (chance(10))
 		return PICK(odd);
+	if (chance(60))
+		return PICK(hot);
 	return 4 * below(SMALL_PAGES * page / 4);
 }
 
