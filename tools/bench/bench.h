@@ -77,7 +77,7 @@ struct stat3 stats(const double *v, int n);
  * @extra: suite-specific values (setup phases)
  */
 #define CELL_SKIP	1
-#define CELL_EXTRA	8
+#define CELL_EXTRA	24
 struct cell {
 	int status;
 	char err[240];
@@ -230,18 +230,23 @@ extern const char *const oneshot_labels[ONESHOT_KINDS];
 void oneshot_cell(struct cell *c, const void *arg);
 
 /* scale.c */
+#define MAX_COUNTS	6
 struct scale_arg {
 	int kind;		/* SCALE_* */
-	long existing;
-	int ops;		/* operations per repetition */
-	int reps;
+	long counts[MAX_COUNTS];	/* objects already there, ascending */
+	int ncounts;
+	int ops;		/* operations of each kind per measurement */
+	int sweeps;		/* up through the counts, then down, ... */
 };
 enum { SCALE_SHMCHAN, SCALE_SHM_OPEN, SCALE_KINDS };
 enum { OP_CREATE, OP_OPEN, OP_DESTROY, OP_COUNT };
 extern const char *const scale_names[SCALE_KINDS];
 extern const char *const scale_labels[SCALE_KINDS];
 extern const char *const op_names[OP_COUNT];
-/* c->extra[op][rep] = seconds per operation */
+/*
+ * c->extra[op * MAX_COUNTS + i][sweep] = median seconds per operation
+ * with counts[i] objects there, in that sweep
+ */
 void scale_cell(struct cell *c, const void *arg);
 
 #endif /* SHMCHAN_BENCH_H */

@@ -234,10 +234,10 @@ static uint64_t plan(double per_op, double budget, int *reps)
 
 	if (k < 1) {
 		/* One operation is longer than a repetition's share: fewer
-		 * repetitions (never fewer than 3), one operation each. */
+		 * repetitions (never fewer than 2), one operation each. */
 		int n = (int)(budget / per_op);
 
-		*reps = n < 3 ? 3 : n < *reps ? n : *reps;
+		*reps = n < 2 ? 2 : n < *reps ? n : *reps;
 		return 1;
 	}
 	return (uint64_t)k;

@@ -57,7 +57,7 @@ struct plan {
 	uint64_t oneshot_sizes[MAX_SIZES];
 	double oneshot_budget;
 	long scale_counts[MAX_SIZES];
-	int scale_ops, scale_reps;
+	int scale_ops, scale_sweeps;
 	long wake_counts[MAX_SIZES];
 	int pairs;
 	double pair_budget;
@@ -67,7 +67,7 @@ static const struct plan full_plan = {
 	.name = "full",
 	.sizes = { 8, 64, 512, 4 * KiB, 32 * KiB, 256 * KiB, MiB, 4 * MiB,
 		   16 * MiB },
-	.lat_budget = 1.0, .stream_budget = 1.2, .reps = 5,
+	.lat_budget = 1.0, .stream_budget = 1.2, .reps = 7,
 	.stream_max = GiB,
 	.setup_sizes = { 4 * KiB, 64 * KiB, MiB, 16 * MiB, 256 * MiB, GiB },
 	.setup_rounds = 3, .setup_budget = 0.2,
@@ -76,7 +76,7 @@ static const struct plan full_plan = {
 			   4 * MiB, 8 * MiB, 16 * MiB },
 	.oneshot_budget = 0.3,
 	.scale_counts = { 10, 100, 1000, 10000 },
-	.scale_ops = 200, .scale_reps = 5,
+	.scale_ops = 100, .scale_sweeps = 6,
 	.wake_counts = { 0, 10, 100, 1000 },
 	.pairs = 12, .pair_budget = 0.4,
 };
@@ -84,7 +84,7 @@ static const struct plan full_plan = {
 static const struct plan quick_plan = {
 	.name = "quick",
 	.sizes = { 8, 64, 4 * KiB, 64 * KiB, MiB, 16 * MiB },
-	.lat_budget = 0.25, .stream_budget = 0.3, .reps = 3,
+	.lat_budget = 0.25, .stream_budget = 0.3, .reps = 5,
 	.stream_max = 256 * MiB,
 	.setup_sizes = { 4 * KiB, MiB, 64 * MiB, GiB },
 	.setup_rounds = 2, .setup_budget = 0.05,
@@ -92,7 +92,7 @@ static const struct plan quick_plan = {
 			   4 * MiB, 16 * MiB },
 	.oneshot_budget = 0.1,
 	.scale_counts = { 10, 1000, 10000 },
-	.scale_ops = 100, .scale_reps = 3,
+	.scale_ops = 60, .scale_sweeps = 2,
 	.wake_counts = { 0, 1000 },
 	.pairs = 6, .pair_budget = 0.2,
 };
@@ -292,7 +292,8 @@ static void report_errors(int suite)
 		if (!shown++)
 			say("  not measured:\n");
 		say("    %s%s%s @ %s: %s %s\n", f->key, f->sub[0] ? " " : "",
-		    f->sub, size_str(f->x),
+		    f->sub, suite == S_SCALE || suite == S_WAKE ?
+		    num((double)f->x) : size_str(f->x),
 		    f->status == CELL_SKIP ? "skipped," : "failed,", f->err);
 	}
 }
@@ -778,30 +779,34 @@ static void suite_scale(void)
 	int nx = ncounts(P.scale_counts, false), k, j, op, i;
 	FILE *csv;
 
+	if (nx > MAX_COUNTS)
+		nx = MAX_COUNTS;
 	for (j = 0; j < nx; j++)
 		scale_xs[j] = (uint64_t)P.scale_counts[j];
-	for (j = 0; j < nx; j++) {
-		for (k = 0; k < SCALE_KINDS; k++) {
-			struct scale_arg a = { k, P.scale_counts[j], P.scale_ops,
-					       P.scale_reps };
+	for (k = 0; k < SCALE_KINDS; k++) {
+		struct scale_arg a = { .kind = k, .ncounts = nx,
+				       .ops = P.scale_ops, .sweeps = P.scale_sweeps };
 
-			run_cell(c, scale_cell, &a, 300);
+		memcpy(a.counts, P.scale_counts, sizeof(long) * (size_t)nx);
+		run_cell(c, scale_cell, &a, 900);
+		for (j = 0; j < nx; j++)
 			for (op = 0; op < OP_COUNT; op++) {
 				const struct fig *f =
 					fig_add(S_SCALE, scale_names[k],
 						scale_labels[k], op_names[op],
-						scale_xs[j], c, c->extra[op]);
+						scale_xs[j], c,
+						c->extra[op * MAX_COUNTS + j]);
 
 				progress("scale   %8ld %-14s %-8s %10s us %s\n",
 					 P.scale_counts[j], scale_labels[k],
 					 op_names[op], fig_cell(f, 1e6),
 					 f->status ? f->err : "");
 			}
-		}
 	}
 	say("\n== Scale: create / open / destroy with N objects already there ==\n");
-	say("  microseconds per operation (median of %d repetitions of %d);"
-	    " flat = slowest / fastest\n", P.scale_reps, P.scale_ops);
+	say("  microseconds per operation: per sweep the median of %d operations,\n"
+	    "  then the median of %d sweeps (up and down through N); flat = slowest / fastest\n",
+	    P.scale_ops, P.scale_sweeps);
 	say("  %-24s", "N =");
 	for (j = 0; j < nx; j++)
 		say(" %9ld", P.scale_counts[j]);

@@ -3,10 +3,14 @@
  * shmchan-bench: the cost of create, open and destroy with many other
  * channels in existence (shm_open in /dev/shm as the yardstick).
  *
- * The runner makes @existing idle channels (one page each, no handle, no
- * mapping), then per repetition times @ops creates of new names, @ops
- * opens of them and @ops destroys; handles are closed between the opens
- * and the destroys, untimed. The idle channels are destroyed at the end.
+ * The runner sweeps up through the counts and back down, again and again:
+ * at each count it makes (or destroys) idle objects until that many exist
+ * (one page each, no handle, no mapping), then times @ops creates of new
+ * names, @ops opens of them and @ops destroys, each operation on its own;
+ * handles are closed between the opens and the destroys, untimed. The
+ * figure of a sweep is the median operation, so that a preempted one (the
+ * VM's vCPU descheduled by the host) does not count; sweeping up and down
+ * spreads slow drift over every count alike.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -69,15 +73,90 @@ static void name_of(char *buf, size_t len, const char *what, int rep, long i)
 		 rep, i);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Make or destroy idle objects until @want exist. */
+static int set_idle(int kind, long *have, long want)
+{
+	char name[96];
+	struct obj o;
+	int r;
+
+	for (; *have < want; (*have)++) {
+		name_of(name, sizeof(name), "bg", 0, *have);
+		r = obj_create(kind, name, &o);
+		if (r)
+			return r;
+		obj_close(kind, &o);
+	}
+	for (; *have > want; (*have)--) {
+		name_of(name, sizeof(name), "bg", 0, *have - 1);
+		r = obj_destroy(kind, name);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* @ops of each operation; t[op] = the median operation's seconds. */
+static int measure(int kind, int ops, int seq, struct obj *made,
+		   struct obj *opened, double *tv, double t[OP_COUNT])
+{
+	char name[96];
+	double t0;
+	int i, r = 0;
+
+	for (i = 0; i < ops && !r; i++) {
+		name_of(name, sizeof(name), "op", seq, i);
+		t0 = now();
+		r = obj_create(kind, name, &made[i]);
+		tv[i] = now() - t0;
+	}
+	if (r)
+		return r;
+	t[OP_CREATE] = median(tv, ops);
+	for (i = 0; i < ops && !r; i++) {
+		name_of(name, sizeof(name), "op", seq, i);
+		t0 = now();
+		r = obj_open(kind, name, &opened[i]);
+		tv[i] = now() - t0;
+	}
+	if (r)
+		return r;
+	t[OP_OPEN] = median(tv, ops);
+	for (i = 0; i < ops; i++) {
+		obj_close(kind, &made[i]);
+		obj_close(kind, &opened[i]);
+	}
+	for (i = 0; i < ops && !r; i++) {
+		name_of(name, sizeof(name), "op", seq, i);
+		t0 = now();
+		r = obj_destroy(kind, name);
+		tv[i] = now() - t0;
+	}
+	t[OP_DESTROY] = median(tv, ops);
+	return r;
+}
+
 void scale_cell(struct cell *c, const void *arg)
 {
 	const struct scale_arg *a = arg;
 	struct rlimit nofile;
 	struct obj *made, *opened;
-	char name[96];
-	long i, bg = 0;
-	double t0;
-	int rep, r = 0;
+	double *tv, t[OP_COUNT];
+	long have = 0;
+	int sw, j, op, r, seq = 0;
 
 	if (a->kind == SCALE_SHMCHAN && shmchan_missing) {
 		cell_skip(c, "%s", shmchan_missing);
@@ -90,65 +169,25 @@ void scale_cell(struct cell *c, const void *arg)
 	pin(0);
 	made = calloc((size_t)a->ops, sizeof(*made));
 	opened = calloc((size_t)a->ops, sizeof(*opened));
-	for (bg = 0; bg < a->existing; bg++) {
-		struct obj o;
+	tv = calloc((size_t)a->ops, sizeof(*tv));
+	/* warm-up */
+	r = measure(a->kind, a->ops, seq++, made, opened, tv, t);
+	for (sw = 0; !r && sw < a->sweeps && sw < MAX_REPS; sw++) {
+		for (j = 0; !r && j < a->ncounts; j++) {
+			int i = sw % 2 ? a->ncounts - 1 - j : j;
 
-		name_of(name, sizeof(name), "bg", 0, bg);
-		r = obj_create(a->kind, name, &o);
-		if (r) {
-			cell_fail(c, r, "%s: making idle object %ld",
-				  scale_names[a->kind], bg);
-			goto out;
+			r = set_idle(a->kind, &have, a->counts[i]);
+			if (r)
+				break;
+			r = measure(a->kind, a->ops, seq++, made, opened, tv, t);
+			for (op = 0; !r && op < OP_COUNT; op++)
+				c->extra[op * MAX_COUNTS + i][sw] = t[op];
 		}
-		obj_close(a->kind, &o);
+		if (!r)
+			c->n = sw + 1;
 	}
-	/* rep -1: warm-up */
-	for (rep = -1; rep < a->reps && rep < MAX_REPS; rep++) {
-		double t[OP_COUNT];
-
-		t0 = now();
-		for (i = 0; i < a->ops && !r; i++) {
-			name_of(name, sizeof(name), "op", rep, i);
-			r = obj_create(a->kind, name, &made[i]);
-		}
-		t[OP_CREATE] = now() - t0;
-		t0 = now();
-		for (i = 0; i < a->ops && !r; i++) {
-			name_of(name, sizeof(name), "op", rep, i);
-			r = obj_open(a->kind, name, &opened[i]);
-		}
-		t[OP_OPEN] = now() - t0;
-		if (r) {
-			cell_fail(c, r, "%s: create/open", scale_names[a->kind]);
-			goto out;
-		}
-		for (i = 0; i < a->ops; i++) {
-			obj_close(a->kind, &made[i]);
-			obj_close(a->kind, &opened[i]);
-		}
-		t0 = now();
-		for (i = 0; i < a->ops && !r; i++) {
-			name_of(name, sizeof(name), "op", rep, i);
-			r = obj_destroy(a->kind, name);
-		}
-		t[OP_DESTROY] = now() - t0;
-		if (r) {
-			cell_fail(c, r, "%s: destroy", scale_names[a->kind]);
-			goto out;
-		}
-		if (rep < 0)
-			continue;
-		c->v[rep] = 0;
-		for (i = 0; i < OP_COUNT; i++) {
-			c->extra[i][rep] = t[i] / a->ops;
-			c->v[rep] += t[i] / a->ops;
-		}
-		c->n = rep + 1;
-	}
+	if (r)
+		cell_fail(c, r, "%s with %ld there", scale_names[a->kind], have);
 	c->ops = (uint64_t)a->ops;
-out:
-	while (bg-- > 0) {
-		name_of(name, sizeof(name), "bg", 0, bg);
-		obj_destroy(a->kind, name);
-	}
+	set_idle(a->kind, &have, 0);
 }
