@@ -1135,6 +1135,9 @@ static void targets(void)
 
 static double par_start;
 static double parallelism(void);
+static double par[S_COUNT + 2];
+static const char *par_when[S_COUNT + 2];
+static int npar;
 
 static void environment(const char *suites_run)
 {
@@ -1430,6 +1433,8 @@ int main(int argc, char **argv)
 
 		if (!p || (p != suites && p[-1] != ',') || (p[n] && p[n] != ','))
 			continue;
+		par[npar] = parallelism();
+		par_when[npar++] = suite_names[s];
 		switch (s) {
 		case S_LATENCY: suite_latency(); break;
 		case S_THROUGHPUT: suite_throughput(); break;
@@ -1440,19 +1445,32 @@ int main(int argc, char **argv)
 		case S_PAIR: suite_pair(); break;
 		}
 	}
+	par[npar] = parallelism();
+	par_when[npar++] = "end";
 	targets();
 	{
-		double par_end = parallelism();
+		double lo = INFINITY;
 		char path2[4096];
 		FILE *f;
 
-		say("\nparallelism at the end: %sx (at the start: %sx)\n",
-		    num(par_end), num(par_start));
 		snprintf(path2, sizeof(path2), "%s/env.txt", out_dir);
 		f = fopen(path2, "a");
+		say("\nparallelism of the two CPUs (2 = fully parallel), before each suite:");
+		for (i = 0; i < npar; i++) {
+			say(" %s %s", par_when[i], num(par[i]));
+			if (f)
+				fprintf(f, "parallelism_%s=%.3f\n", par_when[i], par[i]);
+			if (!isnan(par[i]))
+				lo = fmin(lo, par[i]);
+		}
+		say("\n");
+		if (lo < 1.6)
+			say("WARNING: the two vCPUs ran in parallel only %sx at times: the host\n"
+			    "was busy (other VMs?) and its scheduling delays are in these figures;\n"
+			    "blocking wakeups and busy-polling suffer most. Rerun on a quiet host.\n",
+			    num(lo));
 		if (f) {
-			fprintf(f, "parallelism_end=%.3f\nseconds=%.0f\n",
-				par_end, now() - t0);
+			fprintf(f, "seconds=%.0f\n", now() - t0);
 			fclose(f);
 		}
 	}
