@@ -165,14 +165,12 @@ struct q_hdr {
 	_Alignas(Q_LINE) _Atomic uint64_t cons_tail;
 
 	/*
-	 * Wait lines: written only when someone sleeps. The want is the
-	 * position the sleeper waits for (prod_head for data, cons_tail for
-	 * room): only the lock holder of its side sleeps here, so one
-	 * suffices; wakers skip the system call until it is reached.
+	 * Wait lines: written only when someone sleeps. space_want is the
+	 * cons_tail a sender asleep for room waits for (only the holder of
+	 * prod_lock sleeps there): freeing skips the system call until then.
 	 */
 	_Alignas(Q_LINE) _Atomic uint32_t data_seq;
 	_Atomic uint32_t data_sleepers;
-	_Alignas(8) _Atomic uint64_t data_want;
 	_Alignas(Q_LINE) _Atomic uint32_t space_seq;
 	_Atomic uint32_t space_sleepers;
 	_Alignas(8) _Atomic uint64_t space_want;
@@ -195,7 +193,6 @@ _Static_assert(__builtin_offsetof(struct q_hdr, rounds) == 144, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, cons_head) == 264, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, cons_tail) == 384, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, data_seq) == 512, "layout");
-_Static_assert(__builtin_offsetof(struct q_hdr, data_want) == 520, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, space_seq) == 640, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, space_want) == 648, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, seen) == 768, "layout");
@@ -332,43 +329,49 @@ static bool receivers_gone(const struct shmchan_queue *q)
 
 /* ------------------------------------------------------------ waking */
 
+static void q_bump(struct shmchan_queue *q, _Atomic uint32_t *seq)
+{
+	/* release: a sleeper that reads the new sequence sees the change */
+	atomic_fetch_add_explicit(seq, 1, memory_order_release);
+	shmchan_wake(q->ch, word_off(q, seq), SHMCHAN_WAKE_ALL);
+}
+
 /*
  * Tell sleepers of one side that something changed: room (@space) or data.
  * The fence pairs with the one in q_wait(): either the sleeper, after
  * counting itself (and storing its want), sees our change, or we see its
- * count and want, and wake it. The bump is a release so that a sleeper
- * that reads the new sequence sees the change too. Unless @force, the
- * system call waits until the position the sleeper wants is reached.
+ * count and want, and wake it.
+ *
+ * A receiver is woken by every change. A sender asleep for room is woken
+ * once cons_tail reaches its want (half a ring free, at most everything
+ * published: receivers get there without its help), or at once if
+ * receivers sleep too (they may not get there), or with @force.
  */
 static void q_kick(struct shmchan_queue *q, bool space, bool force)
 {
 	struct q_hdr *h = q->h;
-	_Atomic uint32_t *seq = space ? &h->space_seq : &h->data_seq;
-	_Atomic uint32_t *sleepers = space ? &h->space_sleepers :
-					     &h->data_sleepers;
 
 	atomic_thread_fence(memory_order_seq_cst);
-	if (!atomic_load_explicit(sleepers, memory_order_relaxed))
+	if (!space) {
+		if (atomic_load_explicit(&h->data_sleepers, memory_order_relaxed))
+			q_bump(q, &h->data_seq);
 		return;
-	if (!force && space &&
+	}
+	if (!atomic_load_explicit(&h->space_sleepers, memory_order_relaxed))
+		return;
+	if (!force &&
 	    atomic_load_explicit(&h->cons_tail, memory_order_relaxed) <
-	    atomic_load_explicit(&h->space_want, memory_order_relaxed))
+	    atomic_load_explicit(&h->space_want, memory_order_relaxed) &&
+	    !atomic_load_explicit(&h->data_sleepers, memory_order_relaxed))
 		return;
-	if (!force && !space &&
-	    atomic_load_explicit(&h->prod_head, memory_order_relaxed) <
-	    atomic_load_explicit(&h->data_want, memory_order_relaxed))
-		return;
-	atomic_fetch_add_explicit(seq, 1, memory_order_release);
-	shmchan_wake(q->ch, word_off(q, seq), SHMCHAN_WAKE_ALL);
+	q_bump(q, &h->space_seq);
 }
 
 /* Peers came or went: everyone re-evaluates. Rare, so unconditional. */
 static void q_kick_all(struct shmchan_queue *q)
 {
-	atomic_fetch_add_explicit(&q->h->data_seq, 1, memory_order_release);
-	atomic_fetch_add_explicit(&q->h->space_seq, 1, memory_order_release);
-	shmchan_wake(q->ch, word_off(q, &q->h->data_seq), SHMCHAN_WAKE_ALL);
-	shmchan_wake(q->ch, word_off(q, &q->h->space_seq), SHMCHAN_WAKE_ALL);
+	q_bump(q, &q->h->data_seq);
+	q_bump(q, &q->h->space_seq);
 }
 
 /* ------------------------------------------------------------ peer death */
@@ -444,8 +447,15 @@ static int q_lock(struct shmchan_queue *q, _Atomic uint32_t *lock,
 				memory_order_relaxed, memory_order_relaxed))
 			continue;
 		ret = q_sleep(q, lock, v | LOCK_WAITERS, d);
-		if (ret)
+		if (ret) {
+			/* An unlock may have woken us just as we give up:
+			 * pass its wake-up on, or another sleeper keeps
+			 * sleeping on a free lock. */
+			if (atomic_load_explicit(lock, memory_order_relaxed) &
+			    LOCK_WAITERS)
+				shmchan_wake(q->ch, word_off(q, lock), 1);
 			return ret;
+		}
 	}
 }
 
@@ -495,8 +505,9 @@ static bool q_steal(struct shmchan_queue *q, _Atomic uint32_t *lock,
  * @head: cons_tail (space) or prod_head (data) as last seen
  * @pos: a BUSY record waited on, or POS_NONE; @st its state as seen
  * @rounds: `rounds` as seen, for a receiver in the middle of a message
- * @want: before sleeping (not while spinning), wait until cons_tail
- *	(space) or prod_head (data) reaches it, to wake less often
+ * @needed: (space) the cons_tail that makes room for the record
+ * @want: (space) asleep (not while spinning), wait until cons_tail
+ *	reaches it, to wake less often; or @needed, if receivers sleep
  */
 struct q_watch {
 	struct shmchan_queue *q;
@@ -505,6 +516,7 @@ struct q_watch {
 	uint64_t pos;
 	uint64_t st;
 	uint64_t rounds;
+	uint64_t needed;
 	uint64_t want;
 };
 
@@ -517,11 +529,13 @@ static bool fired(const struct q_watch *w, bool sleeping)
 
 	if (w->space) {
 		v = atomic_load_explicit(&h->cons_tail, memory_order_relaxed);
-		return (sleeping ? v >= w->want : v != w->head) ||
-		       receivers_gone(q);
+		if (!sleeping)
+			return v != w->head || receivers_gone(q);
+		return v >= w->want || receivers_gone(q) ||
+		       (v >= w->needed &&
+			atomic_load_explicit(&h->data_sleepers, memory_order_relaxed));
 	}
-	v = atomic_load_explicit(&h->prod_head, memory_order_relaxed);
-	if (sleeping ? v >= w->want : v != w->head)
+	if (atomic_load_explicit(&h->prod_head, memory_order_relaxed) != w->head)
 		return true;
 	if (w->pos != POS_NONE &&
 	    atomic_load_explicit(&rec_at(q, w->pos)->state,
@@ -557,11 +571,18 @@ static int q_wait(struct shmchan_queue *q, struct q_watch *w,
 	if (shmchan__spin_until(&q->spin, d, spin_fired, w))
 		return 0;
 	/* relaxed: ordered before the wakers' reads by the fence below */
-	atomic_store_explicit(w->space ? &h->space_want : &h->data_want,
-			      w->want, memory_order_relaxed);
+	if (w->space)
+		atomic_store_explicit(&h->space_want, w->want,
+				      memory_order_relaxed);
 	atomic_fetch_add_explicit(sleepers, 1, memory_order_relaxed);
 	/* Pairs with the fence in q_kick(); see there. */
 	atomic_thread_fence(memory_order_seq_cst);
+	/* Receivers stop: a sender asleep for more room than they free must
+	 * not wait for it (pairs with its look at data_sleepers, after its
+	 * own fence, in fired()) */
+	if (!w->space &&
+	    atomic_load_explicit(&h->space_sleepers, memory_order_relaxed))
+		q_bump(q, &h->space_seq);
 	/* acquire: pairs with the release bump, so that a new sequence
 	 * comes with the change that caused it */
 	val = atomic_load_explicit(seq, memory_order_acquire);
@@ -599,13 +620,13 @@ static int q_room(struct shmchan_queue *q, uint32_t size,
 		if (s + size <= q->seen_tail + q->vcap)
 			break;
 		/* Asleep, wait for half the ring: fewer, fuller wake-ups. But
-		 * never for more than receivers can free (what is published),
-		 * and let a receiver that waits for data drain it first. */
+		 * never for more than receivers can free without us (what is
+		 * published). */
 		w.head = q->seen_tail;
-		w.want = s + size - q->vcap + q->cap / 2;
+		w.needed = s + size - q->vcap;
+		w.want = w.needed + q->cap / 2;
 		if (w.want > p)
 			w.want = p;
-		q_kick(q, false, true);
 		q_lock_blocked(&h->prod_lock, true);
 		ret = q_wait(q, &w, d);
 		q_lock_blocked(&h->prod_lock, false);
@@ -645,8 +666,11 @@ static void q_publish(struct shmchan_queue *q, uint64_t start, uint32_t size,
 			      ST_BUSY | flags, memory_order_relaxed);
 	atomic_store_explicit(&h->slots[q->slot].busy, start,
 			      memory_order_relaxed);
+	/* release: a receiver that sees this message's start in `rounds`
+	 * (acquire, q_next_round()) sees the last round of the one before,
+	 * published before our lock was ours */
 	if ((flags & (ST_FIRST | ST_LAST)) == ST_FIRST)
-		atomic_store_explicit(&h->rounds, start, memory_order_relaxed);
+		atomic_store_explicit(&h->rounds, start, memory_order_release);
 	/* release: whoever sees the new head (acquire) sees the headers,
 	 * the slot's note and `rounds` above */
 	atomic_store_explicit(&h->prod_head, next_pos(q, start, size),
@@ -679,8 +703,7 @@ static int q_commit_rec(struct shmchan_queue *q, uint64_t pos, uint32_t len,
 						     memory_order_relaxed);
 	atomic_store_explicit(&q->h->slots[q->slot].busy, POS_NONE,
 			      memory_order_relaxed);
-	/* The end of a message is always news; a round only in bulk. */
-	q_kick(q, false, abort || (old & ST_LAST));
+	q_kick(q, false, false);
 	return ok ? 0 : -EPROTO;
 }
 
@@ -737,7 +760,7 @@ static int q_send_rounds(struct shmchan_queue *q, const uint8_t *msg,
 		atomic_store_explicit(&h->rounds, POS_NONE,
 				      memory_order_release);
 		if (ret)
-			q_kick(q, false, true);
+			q_kick(q, false, false);
 	}
 	q_unlock(q, &h->prod_lock);
 	return ret;
@@ -900,9 +923,6 @@ static int q_next(struct shmchan_queue *q, const struct shmchan__deadline *d,
 			return ret;
 		w.rounds = atomic_load_explicit(&q->h->rounds,
 						memory_order_relaxed);
-		w.want = ret == -ENODATA ? w.head + 1 : 0;
-		/* a sender asleep for more room than we freed: all there is */
-		q_kick(q, true, true);
 		q_lock_blocked(&q->h->cons_lock, true);
 		ret = q_wait(q, &w, d);
 		q_lock_blocked(&q->h->cons_lock, false);
@@ -946,10 +966,6 @@ static int q_next_round(struct shmchan_queue *q, uint64_t first,
 		if (ret != -ENODATA && ret != -EINPROGRESS)
 			return ret;
 		w.rounds = rounds;
-		/* Asleep in a message, wait for half a ring of it: its sender
-		 * wakes us sooner when it ends or runs out of room. */
-		w.want = w.head + q->cap / 2;
-		q_kick(q, true, true);
 		q_lock_blocked(&q->h->cons_lock, true);
 		ret = q_wait(q, &w, &forever);
 		q_lock_blocked(&q->h->cons_lock, false);
@@ -1026,7 +1042,7 @@ static void q_recover_prod(struct shmchan_queue *q, uint32_t i)
 				&r->state, &expect,
 				st_tag(st) | (st & ST_KIND) | ST_READY | ST_ABORT,
 				memory_order_release, memory_order_relaxed))
-			q_kick(q, false, true);
+			q_kick(q, false, false);
 	}
 	if (held) {
 		/* Only the holder sets `rounds`: the dead one was half-way. */

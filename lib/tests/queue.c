@@ -425,6 +425,51 @@ struct mpmc_msg {
 	uint64_t sum;
 };
 
+/* White box: the queue's header, when a test is stuck. */
+static void dump_queue(const char *who, struct shmchan_queue *q)
+{
+	struct shmchan_queue_info info;
+	const uint8_t *b;
+	void *base;
+	uint64_t pos[3];
+	int i;
+
+	if (shmchan_map(shmchan_queue_channel(q), PROT_READ, &base))
+		return;
+	b = base;
+	shmchan_queue_info(q, &info);
+#define U32(o) (*(const uint32_t *)(b + (o)))
+#define U64(o) (*(const uint64_t *)(b + (o)))
+	diag("%s: prod_lock %#x prod_head %llu rounds %llx | cons_lock %#x "
+	     "cons_head %llu cons_tail %llu", who, U32(128),
+	     (unsigned long long)U64(136), (unsigned long long)U64(144),
+	     U32(256), (unsigned long long)U64(264), (unsigned long long)U64(384));
+	diag("%s: data seq %u sleepers %u | space seq %u sleepers %u "
+	     "want %llu | senders %#x %#x receivers %#x %#x", who, U32(512),
+	     U32(516), U32(640), U32(644),
+	     (unsigned long long)U64(648), U32(772), U32(776), U32(780), U32(784));
+	pos[0] = U64(384);
+	pos[1] = U64(264);
+	pos[2] = U64(136);
+	for (i = 0; i < 2; i++) {
+		uint64_t vcap = U64(32), off = pos[i] & (vcap - 1);
+
+		if (off + 32 <= info.capacity)
+			diag("%s: record at %llu: state %llx size %u len %u", who,
+			     (unsigned long long)pos[i],
+			     (unsigned long long)U64(4096 + off),
+			     U32(4096 + off + 8), U32(4096 + off + 12));
+	}
+	for (i = 0; i < 48; i++)
+		if (U32(1024 + i * 64))
+			diag("%s: slot %d: %#x busy %llx claim %llx", who, i,
+			     U32(1024 + i * 64), (unsigned long long)U64(1024 + i * 64 + 16),
+			     (unsigned long long)U64(1024 + i * 64 + 24));
+#undef U32
+#undef U64
+	shmchan_unmap(base, shmchan_length(shmchan_queue_channel(q)));
+}
+
 /* Every 500th message of a producer goes in rounds. */
 static size_t mpmc_len(uint64_t seq, size_t max_msg)
 {
@@ -473,6 +518,12 @@ TEST(mpmc_4x4, 170)
 				if ((size_t)len > info.max_msg)
 					m->big++;
 			}
+			if (len != -EPIPE) {
+				diag("consumer %d: %lld after %llu messages", i,
+				     (long long)len, (unsigned long long)(m->received[0] +
+				     m->received[1] + m->received[2] + m->received[3]));
+				dump_queue("consumer", r);
+			}
 			_exit(len == -EPIPE ? 0 : 10 + (int)-len);
 		}
 	}
@@ -492,8 +543,14 @@ TEST(mpmc_4x4, 170)
 				fill(buf + sizeof(msg), len - sizeof(msg), k * NPROD + (uint64_t)i);
 				msg.sum = checksum(buf + sizeof(msg), len - sizeof(msg));
 				memcpy(buf, &msg, sizeof(msg));
-				if (shmchan_queue_send(s, buf, len, SHMCHAN_MSEC(60000)))
+				int ret = shmchan_queue_send(s, buf, len, SHMCHAN_MSEC(60000));
+
+				if (ret) {
+					diag("producer %d: %d at %llu", i, ret,
+					     (unsigned long long)k);
+					dump_queue("producer", s);
 					_exit(1);
+				}
 			}
 			shmchan_queue_close(s);
 			_exit(0);
