@@ -200,6 +200,8 @@ struct stream_arg {
 void stream_cell(struct cell *c, const void *arg);
 void memcpy_cell(struct cell *c, const void *arg);
 void fillsum_cell(struct cell *c, const void *arg);
+/* the queue's path in one process: c->v[] = seconds per send + receive */
+void qlocal_cell(struct cell *c, const void *arg);
 
 /* setup.c */
 struct setup_arg {

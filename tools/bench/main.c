@@ -40,7 +40,7 @@ const char *queue_missing;
 /* ------------------------------------------------------------ plan */
 
 enum { S_LATENCY, S_THROUGHPUT, S_SETUP, S_ONESHOT, S_SCALE, S_WAKE,
-       S_PAIR, S_COUNT };
+       S_PAIR, S_COUNT, S_LOCAL = S_COUNT };
 static const char *const suite_names[S_COUNT] = {
 	"latency", "throughput", "setup", "oneshot", "scale", "wake", "pair",
 };
@@ -378,6 +378,44 @@ static double cell_timeout(double budget)
 
 /* ------------------------------------------------------------ latency */
 
+/*
+ * The software path alone, in one process at one size: what a round trip
+ * costs before any cache line crosses CPUs or anyone sleeps.
+ */
+static void local_path(uint64_t size)
+{
+	static const struct {
+		const char *key, *label;
+	} rows[] = {
+		{ "queue-local", "queue: send + receive" },
+		{ "zc-local", "zero copy: reserve..release" },
+		{ "fillsum-local", "fill + sum of the payload" },
+	};
+	struct cell *c = cell_new();
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		struct stream_arg a = { i == 1 ? mech_find("zc-block") : NULL,
+					size, P.lat_budget, P.reps, GiB };
+		int j;
+
+		if (i == 2) {
+			run_cell(c, fillsum_cell, &a, cell_timeout(a.budget));
+			for (j = 0; j < c->n; j++)	/* bytes/s -> s */
+				c->v[j] = (double)size / c->v[j];
+		} else {
+			run_cell(c, qlocal_cell, &a, cell_timeout(a.budget));
+		}
+		fig_add(S_LOCAL, rows[i].key, rows[i].label, NULL, size, c, NULL);
+	}
+	say("  one process, no peer, %s (the software path of one direction;"
+	    " microseconds):\n", size_str(size));
+	for (i = 0; i < 3; i++)
+		say("    %-30s %9s\n", rows[i].label,
+		    fig_cell(fig_get(S_LOCAL, rows[i].key, NULL, size), 1e6));
+	munmap(c, sizeof(*c));
+}
+
 static void suite_latency(void)
 {
 	const char *keys[32], *labels[32];
@@ -422,6 +460,7 @@ static void suite_latency(void)
 	matrix(S_LATENCY, keys, labels, NULL, P.sizes, nx, M_RATIO, 1,
 	       "pipe", false, false);
 	report_errors(S_LATENCY);
+	local_path(64);
 
 	csv = csv_open("latency.csv",
 		       "mechanism,label,size,median_us,min_us,max_us,reps,"
@@ -1084,9 +1123,12 @@ static void targets(void)
 	}
 
 	v = ratio_of(S_LATENCY, "queue-adapt", "busy-poll", NULL, 64);
-	snprintf(d, sizeof(d), "64 B both; against busy-poll at 8 B (one cache line): %s",
+	snprintf(d, sizeof(d), "64 B both; against busy-poll at 8 B (one cache line): %s;"
+		 " queue path in one process %s us, busy-poll round trip %s us",
 		 num(med(S_LATENCY, "queue-adapt", NULL, 64) /
-		     med(S_LATENCY, "busy-poll", NULL, 8)));
+		     med(S_LATENCY, "busy-poll", NULL, 8)),
+		 num(med(S_LOCAL, "queue-local", NULL, 64) * 1e6),
+		 num(med(S_LATENCY, "busy-poll", NULL, 64) * 1e6));
 	target("queue 64 B adaptive / busy-poll floor", v, "<=", 3, d);
 
 	v = ratio_of(S_LATENCY, "pipe", "queue-adapt", NULL, 64);

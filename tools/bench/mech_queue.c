@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <shmchan.h>
 
@@ -214,3 +215,94 @@ QUEUE_MECH(mech_zc_adapt, "zc-adapt", "zero-copy (adaptive)",
 	   M_LAT | M_STREAM | M_LAT_DEF | M_STREAM_DEF, Q_ADAPT, true);
 QUEUE_MECH(mech_zc_busy, "zc-busy", "zero-copy (busy-poll)",
 	   M_LAT | M_STREAM | M_SPIN, Q_BUSY, true);
+
+/*
+ * The queue's own path, without a peer: one process sends a message and
+ * receives it back from the same queue (copy, or zero copy), so no
+ * cache line moves between CPUs and nobody waits. c->v[] = seconds per
+ * message (send + receive); arg: struct stream_arg (m unused; m != NULL
+ * means zero copy).
+ */
+static double qlocal_batch(struct shmchan_queue *q, bool zc, size_t size,
+			   char *buf, uint64_t k, uint64_t *seq, int *err)
+{
+	double t0 = now();
+	const void *cp;
+	void *p;
+	uint64_t i;
+	ssize_t n;
+
+	for (i = 0; i < k && !*err; i++, (*seq)++) {
+		if (zc) {
+			*err = shmchan_queue_reserve(q, size, &p, 0);
+			if (*err)
+				break;
+			fill(p, size, *seq);
+			*err = shmchan_queue_commit(q, size);
+			if (*err)
+				break;
+			n = shmchan_queue_peek(q, &cp, 0);
+			if (n != (ssize_t)size) {
+				*err = n < 0 ? (int)n : -EBADMSG;
+				break;
+			}
+			if (sum(cp, size) != expect_sum(size, *seq))
+				*err = -EBADMSG;
+			shmchan_queue_release(q);
+		} else {
+			fill(buf, size, *seq);
+			*err = shmchan_queue_send(q, buf, size, 0);
+			if (*err)
+				break;
+			n = shmchan_queue_recv(q, buf, size, 0);
+			if (n != (ssize_t)size)
+				*err = n < 0 ? (int)n : -EBADMSG;
+			else if (sum(buf, size) != expect_sum(size, *seq))
+				*err = -EBADMSG;
+		}
+	}
+	return now() - t0;
+}
+
+void qlocal_cell(struct cell *c, const void *arg)
+{
+	const struct stream_arg *a = arg;
+	struct shmchan_queue *q;
+	char name[96], *buf;
+	uint64_t k = 1, seq = 0;
+	double t, spent = 0;
+	int err = 0, i;
+
+	if (shmchan_missing || queue_missing) {
+		cell_skip(c, "%s", shmchan_missing ? shmchan_missing : queue_missing);
+		return;
+	}
+	pin(0);
+	snprintf(name, sizeof(name), "shmchan-bench.%d.local", (int)getpid());
+	err = shmchan_queue_create(name, 4096 + ring_for(a->size, false), 0600,
+				   SHMCHAN_QUEUE_SEND | SHMCHAN_QUEUE_RECV |
+				   SHMCHAN_QUEUE_EXCL | SHMCHAN_QUEUE_TRANSIENT |
+				   SHMCHAN_QUEUE_POPULATE, &q);
+	if (err) {
+		cell_fail(c, err, "queue");
+		return;
+	}
+	buf = xmalloc(a->size);
+	for (;;) {
+		t = qlocal_batch(q, a->m != NULL, a->size, buf, k, &seq, &err);
+		spent += t;
+		if (err || spent >= a->budget / 6)
+			break;
+		if (t < a->budget / 24)
+			k *= 2;
+	}
+	k = (uint64_t)(a->budget * 5 / 6 / a->reps / (t / (double)k)) + 1;
+	for (i = 0; !err && i < a->reps && i < MAX_REPS; i++)
+		c->v[i] = qlocal_batch(q, a->m != NULL, a->size, buf, k, &seq,
+				       &err) / (double)k;
+	if (err)
+		cell_fail(c, err, "queue, one process");
+	c->n = i;
+	c->ops = k;
+	shmchan_queue_close(q);
+}
