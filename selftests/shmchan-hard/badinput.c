@@ -530,6 +530,52 @@ TEST_F(bad, wait_deadline_beyond_ktime_max)
 	EXPECT_EQ(-EINTR, sc_ioctl(self->fd, SHMCHAN_IOC_WAIT, &w));
 }
 
+/* ---- nwaiters and wakes ----------------------------------------------------------------- */
+
+/*
+ * STAT's nwaiters counts "tasks blocked in WAIT": once it shows a waiter, a
+ * WAKE must find it. Each round waits on a page never touched before (the
+ * WAIT allocates it first, which widens any window between being counted
+ * and being queued).
+ */
+TEST_F_TIMEOUT(bad, counted_waiter_is_wakeable, 120)
+{
+	unsigned int i, rounds = hard_scaled(40), missed = 0;
+	const size_t len = 64 * self->page;
+	const char *name = sc_newname("nwait");
+	int fd = sc_new(name, len, 0600, 0);
+
+	ASSERT_LE(0, fd);
+	for (i = 0; i < rounds; i++) {
+		__u64 off = (i % 64) * self->page;
+		pid_t pid;
+		int woken;
+
+		if (i % 64 == 0 && i) {		/* fresh pages again */
+			char *p = sc_map(fd, len, PROT_READ | PROT_WRITE, 0);
+
+			ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+			ASSERT_EQ(0, madvise(p, len, MADV_REMOVE));
+			munmap(p, len);
+		}
+		pid = sc_fork();
+		if (pid == 0)
+			_exit(sc_wait(fd, off, 0, sc_now_ns() + 20 * SC_NSEC) ? 1 : 0);
+		ASSERT_EQ(1, sc_poll_nwaiters(fd, 1, 10000));
+		woken = sc_wake(fd, off, 1);
+		if (woken != 1) {
+			missed++;
+			/* the waiter was counted but not yet queued: wake it now */
+			while (sc_wake(fd, off, 1) != 1 && !sc_finished(pid, NULL))
+				usleep(1000);
+		}
+		sc_reap(pid, 30000);
+	}
+	EXPECT_EQ(0U, missed) TH_LOG("%u of %u WAKEs after STAT showed the waiter found nobody",
+				    missed, rounds);
+	close(fd);
+}
+
 /* ---- two threads binding one handle --------------------------------------------------- */
 
 struct bind_race {
