@@ -105,13 +105,13 @@ enum op {
 	OP_OPEN_DEV, OP_CLOSE, OP_CREATE, OP_OPEN, OP_DESTROY, OP_STAT,
 	OP_SETATTR, OP_WAIT, OP_WAKE, OP_FEATURES, OP_GARBAGE, OP_MMAP,
 	OP_MUNMAP, OP_MREMAP, OP_MPROTECT, OP_MADVISE, OP_TOUCH, OP_FORK,
-	OP_KILL, NOPS
+	OP_KILL, OP_REMAP, NOPS
 };
 
 static const char *const op_names[NOPS] = {
 	"open-dev", "close", "create", "open", "destroy", "stat", "setattr",
 	"wait", "wake", "features", "garbage", "mmap", "munmap", "mremap",
-	"mprotect", "madvise", "touch", "fork", "kill",
+	"mprotect", "madvise", "touch", "fork", "kill", "remap",
 };
 
 /* Relative frequencies of the operations. */
@@ -120,7 +120,7 @@ static const unsigned int op_weight[NOPS] = {
 	[OP_DESTROY] = 5, [OP_STAT] = 4, [OP_SETATTR] = 3, [OP_WAIT] = 6,
 	[OP_WAKE] = 6, [OP_FEATURES] = 1, [OP_GARBAGE] = 6, [OP_MMAP] = 10,
 	[OP_MUNMAP] = 5, [OP_MREMAP] = 3, [OP_MPROTECT] = 2, [OP_MADVISE] = 3,
-	[OP_TOUCH] = 8, [OP_FORK] = 2, [OP_KILL] = 2,
+	[OP_TOUCH] = 8, [OP_FORK] = 2, [OP_KILL] = 2, [OP_REMAP] = 2,
 };
 
 struct shared {
@@ -698,6 +698,28 @@ static void op_madvise(void)
 		m->dontfork = adv == MADV_DONTFORK;
 }
 
+/*
+ * remap_file_pages(): the mm core maps the VMA's file again at another
+ * offset, through its ->mmap; it must not get around the module's checks.
+ */
+static void op_remap(void)
+{
+	struct mapping *m = any_map();
+	size_t pgoff = chance(80) ? below(8) : (size_t)1 << 30;
+
+	int ret;
+
+	if (!m)
+		return;
+	ret = remap_file_pages(m->addr, m->len, 0, pgoff, 0);
+	note(OP_REMAP, ret);
+	if (ret) {
+		/* a failed remap may have unmapped the range already */
+		munmap(m->addr, m->len);
+		m->addr = NULL;
+	}
+}
+
 static void on_fault(int sig)
 {
 	if (touching)
@@ -789,6 +811,7 @@ static void (*const op_fn[NOPS])(void) = {
 	[OP_MMAP] = op_mmap, [OP_MUNMAP] = op_munmap, [OP_MREMAP] = op_mremap,
 	[OP_MPROTECT] = op_mprotect, [OP_MADVISE] = op_madvise,
 	[OP_TOUCH] = op_touch, [OP_FORK] = op_fork, [OP_KILL] = op_kill,
+	[OP_REMAP] = op_remap,
 };
 
 static enum op pick_op(void)
