@@ -305,8 +305,10 @@ void stream_cell(struct cell *c, const void *arg)
 
 	if (pair_start(c, &p, a->m, a->size, true, 0))
 		return;
-	k0 = (4 * MiB) / a->size;
-	per = warm_up(c, &p, &cnt, a->budget / 6, k0 ? k0 : 1, stream_batch);
+	/* from one message up: a slow mechanism must not spend its whole
+	 * budget (or the timeout) in the first batch */
+	k0 = 1;
+	per = warm_up(c, &p, &cnt, a->budget / 6, k0, stream_batch);
 	if (per < 0)
 		return;
 	k = plan(per, a->budget, &reps);

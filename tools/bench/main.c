@@ -83,7 +83,7 @@ static const struct plan full_plan = {
 
 static const struct plan quick_plan = {
 	.name = "quick",
-	.sizes = { 8, 64, 4 * KiB, 64 * KiB, MiB, 16 * MiB },
+	.sizes = { 8, 64, 4 * KiB, 64 * KiB, MiB },
 	.lat_budget = 0.25, .stream_budget = 0.3, .reps = 5,
 	.stream_max = 256 * MiB,
 	.setup_sizes = { 4 * KiB, MiB, 64 * MiB, GiB },
