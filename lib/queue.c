@@ -165,15 +165,20 @@ struct q_hdr {
 	_Alignas(Q_LINE) _Atomic uint64_t cons_tail;
 
 	/*
-	 * Wait lines: written only when someone sleeps. space_want is the
-	 * cons_tail a sender asleep for room waits for (only the holder of
-	 * prod_lock sleeps there): freeing skips the system call until then.
+	 * Wait lines: written only when someone sleeps. Only the holder of
+	 * a side's lock sleeps on its side's sequence, so one want each:
+	 * data_want, the prod_head a receiver waits for (data_head: the one
+	 * it saw), and space_want, the cons_tail a sender waits for
+	 * (space_needed: the one that makes room for its record).
 	 */
 	_Alignas(Q_LINE) _Atomic uint32_t data_seq;
 	_Atomic uint32_t data_sleepers;
+	_Alignas(8) _Atomic uint64_t data_want;
+	_Alignas(8) _Atomic uint64_t data_head;
 	_Alignas(Q_LINE) _Atomic uint32_t space_seq;
 	_Atomic uint32_t space_sleepers;
 	_Alignas(8) _Atomic uint64_t space_want;
+	_Alignas(8) _Atomic uint64_t space_needed;
 
 	/* Peers: written at open, close and reaping. */
 	_Alignas(Q_LINE) _Atomic uint32_t seen;
@@ -193,7 +198,10 @@ _Static_assert(__builtin_offsetof(struct q_hdr, rounds) == 144, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, cons_head) == 264, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, cons_tail) == 384, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, data_seq) == 512, "layout");
+_Static_assert(__builtin_offsetof(struct q_hdr, data_want) == 520, "layout");
+_Static_assert(__builtin_offsetof(struct q_hdr, data_head) == 528, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, space_seq) == 640, "layout");
+_Static_assert(__builtin_offsetof(struct q_hdr, space_needed) == 656, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, space_want) == 648, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, seen) == 768, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, slots) == 1024, "layout");
@@ -337,15 +345,47 @@ static void q_bump(struct shmchan_queue *q, _Atomic uint32_t *seq)
 }
 
 /*
+ * Wake the side's sleeper, if it still sleeps. At most one thread sleeps
+ * per side (the holder of its lock), so its flag is 0 or 1, and the waker
+ * that takes it to 0 is the one that makes the system call: a sleeper
+ * that is slow to run is not woken again and again.
+ */
+static void q_wake_side(struct shmchan_queue *q, _Atomic uint32_t *sleeping,
+			_Atomic uint32_t *seq)
+{
+	if (atomic_exchange_explicit(sleeping, 0, memory_order_relaxed))
+		q_bump(q, seq);
+}
+
+static inline uint64_t ld(_Atomic uint64_t *p)
+{
+	return atomic_load_explicit(p, memory_order_relaxed);
+}
+
+static inline uint32_t ld32(_Atomic uint32_t *p)
+{
+	return atomic_load_explicit(p, memory_order_relaxed);
+}
+
+/*
  * Tell sleepers of one side that something changed: room (@space) or data.
  * The fence pairs with the one in q_wait(): either the sleeper, after
- * counting itself (and storing its want), sees our change, or we see its
- * count and want, and wake it.
+ * counting itself and storing its wants, sees our change, or we see its
+ * count and wants, and wake it (or both).
  *
- * A receiver is woken by every change. A sender asleep for room is woken
- * once cons_tail reaches its want (half a ring free, at most everything
- * published: receivers get there without its help), or at once if
- * receivers sleep too (they may not get there), or with @force.
+ * Wake-ups are batched in streams, never at the price of progress:
+ *
+ * - A sender asleep for room waits until cons_tail reaches its want (half
+ *   a ring free; at most what is published, which receivers free without
+ *   its help), or only for the room it needs if receivers sleep too.
+ * - A receiver asleep in the middle of a message in rounds waits until
+ *   half a ring more of it is published, or for anything new if the
+ *   sender sleeps too. Elsewhere (a message to begin, a record being
+ *   written) any commit wakes it.
+ * - A sender going to sleep wakes a sleeping receiver; a receiver going
+ *   to sleep wakes a sleeping sender whose room is there (q_wait()).
+ *
+ * So both cannot sleep while either could go on. @force wakes regardless.
  */
 static void q_kick(struct shmchan_queue *q, bool space, bool force)
 {
@@ -353,18 +393,17 @@ static void q_kick(struct shmchan_queue *q, bool space, bool force)
 
 	atomic_thread_fence(memory_order_seq_cst);
 	if (!space) {
-		if (atomic_load_explicit(&h->data_sleepers, memory_order_relaxed))
-			q_bump(q, &h->data_seq);
+		if (ld32(&h->data_sleepers) &&
+		    (force || ld(&h->prod_head) >= ld(&h->data_want) ||
+		     ld32(&h->space_sleepers)))
+			q_wake_side(q, &h->data_sleepers, &h->data_seq);
 		return;
 	}
-	if (!atomic_load_explicit(&h->space_sleepers, memory_order_relaxed))
-		return;
-	if (!force &&
-	    atomic_load_explicit(&h->cons_tail, memory_order_relaxed) <
-	    atomic_load_explicit(&h->space_want, memory_order_relaxed) &&
-	    !atomic_load_explicit(&h->data_sleepers, memory_order_relaxed))
-		return;
-	q_bump(q, &h->space_seq);
+	if (ld32(&h->space_sleepers) &&
+	    (force || ld(&h->cons_tail) >= ld(&h->space_want) ||
+	     (ld32(&h->data_sleepers) &&
+	      ld(&h->cons_tail) >= ld(&h->space_needed))))
+		q_wake_side(q, &h->space_sleepers, &h->space_seq);
 }
 
 /* Peers came or went: everyone re-evaluates. Rare, so unconditional. */
@@ -506,8 +545,10 @@ static bool q_steal(struct shmchan_queue *q, _Atomic uint32_t *lock,
  * @pos: a BUSY record waited on, or POS_NONE; @st its state as seen
  * @rounds: `rounds` as seen, for a receiver in the middle of a message
  * @needed: (space) the cons_tail that makes room for the record
- * @want: (space) asleep (not while spinning), wait until cons_tail
- *	reaches it, to wake less often; or @needed, if receivers sleep
+ * @want: asleep (not while spinning), wait until cons_tail (space) or
+ *	prod_head (data) reaches it, to wake less often; see q_kick()
+ * @kick: (data) the want wakers compare with: 0 at a BUSY record
+ *	outside a message, for any commit wakes us then
  */
 struct q_watch {
 	struct shmchan_queue *q;
@@ -518,6 +559,7 @@ struct q_watch {
 	uint64_t rounds;
 	uint64_t needed;
 	uint64_t want;
+	uint64_t kick;
 };
 
 /* Relaxed loads: the caller reads again, with ordering, once it fired. */
@@ -528,14 +570,15 @@ static bool fired(const struct q_watch *w, bool sleeping)
 	uint64_t v;
 
 	if (w->space) {
-		v = atomic_load_explicit(&h->cons_tail, memory_order_relaxed);
+		v = ld(&h->cons_tail);
 		if (!sleeping)
 			return v != w->head || receivers_gone(q);
 		return v >= w->want || receivers_gone(q) ||
-		       (v >= w->needed &&
-			atomic_load_explicit(&h->data_sleepers, memory_order_relaxed));
+		       (v >= w->needed && ld32(&h->data_sleepers));
 	}
-	if (atomic_load_explicit(&h->prod_head, memory_order_relaxed) != w->head)
+	v = ld(&h->prod_head);
+	if (!sleeping ? v != w->head :
+	    v >= w->want || (v != w->head && ld32(&h->space_sleepers)))
 		return true;
 	if (w->pos != POS_NONE &&
 	    atomic_load_explicit(&rec_at(q, w->pos)->state,
@@ -571,23 +614,28 @@ static int q_wait(struct shmchan_queue *q, struct q_watch *w,
 	if (shmchan__spin_until(&q->spin, d, spin_fired, w))
 		return 0;
 	/* relaxed: ordered before the wakers' reads by the fence below */
-	if (w->space)
-		atomic_store_explicit(&h->space_want, w->want,
+	if (w->space) {
+		atomic_store_explicit(&h->space_want, w->want, memory_order_relaxed);
+		atomic_store_explicit(&h->space_needed, w->needed,
 				      memory_order_relaxed);
-	atomic_fetch_add_explicit(sleepers, 1, memory_order_relaxed);
+	} else {
+		atomic_store_explicit(&h->data_want, w->kick, memory_order_relaxed);
+		atomic_store_explicit(&h->data_head, w->head, memory_order_relaxed);
+	}
+	atomic_store_explicit(sleepers, 1, memory_order_relaxed);
 	/* Pairs with the fence in q_kick(); see there. */
 	atomic_thread_fence(memory_order_seq_cst);
-	/* Receivers stop: a sender asleep for more room than they free must
-	 * not wait for it (pairs with its look at data_sleepers, after its
-	 * own fence, in fired()) */
-	if (!w->space &&
-	    atomic_load_explicit(&h->space_sleepers, memory_order_relaxed))
-		q_bump(q, &h->space_seq);
+	/* We stop: the other side must not wait for us (see q_kick()) */
+	if (w->space && ld32(&h->data_sleepers))
+		q_wake_side(q, &h->data_sleepers, &h->data_seq);
+	if (!w->space && ld32(&h->space_sleepers) &&
+	    ld(&h->cons_tail) >= ld(&h->space_needed))
+		q_wake_side(q, &h->space_sleepers, &h->space_seq);
 	/* acquire: pairs with the release bump, so that a new sequence
 	 * comes with the change that caused it */
 	val = atomic_load_explicit(seq, memory_order_acquire);
 	ret = fired(w, true) ? 0 : q_sleep(q, seq, val, d);
-	atomic_fetch_sub_explicit(sleepers, 1, memory_order_relaxed);
+	atomic_store_explicit(sleepers, 0, memory_order_relaxed);
 	return ret;
 }
 
@@ -703,7 +751,8 @@ static int q_commit_rec(struct shmchan_queue *q, uint64_t pos, uint32_t len,
 						     memory_order_relaxed);
 	atomic_store_explicit(&q->h->slots[q->slot].busy, POS_NONE,
 			      memory_order_relaxed);
-	q_kick(q, false, false);
+	/* The end of a message is news to a receiver in it. */
+	q_kick(q, false, abort || (old & ST_LAST));
 	return ok ? 0 : -EPROTO;
 }
 
@@ -760,7 +809,7 @@ static int q_send_rounds(struct shmchan_queue *q, const uint8_t *msg,
 		atomic_store_explicit(&h->rounds, POS_NONE,
 				      memory_order_release);
 		if (ret)
-			q_kick(q, false, false);
+			q_kick(q, false, true);
 	}
 	q_unlock(q, &h->prod_lock);
 	return ret;
@@ -923,6 +972,8 @@ static int q_next(struct shmchan_queue *q, const struct shmchan__deadline *d,
 			return ret;
 		w.rounds = atomic_load_explicit(&q->h->rounds,
 						memory_order_relaxed);
+		w.want = w.head + 1;	/* anything */
+		w.kick = ret == -EINPROGRESS ? 0 : w.want;
 		q_lock_blocked(&q->h->cons_lock, true);
 		ret = q_wait(q, &w, d);
 		q_lock_blocked(&q->h->cons_lock, false);
@@ -966,6 +1017,9 @@ static int q_next_round(struct shmchan_queue *q, uint64_t first,
 		if (ret != -ENODATA && ret != -EINPROGRESS)
 			return ret;
 		w.rounds = rounds;
+		/* in a message: half a ring more of it (or its end) */
+		w.want = w.head + q->cap / 2;
+		w.kick = w.want;
 		q_lock_blocked(&q->h->cons_lock, true);
 		ret = q_wait(q, &w, &forever);
 		q_lock_blocked(&q->h->cons_lock, false);
@@ -1042,7 +1096,7 @@ static void q_recover_prod(struct shmchan_queue *q, uint32_t i)
 				&r->state, &expect,
 				st_tag(st) | (st & ST_KIND) | ST_READY | ST_ABORT,
 				memory_order_release, memory_order_relaxed))
-			q_kick(q, false, false);
+			q_kick(q, false, true);
 	}
 	if (held) {
 		/* Only the holder sets `rounds`: the dead one was half-way. */

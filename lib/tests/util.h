@@ -123,7 +123,8 @@ static inline void *alias_buffer(size_t total, size_t pages, uint64_t seed,
 	for (off = 0; off < total; off += period) {
 		n = total - off < period ? total - off : period;
 		ASSERT_TRUE(mmap(base + off, n, PROT_READ,
-				 MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED);
+				 MAP_SHARED | MAP_FIXED | MAP_POPULATE, fd, 0) !=
+			    MAP_FAILED);
 	}
 	close(fd);
 	*pattern = pat;
