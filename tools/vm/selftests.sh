@@ -4,8 +4,9 @@
 # Runs kselftest programs in the given order, each from its directory
 # selftests/COLLECTION (COLLECTION as kselftest's emit_tests names it:
 # shmchan, shmchan-hard, or shmchan/m32 for the 32-bit build; shmchan if
-# left out), under the per-program timeout of that directory's settings
-# file, or its parent's (timeout=N, kselftest's format; 45 s without one).
+# left out; "lib" is lib/tests), under the per-program timeout of that
+# directory's settings file, or its parent's (timeout=N, kselftest's
+# format; 45 s without one).
 # Prints TAP the way kselftest's runner does: each program's own TAP output
 # prefixed with "# ", then one top-level result line per program. The same
 # text goes to $SHMCHAN_OUT/selftests.tap.
@@ -24,6 +25,16 @@ emit() {
 	echo "$*" | tee -a "$TAP"
 }
 
+# The directory of collection $1's programs: selftests/$1, but the
+# library's (queue, sync, heap, pool) live beside it, in lib/tests.
+dir_of() {
+	if [[ $1 == lib ]]; then
+		echo lib/tests
+	else
+		echo "selftests/$1"
+	fi
+}
+
 # The timeout of the programs in directory $1.
 timeout_of() {
 	local dir=$1 t settings=$1/settings
@@ -37,7 +48,7 @@ timeout_of() {
 run_one() {
 	local coll=${1%%:*} prog=${1#*:} n=$2 limit raw rc start elapsed plan
 	local results fails why="" dir
-	dir=selftests/$coll
+	dir=$(dir_of "$coll")
 	limit=$(timeout_of "$dir")
 	raw=$(mktemp)
 	emit "# selftests: $coll: $prog"
@@ -88,8 +99,8 @@ main() {
 	for entry in "$@"; do
 		[[ $entry == *:* ]] || entry=shmchan:$entry
 		n=$((n + 1))
-		if [[ ! -x selftests/${entry%%:*}/${entry#*:} ]]; then
-			emit "# not ok 1 ${entry#*:} # selftests/${entry/://} was not built"
+		if [[ ! -x $(dir_of "${entry%%:*}")/${entry#*:} ]]; then
+			emit "# not ok 1 ${entry#*:} # $(dir_of "${entry%%:*}")/${entry#*:} was not built"
 			emit "not ok $n selftests: ${entry/:/: } # not built"
 			status=1
 			continue
