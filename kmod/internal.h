@@ -79,7 +79,7 @@ struct shmchan_user;
  * @users: bound handles plus VMAs, see the top of this file
  * @nhandles: bound handles, for STAT
  * @nmaps: VMAs in all processes, for STAT
- * @nwaiters: tasks inside SHMCHAN_IOC_WAIT, for STAT
+ * @nwaiters: tasks queued in SHMCHAN_IOC_WAIT (so wakeable), for STAT
  * @ndeathwaiters: tasks inside SHMCHAN_IOC_WAIT with SHMCHAN_WAIT_DEATHS
  * @deaths: exits of processes that had the channel open or mapped
  * @lock: protects @mode, @uid, @gid and @lpid

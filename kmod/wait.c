@@ -62,7 +62,7 @@ enum shmchan_waiter_state {
  */
 struct shmchan_waiter {
 	struct list_head node;
-	const struct shmchan_channel *chan;
+	struct shmchan_channel *chan;
 	u64 offset;
 	struct task_struct *task;
 	int state;
@@ -101,6 +101,7 @@ static void shmchan_waiter_finish(struct shmchan_wait_bucket *hb,
 	lockdep_assert_held(&hb->lock);
 
 	list_del_init(&w->node);
+	atomic_dec(&w->chan->nwaiters);
 	WRITE_ONCE(w->state, state);
 	wake_up_process(w->task);
 }
@@ -123,7 +124,7 @@ static int shmchan_wait_queue(struct shmchan_wait_bucket *hb,
 			      struct shmchan_waiter *w, struct page *page,
 			      const struct shmchan_wait *args)
 {
-	const struct shmchan_channel *chan = w->chan;
+	struct shmchan_channel *chan = w->chan;
 	int ret = 0;
 
 	spin_lock(&hb->lock);
@@ -143,6 +144,9 @@ static int shmchan_wait_queue(struct shmchan_wait_bucket *hb,
 		ret = -EAGAIN;
 	else
 		list_add_tail(&w->node, &hb->waiters);
+	/* Counted while queued: a STAT that sees it may WAKE it. */
+	if (!ret)
+		atomic_inc(&chan->nwaiters);
 	spin_unlock(&hb->lock);
 	return ret;
 }
@@ -181,6 +185,7 @@ static int shmchan_wait_dequeue(struct shmchan_wait_bucket *hb,
 		break;
 	default:
 		list_del(&w->node);
+		atomic_dec(&w->chan->nwaiters);
 		ret = signal_pending(current) ? -ERESTARTSYS : -ETIMEDOUT;
 		break;
 	}
@@ -222,7 +227,6 @@ int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
 	}
 
 	hb = shmchan_wait_bucket(chan, args->offset);
-	atomic_inc(&chan->nwaiters);
 	if (w.deaths) {
 		atomic_inc(&chan->ndeathwaiters);
 		/* Pairs with shmchan_wait_notify_death(): see it or be seen */
@@ -245,7 +249,6 @@ int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
 	}
 	if (w.deaths)
 		atomic_dec(&chan->ndeathwaiters);
-	atomic_dec(&chan->nwaiters);
 	return ret;
 }
 
