@@ -72,11 +72,13 @@ _Static_assert(sizeof(struct heap_hdr) == 448, "heap header layout");
  * and ends with its size.
  */
 struct blk {
-	_Atomic uint64_t size;
-	uint64_t check;
-	uint64_t next;
-	uint64_t prev;
+	_Alignas(8) _Atomic uint64_t size;
+	_Alignas(8) uint64_t check;
+	_Alignas(8) uint64_t next;
+	_Alignas(8) uint64_t prev;
 };
+
+_Static_assert(sizeof(struct blk) == 32, "block header layout");
 
 struct shmchan_heap {
 	struct shmchan_sync *s;

@@ -415,11 +415,11 @@ TEST(one_gib_through_64k, 170)
 #define NCONS 4
 
 struct mpmc {
-	_Atomic uint64_t received[NPROD];	/* how many of each producer */
-	_Atomic uint64_t dup;			/* duplicates seen */
-	_Atomic uint64_t reorder;		/* per-producer order broken */
-	_Atomic uint64_t corrupt;
-	_Atomic uint64_t big;			/* messages in rounds */
+	_Alignas(8) _Atomic uint64_t received[NPROD];	/* of each producer */
+	_Alignas(8) _Atomic uint64_t dup;		/* duplicates seen */
+	_Alignas(8) _Atomic uint64_t reorder;	/* per-producer order broken */
+	_Alignas(8) _Atomic uint64_t corrupt;
+	_Alignas(8) _Atomic uint64_t big;		/* messages in rounds */
 	uint64_t per_prod;
 	_Atomic uint8_t seen[];			/* [producer][seq] */
 };
