@@ -26,6 +26,11 @@
  * sizes finds every block, and the free lists and statistics are rebuilt
  * from that walk. At worst the block being allocated at that moment is
  * lost.
+ *
+ * Memory ordering: everything in the heap is read and written under its
+ * mutex, whose acquire and release order it for the next holder; the
+ * block sizes are relaxed atomics only so that an 8-byte store is never
+ * torn (on 32-bit machines too), for the walk after a death.
  */
 #include <errno.h>
 #include <stdatomic.h>

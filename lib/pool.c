@@ -20,6 +20,13 @@
  * process, or a bit set over a free block; recovery (shmchan_pool_recover,
  * and any allocation that finds the pool empty or is woken by a death)
  * frees the former and clears the latter.
+ *
+ * Memory ordering: taking a block (CAS of its owner word) is an acquire
+ * that pairs with the release of its last owner's free or detach, so the
+ * new owner sees the block as it was left. The bitmap is a hint: set
+ * relaxed, cleared with release after the owner word, read with acquire.
+ * The sleepers count is relaxed, read after a seq_cst fence that pairs
+ * with the allocator's (pool_kick()).
  */
 #include <errno.h>
 #include <stdatomic.h>

@@ -65,6 +65,21 @@
  * exiting is reaped by whoever wins a CAS on its slot: its locks are taken
  * over and released, its half-written record is marked ABORT, its claimed
  * record freed, and it leaves the peer maps, which is how -EPIPE is told.
+ *
+ * Memory ordering (C11 atomics; every access to shared words is atomic).
+ * What hands data from one process to another is written with release
+ * and read with acquire: prod_head (the headers below it), a record's
+ * state (its payload), cons_tail (the room freed: the receivers' reads are
+ * done), `rounds`, the locks (their sections), the peer maps (what a peer
+ * did before leaving). Marking a record DONE and moving cons_tail past DONE
+ * records are seq_cst, so that neither can miss the other (q_done(),
+ * q_reclaim()). Going to sleep and waking pair seq_cst fences, Dekker
+ * style (q_wait(), q_kick()). Everything else is relaxed, being one of: a
+ * word only its writer changes (prod_head read by the prod_lock holder,
+ * cons_head by the cons_lock holder), a field published by a later
+ * release (headers and slot notes before a head), or a hint that is read
+ * again with ordering before anything is done on it (spinning, the cached
+ * seen_head and seen_tail, LOCK_BLOCKED, the wants read after a fence).
  */
 #include <errno.h>
 #include <limits.h>
@@ -215,7 +230,7 @@ _Static_assert(sizeof(struct q_hdr) == Q_HDR_SIZE, "header is one page");
  * @total: length of the whole message (FIRST records)
  */
 struct q_rec {
-	_Atomic uint64_t state;
+	_Alignas(8) _Atomic uint64_t state;
 	uint32_t size;
 	uint32_t len;
 	_Alignas(8) uint64_t total;

@@ -18,6 +18,13 @@
  * -EOWNERDEAD. A context caches the owners it found alive at the current
  * death count, so a contended lock reads /proc only once per owner and
  * death.
+ *
+ * Memory ordering: taking a mutex or a semaphore unit is an acquire, giving
+ * it back a release; setting an event and bumping a condition's sequence
+ * are releases seen by acquire loads. The waiters counts and the waiters
+ * bit are relaxed: they are only ever read after a seq_cst fence that pairs
+ * with the other side's (pair_wake() and pair_sleep()), or compared by the
+ * module under its own lock.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -33,8 +40,8 @@
 #define M_FLAGS		(M_NOTREC | M_DIED | M_WAITERS)
 
 struct mtx {
-	_Atomic uint64_t word;
-	uint64_t __reserved;
+	_Alignas(8) _Atomic uint64_t word;
+	_Alignas(8) uint64_t __reserved;
 };
 
 /* Two 32-bit words: the value waited on, and how many sleep. */
