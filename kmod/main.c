@@ -71,63 +71,81 @@ static long shmchan_ioc_features(struct shmchan_handle *h, void *arg)
 	return 0;
 }
 
-static long shmchan_ioc_create(struct shmchan_handle *h, void *arg)
+/*
+ * Bind @h to the channel @find looks up by the user's name @uname, unless
+ * it is bound already. @find gets the checked name and @args.
+ */
+static long shmchan_bind_named(struct shmchan_handle *h, u64 uname, void *args,
+			       int (*find)(const char *name, void *args,
+					   struct shmchan_channel **chanp,
+					   bool *writable))
 {
-	struct shmchan_create *args = arg;
 	char name[SHMCHAN_NAME_MAX + 1];
 	struct shmchan_channel *chan;
-	bool created = false;
+	bool writable;
 	long ret;
 
-	if (args->flags & ~SHMCHAN_CREATE_FLAGS)
-		return -EINVAL;
-	ret = shmchan_name_from_user(name, args->name);
+	ret = shmchan_name_from_user(name, uname);
 	if (ret)
 		return ret;
 
 	mutex_lock(&h->bind_lock);
-	if (h->chan) {
+	if (h->chan)
 		ret = -EBUSY;
-		goto unlock;
-	}
-	ret = shmchan_chan_create(name, args, &chan, &created);
-	if (ret)
-		goto unlock;
-	shmchan_handle_bind(h, chan, true);
-	args->length = chan->length;
-	args->result = created ? SHMCHAN_CREATED : 0;
-unlock:
+	else
+		ret = find(name, args, &chan, &writable);
+	if (!ret)
+		shmchan_handle_bind(h, chan, writable);
 	mutex_unlock(&h->bind_lock);
 	return ret;
+}
+
+static int shmchan_find_create(const char *name, void *arg,
+			       struct shmchan_channel **chanp, bool *writable)
+{
+	struct shmchan_create *args = arg;
+	bool created = false;
+	int ret;
+
+	ret = shmchan_chan_create(name, args, chanp, &created);
+	if (ret)
+		return ret;
+	*writable = true;
+	args->length = (*chanp)->length;
+	args->result = created ? SHMCHAN_CREATED : 0;
+	return 0;
+}
+
+static long shmchan_ioc_create(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_create *args = arg;
+
+	if (args->flags & ~SHMCHAN_CREATE_FLAGS)
+		return -EINVAL;
+	return shmchan_bind_named(h, args->name, args, shmchan_find_create);
+}
+
+static int shmchan_find_open(const char *name, void *arg,
+			     struct shmchan_channel **chanp, bool *writable)
+{
+	struct shmchan_open *args = arg;
+	int ret;
+
+	*writable = !(args->flags & SHMCHAN_OPEN_RDONLY);
+	ret = shmchan_chan_open(name, *writable, chanp);
+	if (ret)
+		return ret;
+	args->length = (*chanp)->length;
+	return 0;
 }
 
 static long shmchan_ioc_open(struct shmchan_handle *h, void *arg)
 {
 	struct shmchan_open *args = arg;
-	bool writable = !(args->flags & SHMCHAN_OPEN_RDONLY);
-	char name[SHMCHAN_NAME_MAX + 1];
-	struct shmchan_channel *chan;
-	long ret;
 
 	if (args->flags & ~SHMCHAN_OPEN_FLAGS)
 		return -EINVAL;
-	ret = shmchan_name_from_user(name, args->name);
-	if (ret)
-		return ret;
-
-	mutex_lock(&h->bind_lock);
-	if (h->chan) {
-		ret = -EBUSY;
-		goto unlock;
-	}
-	ret = shmchan_chan_open(name, writable, &chan);
-	if (ret)
-		goto unlock;
-	shmchan_handle_bind(h, chan, writable);
-	args->length = chan->length;
-unlock:
-	mutex_unlock(&h->bind_lock);
-	return ret;
+	return shmchan_bind_named(h, args->name, args, shmchan_find_open);
 }
 
 static long shmchan_ioc_destroy(struct shmchan_handle *h, void *arg)

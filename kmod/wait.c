@@ -87,11 +87,13 @@ shmchan_wait_bucket(const struct shmchan_channel *chan, u64 offset)
 	return &shmchan_wait_table[hash_64(key, SHMCHAN_WAIT_HASH_BITS)];
 }
 
-/* A word must be aligned and wholly inside the channel. */
+/* A word must be aligned, wholly inside the channel, and not revoked. */
 static int shmchan_check_word(const struct shmchan_channel *chan, u64 offset)
 {
 	if (offset % sizeof(u32) || offset > chan->length - sizeof(u32))
 		return -EINVAL;
+	if (test_bit(SHMCHAN_REVOKED, &chan->state))
+		return -EIDRM;
 	return 0;
 }
 
@@ -218,8 +220,6 @@ int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
 	ret = shmchan_check_word(chan, args->offset);
 	if (ret)
 		return ret;
-	if (test_bit(SHMCHAN_REVOKED, &chan->state))
-		return -EIDRM;
 	if (args->flags & SHMCHAN_WAIT_DEADLINE) {
 		deadline = args->deadline_ns > KTIME_MAX ? KTIME_MAX :
 			   ns_to_ktime(args->deadline_ns);
@@ -270,8 +270,6 @@ int shmchan_wake(struct shmchan_channel *chan, const struct shmchan_wake *args)
 	ret = shmchan_check_word(chan, args->offset);
 	if (ret)
 		return ret;
-	if (test_bit(SHMCHAN_REVOKED, &chan->state))
-		return -EIDRM;
 
 	hb = shmchan_wait_bucket(chan, args->offset);
 	spin_lock(&hb->lock);
