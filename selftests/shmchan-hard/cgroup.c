@@ -244,7 +244,9 @@ TEST_F_TIMEOUT(cg, populate_charged_to_creator, 120)
 	EXPECT_EQ(0, in_cgroup(self->dir, create_populated, &t));
 	usage = cg_read(self->dir, "memory.current", NULL);
 	EXPECT_LE((long long)t.len, usage);
-	EXPECT_LE(self->shmem_base + (long)(t.len / 1024) - 64, hard_meminfo_kb("Shmem"));
+	/* System-wide Shmem also moves with others' tmpfs use: 1 MiB slack */
+	EXPECT_LE(self->shmem_base + (long)(t.len / 1024) - 1024,
+		  hard_meminfo_kb("Shmem"));
 	EXPECT_EQ(0, sc_rm(t.name, 0));
 	EXPECT_GT((long long)MiB, cg_read(self->dir, "memory.current", NULL));
 	EXPECT_GE(self->shmem_base + 1024,
