@@ -17,7 +17,8 @@ packages=(
 	linux-image-amd64 kmod              # the kernel the VM boots, its modules
 	qemu-system-x86 busybox-static cpio xz-utils  # the VM and its initramfs
 	linux-source-6.1                    # kselftest_harness.h, checkpatch.pl
-	libkmod-dev                         # selftests that unload the module
+	libkmod-dev                         # shmchan(1) load/unload, selftests that unload
+	dkms python3                        # make dkms-check; shmchan(1) tests (JSON)
 	sparse perl shellcheck              # make lint
 	flex bison bc libelf-dev libssl-dev # make check-debug: the debug kernel
 	linux-image-6.12.107+deb12-amd64-unsigned  # CI's second kernel lane:

@@ -22,9 +22,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include <libkmod.h>
-
 #include "cli.h"
+#include "kmod-dlopen.h"
 
 const char cmd_load_help[] =
 "Usage: shmchan load [OPTIONS] [MODULE.ko] [PARAM=VALUE...]\n"
@@ -63,15 +62,27 @@ const char cmd_status_help[] =
 
 /* ------------------------------------------------------------ helpers */
 
+/* Opens libkmod and makes its context; ctx_free() undoes both. */
 static struct kmod_ctx *ctx_new(void)
 {
-	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
+	struct kmod_ctx *ctx;
 
-	if (!ctx)
+	if (cli_kmod_open())
+		return NULL;
+	ctx = kmod_new(NULL, NULL);
+	if (!ctx) {
 		cli_msg("cannot initialize libkmod: %s", strerror(errno));
-	else
-		kmod_set_log_priority(ctx, 0);	/* we explain errors ourselves */
+		cli_kmod_close();
+		return NULL;
+	}
+	kmod_set_log_priority(ctx, 0);	/* we explain errors ourselves */
 	return ctx;
+}
+
+static void ctx_free(struct kmod_ctx *ctx)
+{
+	kmod_unref(ctx);
+	cli_kmod_close();
 }
 
 /* The loaded (or known) shmchan module, by name. */
@@ -122,16 +133,18 @@ static const char *installed_path(struct kmod_ctx *ctx,
 /* kmod/shmchan.ko beside this command's directory, if it exists. */
 static char *build_tree_module(void)
 {
-	char exe[PATH_MAX], *path;
+	char exe[PATH_MAX], *rel, *path;
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	struct stat st;
 
 	if (n <= 0)
 		return NULL;
 	exe[n] = '\0';
-	if (asprintf(&path, "%s/../kmod/shmchan.ko", dirname(exe)) < 0)
+	if (asprintf(&rel, "%s/../kmod/shmchan.ko", dirname(exe)) < 0)
 		return NULL;
-	if (stat(path, &st) || !S_ISREG(st.st_mode)) {
+	path = realpath(rel, NULL);
+	free(rel);
+	if (path && (stat(path, &st) || !S_ISREG(st.st_mode))) {
 		free(path);
 		return NULL;
 	}
@@ -351,7 +364,7 @@ int cmd_load(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	status = do_load(ctx, &a, argv + first, argc - first);
-	kmod_unref(ctx);
+	ctx_free(ctx);
 	free(a.options);
 	return status;
 }
@@ -416,7 +429,7 @@ int cmd_unload(int argc, char **argv)
 		return EXIT_FAIL;
 	mod = module_by_name(ctx);
 	if (!mod) {
-		kmod_unref(ctx);
+		ctx_free(ctx);
 		return EXIT_FAIL;
 	}
 	if (module_state(mod) < 0) {
@@ -433,7 +446,7 @@ int cmd_unload(int argc, char **argv)
 			printf("unloaded shmchan\n");
 	}
 	kmod_module_unref(mod);
-	kmod_unref(ctx);
+	ctx_free(ctx);
 	return status;
 }
 
@@ -590,7 +603,7 @@ int cmd_status(int argc, char **argv)
 		return EXIT_FAIL;
 	mod = module_by_name(ctx);
 	if (!mod) {
-		kmod_unref(ctx);
+		ctx_free(ctx);
 		return EXIT_FAIL;
 	}
 	state = module_state(mod);
@@ -602,6 +615,6 @@ int cmd_status(int argc, char **argv)
 	if (state >= 0)
 		print_loaded(mod);
 	kmod_module_unref(mod);
-	kmod_unref(ctx);
+	ctx_free(ctx);
 	return state >= 0 ? EXIT_OK : EXIT_FAIL;
 }
