@@ -901,20 +901,31 @@ static void q_release_rec(struct shmchan_queue *q, uint64_t pos, uint64_t st)
 			      memory_order_relaxed);
 }
 
-/* Under cons_lock: pass over the record at cons_head. */
+/*
+ * Under cons_lock: pass over the record at cons_head. DONE first, then
+ * the head: a receiver killed in between leaves a DONE record at the head,
+ * which the next one passes over (q_head()); the other way round would
+ * leave a READY record below the head that nobody would ever free.
+ */
 static void q_skip(struct shmchan_queue *q, uint64_t pos, uint64_t st)
 {
 	struct q_rec *r = rec_at(q, pos);
+	uint64_t expect = st_tag(st) | (st & ST_KIND) | ST_READY;
 
+	/* seq_cst: as in q_done() */
+	atomic_compare_exchange_strong_explicit(
+		&r->state, &expect, st_tag(st) | (st & ST_KIND) | ST_DONE,
+		memory_order_seq_cst, memory_order_relaxed);
 	atomic_store_explicit(&q->h->cons_head, next_pos(q, pos, r->size),
 			      memory_order_release);
-	q_done(q, pos, st);
+	q_reclaim(q);
 }
 
 /*
  * Under cons_lock: look at the record at cons_head. Returns 0 with a
  * position and its state, or -ENODATA (nothing published), -EINPROGRESS
- * (a BUSY record), with @w set up to wait for a change.
+ * (a BUSY record), with @w set up to wait for a change, or -EAGAIN (it
+ * passed over a record a dead receiver left DONE: look again).
  */
 static int q_head(struct shmchan_queue *q, uint64_t *pos, uint64_t *stp,
 		  struct q_watch *w)
@@ -946,6 +957,12 @@ static int q_head(struct shmchan_queue *q, uint64_t *pos, uint64_t *stp,
 	*pos = c;
 	*stp = st;
 	switch (st & ST_PHASE) {
+	case ST_DONE:
+		/* left by a receiver killed while passing over it */
+		atomic_store_explicit(&h->cons_head, next_pos(q, c, r->size),
+				      memory_order_release);
+		q_reclaim(q);
+		return -EAGAIN;
 	case ST_READY:
 		return 0;
 	case ST_BUSY:
@@ -974,6 +991,8 @@ static int q_next(struct shmchan_queue *q, const struct shmchan__deadline *d,
 		/* before looking at the ring: see q_leave() */
 		gone = senders_gone(q);
 		ret = q_head(q, pos, stp, &w);
+		if (ret == -EAGAIN)
+			continue;
 		if (ret == 0) {
 			if (*stp & (ST_PAD | ST_ABORT) || !(*stp & ST_FIRST)) {
 				q_skip(q, *pos, *stp);
@@ -1016,6 +1035,8 @@ static int q_next_round(struct shmchan_queue *q, uint64_t first,
 		rounds = atomic_load_explicit(&q->h->rounds,
 					      memory_order_acquire);
 		ret = q_head(q, pos, stp, &w);
+		if (ret == -EAGAIN)
+			continue;
 		if (ret == 0) {
 			if (*stp & ST_PAD) {
 				q_skip(q, *pos, *stp);
@@ -1139,6 +1160,8 @@ static void q_recover_cons(struct shmchan_queue *q, uint32_t i)
 	}
 	if (held)
 		q_unlock(q, &h->cons_lock);
+	/* it may have died freeing, with nobody left to free after it */
+	q_reclaim(q);
 }
 
 /* Slot @i held state @st of a dead peer: repair what it left, free it. */
