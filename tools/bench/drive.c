@@ -173,16 +173,26 @@ static void pair_stop(struct cell *c, struct pair *p, uint64_t *cnt)
 
 /* ------------------------------------------------------------ round trips */
 
+/* Single round trips of the measured repetitions, when op_t is set. */
+static double *op_t;
+static size_t op_n, op_cap;
+
 /* @k round trips; seconds, or a negative value on error (c says why). */
 static double rt_batch(struct cell *c, struct pair *p, uint64_t *cnt,
 		       uint64_t k)
 {
 	const struct mech *m = p->l.m;
-	double t0 = now();
+	double t0 = now(), prev = t0, t;
 	uint64_t i, seed;
 	int r;
 
 	for (i = 0; i < k; i++, (*cnt)++) {
+		if (op_t && i) {
+			t = now();
+			if (op_n < op_cap)
+				op_t[op_n++] = t - prev;
+			prev = t;
+		}
 		r = m->send(&p->l, 0, *cnt);
 		if (r) {
 			cell_fail(c, r, "%s: send", m->name);
@@ -200,7 +210,17 @@ static double rt_batch(struct cell *c, struct pair *p, uint64_t *cnt,
 			return -1;
 		}
 	}
-	return now() - t0;
+	t = now();
+	if (op_t && op_n < op_cap)
+		op_t[op_n++] = t - prev;
+	return t - t0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 /*
@@ -257,6 +277,9 @@ void lat_cell(struct cell *c, const void *arg)
 	if (per < 0)
 		return;
 	k = plan(per, a->budget, &reps);
+	op_cap = 1 << 18;
+	op_t = malloc(op_cap * sizeof(*op_t));
+	op_n = 0;
 	for (i = 0; i < reps && i < MAX_REPS; i++) {
 		t = rt_batch(c, &p, &cnt, k);
 		if (t < 0)
@@ -266,6 +289,12 @@ void lat_cell(struct cell *c, const void *arg)
 	c->n = i;
 	c->ops = k;
 	c->bytes = 2 * a->size * k;
+	if (op_t && op_n) {
+		/* the typical single round trip, and the slow tail */
+		qsort(op_t, op_n, sizeof(*op_t), cmp_double);
+		c->extra[0][0] = op_t[op_n / 2];
+		c->extra[1][0] = op_t[op_n * 9 / 10];
+	}
 	pair_stop(c, &p, &cnt);
 }
 

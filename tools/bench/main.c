@@ -203,6 +203,7 @@ struct fig {
 	char sub[32];
 	uint64_t x;
 	struct stat3 s;
+	double p50, p90;	/* single round trips (latency, wake) */
 	int status;
 	char err[240];
 	char note[240];
@@ -238,6 +239,10 @@ static struct fig *fig_add(int suite, const char *key, const char *label,
 	f->bytes = c->bytes;
 	if (c->status == 0)
 		f->s = stats(v ? v : c->v, c->n);
+	if ((suite == S_LATENCY || suite == S_WAKE) && c->status == 0) {
+		f->p50 = c->extra[0][0];
+		f->p90 = c->extra[1][0];
+	}
 	return f;
 }
 
@@ -299,7 +304,7 @@ static void report_errors(int suite)
 }
 
 /* Matrix of one suite: rows are keys (in @keys order), columns @xs. */
-enum { M_MEDIAN, M_SPREAD, M_RATIO };
+enum { M_MEDIAN, M_SPREAD, M_RATIO, M_P50 };
 static void matrix(int suite, const char *const *keys, const char *const *labels,
 		   const char *sub, const uint64_t *xs, int nx, int what,
 		   double scale, const char *base, bool higher_better,
@@ -326,6 +331,8 @@ static void matrix(int suite, const char *const *keys, const char *const *labels
 
 			if (what == M_MEDIAN || !fig_ok(f)) {
 				say(" %9s", fig_cell(f, scale));
+			} else if (what == M_P50) {
+				say(" %9s", f->p50 > 0 ? num(f->p50 * scale) : "-");
 			} else if (what == M_SPREAD) {
 				say(" %8.0f%%", f->s.med ? 100 * (f->s.max - f->s.min) /
 						f->s.med : 0);
@@ -456,6 +463,10 @@ static void suite_latency(void)
 	say("  spread: (max - min) / median over the repetitions\n");
 	matrix(S_LATENCY, keys, labels, NULL, P.sizes, nx, M_SPREAD, 1,
 	       NULL, false, false);
+	say("  the typical single round trip (median of all of them), microseconds:\n"
+	    "  far below the mean above when some round trips stalled (host scheduling)\n");
+	matrix(S_LATENCY, keys, labels, NULL, P.sizes, nx, M_P50, 1e6,
+	       NULL, false, false);
 	say("  ratio to pipe: pipe's time / this time (above 1: faster than a pipe)\n");
 	matrix(S_LATENCY, keys, labels, NULL, P.sizes, nx, M_RATIO, 1,
 	       "pipe", false, false);
@@ -464,7 +475,8 @@ static void suite_latency(void)
 
 	csv = csv_open("latency.csv",
 		       "mechanism,label,size,median_us,min_us,max_us,reps,"
-		       "round_trips_per_rep,ratio_vs_pipe,status,note");
+		       "round_trips_per_rep,ratio_vs_pipe,status,note,"
+		       "single_p50_us,single_p90_us");
 	for (i = 0; i < nfigs; i++) {
 		const struct fig *f = &figs[i], *b;
 
@@ -477,9 +489,9 @@ static void suite_latency(void)
 			(unsigned long long)f->ops);
 		if (fig_ok(f) && fig_ok(b))
 			fprintf(csv, "%.4f", b->s.med / f->s.med);
-		fprintf(csv, ",%s,\"%s\"\n", f->status == 0 ? "ok" :
+		fprintf(csv, ",%s,\"%s\",%.4f,%.4f\n", f->status == 0 ? "ok" :
 			f->status == CELL_SKIP ? "skip" : "fail",
-			f->status ? f->err : f->note);
+			f->status ? f->err : f->note, f->p50 * 1e6, f->p90 * 1e6);
 	}
 	fclose(csv);
 }
@@ -935,7 +947,7 @@ static void suite_wake(void)
 	report_errors(S_WAKE);
 
 	csv = csv_open("wake.csv", "mechanism,waiters,median_us,min_us,max_us,"
-		       "reps,ratio_vs_0,status,note");
+		       "reps,ratio_vs_0,status,note,single_p50_us");
 	for (i = 0; i < nfigs; i++) {
 		const struct fig *f = &figs[i], *b;
 
@@ -947,8 +959,9 @@ static void suite_wake(void)
 			f->s.max * 1e6, f->s.n);
 		if (fig_ok(f) && fig_ok(b))
 			fprintf(csv, "%.4f", f->s.med / b->s.med);
-		fprintf(csv, ",%s,\"%s\"\n", f->status == 0 ? "ok" :
-			f->status == CELL_SKIP ? "skip" : "fail", f->err);
+		fprintf(csv, ",%s,\"%s\",%.3f\n", f->status == 0 ? "ok" :
+			f->status == CELL_SKIP ? "skip" : "fail", f->err,
+			f->p50 * 1e6);
 	}
 	fclose(csv);
 }
