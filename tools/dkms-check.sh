@@ -11,7 +11,8 @@
 # possible (no dkms, no kernel headers), 2 on bad usage.
 set -euo pipefail
 
-readonly REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+readonly REPO
 readonly SCRATCH=$REPO/build/dkms
 
 msg() { echo "dkms-check: $*" >&2; }

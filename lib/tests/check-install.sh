@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 #
 # Install into a scratch DESTDIR, then use only what was installed, the way
@@ -47,20 +47,20 @@ export PKG_CONFIG_PATH="$root$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$root"
 [ "$(pkg-config --variable=libdir shmchan)" = "$root$libdir" ] ||
 	err "shmchan.pc: libdir is not $libdir"
 [ "$(pkg-config --modversion shmchan)" = 1.0.0 ] || err "shmchan.pc: version"
-cflags=$(pkg-config --cflags shmchan)
-libs=$(pkg-config --libs shmchan)
+read -ra cflags <<<"$(pkg-config --cflags shmchan)"
+read -ra libs <<<"$(pkg-config --libs shmchan)"
 
 # Programs built only against what was installed. Not with -I include:
 # tests/check.h is found beside tests/smoke.c.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-${CC:-cc} -Wall -Wextra -Werror -std=gnu11 $cflags -o "$tmp/smoke" \
-	tests/smoke.c $libs || err "smoke.c does not build against the install"
-${CC:-cc} -Wall -Wextra -Werror -std=gnu11 $cflags -o "$tmp/smoke-static" \
+${CC:-cc} -Wall -Wextra -Werror -std=gnu11 "${cflags[@]}" -o "$tmp/smoke" \
+	tests/smoke.c "${libs[@]}" || err "smoke.c does not build against the install"
+${CC:-cc} -Wall -Wextra -Werror -std=gnu11 "${cflags[@]}" -o "$tmp/smoke-static" \
 	tests/smoke.c "$root$libdir/libshmchan.a" ||
 	err "smoke.c does not link with the installed libshmchan.a"
-${CC:-cc} -Wall -Wextra -Werror -std=gnu11 $cflags -o "$tmp/example" \
-	tests/man-example.c $libs ||
+${CC:-cc} -Wall -Wextra -Werror -std=gnu11 "${cflags[@]}" -o "$tmp/example" \
+	tests/man-example.c "${libs[@]}" ||
 	err "the shmchan(7) example does not build against the install"
 if [ -x "$tmp/smoke" ]; then
 	LD_LIBRARY_PATH="$root$libdir" "$tmp/smoke" >/dev/null ||
