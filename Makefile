@@ -54,8 +54,8 @@ tools: deps tools/demo tools/shmchan
 tools/shmchan: lib
 	$(MAKE) -C tools/cli
 
-tools/demo: tools/demo.c uapi/linux/shmchan.h | deps
-	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $<
+tools/demo: tools/demo.c uapi/linux/shmchan.h lib | deps
+	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -Ilib/include -o $@ $< lib/libshmchan.a
 
 # Both kselftest suites, and their 32-bit builds (they go through
 # compat_ioctl).

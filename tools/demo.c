@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <linux/shmchan.h>
+#include <shmchan.h>
 
 #define CHANNEL		"demo"
 #define LENGTH		4096
@@ -166,6 +167,103 @@ static void wait_for_waiter(int fd)
 	}
 }
 
+/* The queue part: libshmchan streams messages through a small channel. */
+#define QUEUE_NAME	"demo-queue"
+#define QUEUE_LENGTH	(256 << 10)
+#define STREAM_MSG	(64 << 10)
+#define STREAM_TOTAL	(64ULL << 20)
+
+static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t n)
+{
+	while (n--)
+		h = (h ^ *p++) * 0x100000001b3ULL;
+	return h;
+}
+
+static double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The receiving child: sums what arrives until the empty end marker. */
+static int stream_receiver(void)
+{
+	static unsigned char buf[STREAM_MSG];
+	struct shmchan_queue *q;
+	uint64_t sum = 0xcbf29ce484222325ULL, bytes = 0;
+	ssize_t n;
+	int ret;
+
+	who = "receiver";
+	ret = shmchan_queue_open(QUEUE_NAME, SHMCHAN_QUEUE_RECV, &q);
+	if (ret < 0) {
+		say("shmchan_queue_open: %s", strerror(-ret));
+		return 1;
+	}
+	while ((n = shmchan_queue_recv(q, buf, sizeof(buf), SHMCHAN_FOREVER)) > 0) {
+		sum = fnv1a(sum, buf, n);
+		bytes += n;
+	}
+	shmchan_queue_close(q);
+	if (n < 0) {
+		say("shmchan_queue_recv: %s", strerror((int)-n));
+		return 1;
+	}
+	say("received %llu MiB, checksum %016llx",
+	    (unsigned long long)(bytes >> 20), (unsigned long long)sum);
+	return 0;
+}
+
+static int stream_demo(void)
+{
+	static unsigned char msg[STREAM_MSG];
+	uint64_t sum = 0xcbf29ce484222325ULL, sent;
+	struct shmchan_queue *q;
+	int ret, status;
+	double start, secs;
+	pid_t pid;
+
+	ret = shmchan_queue_create(QUEUE_NAME, QUEUE_LENGTH, 0600,
+				   SHMCHAN_QUEUE_SEND | SHMCHAN_QUEUE_EXCL |
+				   SHMCHAN_QUEUE_TRANSIENT, &q);
+	if (ret < 0) {
+		say("shmchan_queue_create: %s", strerror(-ret));
+		return 1;
+	}
+	say("queue \"%s\" on a %d KiB channel: streaming %llu MiB in %d KiB messages",
+	    QUEUE_NAME, QUEUE_LENGTH >> 10,
+	    (unsigned long long)(STREAM_TOTAL >> 20), STREAM_MSG >> 10);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (pid == 0)
+		exit(stream_receiver());
+
+	start = now_sec();
+	for (sent = 0; sent < STREAM_TOTAL && ret == 0; sent += STREAM_MSG) {
+		memset(msg, (int)(sent / STREAM_MSG), sizeof(msg));
+		sum = fnv1a(sum, msg, sizeof(msg));
+		ret = shmchan_queue_send(q, msg, sizeof(msg), SHMCHAN_FOREVER);
+	}
+	if (ret == 0)	/* the end marker */
+		ret = shmchan_queue_send(q, msg, 0, SHMCHAN_FOREVER);
+	if (ret < 0)
+		say("shmchan_queue_send: %s", strerror(-ret));
+	if (waitpid(pid, &status, 0) < 0)
+		die("waitpid");
+	secs = now_sec() - start;
+	shmchan_queue_close(q);
+	if (ret < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		return 1;
+	say("sent %llu MiB, checksum %016llx, in %.2f s: %.0f MiB/s",
+	    (unsigned long long)(sent >> 20), (unsigned long long)sum, secs,
+	    (sent >> 20) / secs);
+	return 0;
+}
+
 int main(void)
 {
 	struct shmchan_create cr = {
@@ -238,6 +336,9 @@ int main(void)
 	say("destroyed \"%s\": opening it now fails with ENOENT", CHANNEL);
 	munmap(page, LENGTH);
 	close(fd);
+
+	if (stream_demo())
+		return 1;
 	printf("demo: OK\n");
 	return 0;
 }
