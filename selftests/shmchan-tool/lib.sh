@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2030,SC2031 # TMP is per test, set in its subshell
 #
 # TAP helpers for the shmchan(1) tests. Each program sources this, calls
 # plan N, then tcase NAME FUNCTION for each test; FUNCTION runs in a
