@@ -361,7 +361,8 @@ static int shmchan_chan_setup_file(struct shmchan_channel *chan)
 		int ret = PTR_ERR(chan->shm_file);
 
 		chan->shm_file = NULL;
-		return ret;
+		/* No inode: out of memory; ENOSPC means our own limits */
+		return ret == -ENOSPC ? -ENOMEM : ret;
 	}
 	return 0;
 }
