@@ -61,6 +61,7 @@ struct plan {
 	long wake_counts[MAX_SIZES];
 	int pairs;
 	double pair_budget;
+	double limit;				/* seconds for the whole run */
 };
 
 static const struct plan full_plan = {
@@ -79,6 +80,7 @@ static const struct plan full_plan = {
 	.scale_ops = 100, .scale_sweeps = 6,
 	.wake_counts = { 0, 10, 100, 1000 },
 	.pairs = 12, .pair_budget = 0.4,
+	.limit = 540,
 };
 
 static const struct plan quick_plan = {
@@ -95,9 +97,42 @@ static const struct plan quick_plan = {
 	.scale_ops = 60, .scale_sweeps = 2,
 	.wake_counts = { 0, 1000 },
 	.pairs = 6, .pair_budget = 0.2,
+	.limit = 100,
 };
 
 static struct plan P;
+
+/*
+ * Time: each suite gets a share of the run's limit, plus whatever the
+ * suites before it left unused. A suite past its deadline skips its
+ * remaining figures (the largest sizes come last), so that the run ends
+ * in time on a slow or busy host.
+ */
+static const double suite_share[S_COUNT] = {
+	0.36, 0.24, 0.10, 0.08, 0.07, 0.07, 0.08,
+};
+static double run_limit, run_start, suite_deadline;
+
+static void suite_begin(int s)
+{
+	double cum = 0;
+	int i;
+
+	for (i = 0; i <= s; i++)
+		cum += suite_share[i];
+	suite_deadline = run_start + run_limit * cum;
+}
+
+/* Why the current suite skips its next figure, or NULL. */
+static const char *late(void)
+{
+	static char why[96];
+
+	if (!run_limit || now() < suite_deadline)
+		return NULL;
+	snprintf(why, sizeof(why), "no time left (run limit %.0f s)", run_limit);
+	return why;
+}
 static const char *out_dir = "shmchan-bench-out";
 static FILE *summary;
 static const char *only_mechs;
@@ -444,7 +479,7 @@ static void suite_latency(void)
 			const char *why = mech_missing(m);
 			const struct fig *f;
 
-			if (why)
+			if (why || (why = late()))
 				cell_skip(c, "%s", why);
 			else
 				run_cell(c, lat_cell, &a, cell_timeout(a.budget));
@@ -524,7 +559,7 @@ static void suite_throughput(void)
 			const char *why = m ? mech_missing(m) : NULL;
 			const struct fig *f;
 
-			if (why)
+			if (why || (why = late()))
 				cell_skip(c, "%s", why);
 			else if (!m)
 				run_cell(c, strcmp(keys[i], "memcpy") ? fillsum_cell
@@ -607,6 +642,13 @@ static void suite_setup(void)
 
 				if (agg[k].status)
 					continue;
+				if (late() && r > 0)
+					break;	/* keep the rounds measured */
+				if (late()) {
+					cell_skip(c, "%s", late());
+					agg[k] = *c;
+					continue;
+				}
 				/* room for the region and the page tables */
 				if (avail >= 0 && (uint64_t)avail * 1024 * 8 / 10 <
 						  P.setup_sizes[j]) {
@@ -763,7 +805,10 @@ static void suite_oneshot(void)
 						 P.oneshot_budget, MAX_REPS };
 			const struct fig *f;
 
-			run_cell(c, oneshot_cell, &a, cell_timeout(a.budget));
+			if (late())
+				cell_skip(c, "%s", late());
+			else
+				run_cell(c, oneshot_cell, &a, cell_timeout(a.budget));
 			f = fig_add(S_ONESHOT, oneshot_names[k], oneshot_labels[k],
 				    NULL, P.oneshot_sizes[j], c, NULL);
 			progress("oneshot %8s %-22s %10s us %s\n",
@@ -919,7 +964,7 @@ static void suite_wake(void)
 			const char *why = mech_missing(m);
 			const struct fig *f;
 
-			if (why)
+			if (why || (why = late()))
 				cell_skip(c, "%s", why);
 			else
 				run_cell(c, lat_cell, &a, cell_timeout(a.budget) + 60);
@@ -1010,7 +1055,7 @@ static void suite_pair(void)
 		return;
 	}
 	csv = csv_open("pair.csv", "pair,futex_us,shmchan_raw_us,ratio");
-	for (i = 0; i < P.pairs && i < MAX_REPS; i++) {
+	for (i = 0; i < P.pairs && i < MAX_REPS && (i < 3 || !late()); i++) {
 		/* ABBA: the order flips every pair */
 		const struct mech *first = i % 2 ? raw : fx;
 		const struct mech *second = i % 2 ? fx : raw;
@@ -1341,6 +1386,8 @@ static void usage(FILE *f)
 "  --mechs LIST   mechanisms for latency and throughput (--list names them)\n"
 "  --sizes LIST   message sizes for latency and throughput, e.g. 64,4K,1M\n"
 "  --setup-sizes LIST  region sizes for the setup suite\n"
+"  --max-seconds S  time for the whole run (full 540, quick 100; 0: no limit);\n"
+"                 each suite has a share, and skips what does not fit\n"
 "  --budget S     seconds per latency/throughput figure\n"
 "  --reps N       repetitions per figure\n"
 "  --spin-ns N    spin of the queue's adaptive mode (default 50000)\n"
@@ -1406,20 +1453,21 @@ int main(int argc, char **argv)
 		{ "reps", required_argument, NULL, 'r' },
 		{ "spin-ns", required_argument, NULL, 'p' },
 		{ "setup-sizes", required_argument, NULL, 'S' },
+		{ "max-seconds", required_argument, NULL, 'T' },
 		{ "list", no_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *suites = "latency,throughput,setup,oneshot,scale,wake,pair";
 	const char *sizes = NULL, *setup_sizes = NULL;
-	double budget = 0;
+	double budget = 0, max_seconds = -1;
 	int reps = 0, o, i, s;
 	struct shmchan_features ft;
 	char path[4096];
 	double t0 = now();
 
 	P = full_plan;
-	while ((o = getopt_long(argc, argv, "qfo:s:m:z:S:b:r:p:lh", lopts,
+	while ((o = getopt_long(argc, argv, "qfo:s:m:z:S:T:b:r:p:lh", lopts,
 				NULL)) != -1) {
 		switch (o) {
 		case 'q': P = quick_plan; break;
@@ -1429,6 +1477,7 @@ int main(int argc, char **argv)
 		case 'm': only_mechs = optarg; break;
 		case 'z': sizes = optarg; break;
 		case 'S': setup_sizes = optarg; break;
+		case 'T': max_seconds = atof(optarg); break;
 		case 'b': budget = atof(optarg); break;
 		case 'r': reps = atoi(optarg); break;
 		case 'p': opt_spin_ns = (uint32_t)strtoul(optarg, NULL, 0); break;
@@ -1465,6 +1514,8 @@ int main(int argc, char **argv)
 		parse_sizes(setup_sizes, P.setup_sizes);
 	if (budget > 0)
 		P.lat_budget = P.stream_budget = budget;
+	run_limit = max_seconds >= 0 ? max_seconds : P.limit;
+	run_start = t0;
 	if (reps > 0)
 		P.reps = reps < MAX_REPS ? reps : MAX_REPS;
 
@@ -1490,6 +1541,7 @@ int main(int argc, char **argv)
 			continue;
 		par[npar] = parallelism();
 		par_when[npar++] = suite_names[s];
+		suite_begin(s);
 		switch (s) {
 		case S_LATENCY: suite_latency(); break;
 		case S_THROUGHPUT: suite_throughput(); break;
