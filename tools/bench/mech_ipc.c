@@ -351,7 +351,7 @@ static void smq_fini(struct link *l)
 
 /* ------------------------------------------------------------ shm + notify */
 
-enum { SN_EVENTFD, SN_FUTEX, SN_SEM, SN_SHMCHAN, SN_BUSY };
+enum { SN_EVENTFD, SN_FUTEX, SN_SEM, SN_SHMCHAN, SN_BUSY, SN_BUSY_PAUSE };
 
 struct shmn {
 	int kind;
@@ -397,6 +397,7 @@ static int shmn_init(struct link *l, int kind)
 	case SN_EVENTFD:
 	case SN_SEM:
 	case SN_BUSY:
+	case SN_BUSY_PAUSE:
 		if (kind == SN_SEM) {
 			int id = shmget(IPC_PRIVATE, s->len, IPC_CREAT | 0600);
 
@@ -528,6 +529,12 @@ static int shmn_recv(struct link *l, int side, uint64_t *seed)
 		}
 		break;
 	case SN_BUSY:
+		/* the floor: nothing but the load (no PAUSE, which under
+		 * QEMU TCG leaves the translated code each time) */
+		while (atomic_load_explicit(w, memory_order_acquire) == last)
+			;
+		break;
+	case SN_BUSY_PAUSE:
 		while (atomic_load_explicit(w, memory_order_acquire) == last)
 			cpu_relax();
 		break;
@@ -558,6 +565,7 @@ static int futex_init(struct link *l) { return shmn_init(l, SN_FUTEX); }
 static int sem_init(struct link *l) { return shmn_init(l, SN_SEM); }
 static int raw_init(struct link *l) { return shmn_init(l, SN_SHMCHAN); }
 static int busy_init(struct link *l) { return shmn_init(l, SN_BUSY); }
+static int busyp_init(struct link *l) { return shmn_init(l, SN_BUSY_PAUSE); }
 
 /* ------------------------------------------------------------ parked waiters */
 
@@ -710,13 +718,17 @@ static const struct mech mech_busy = {
 	"busy-poll", "busy-poll (floor)", M_LAT | M_LAT_DEF | M_SPIN,
 	busy_init, NULL, shmn_send, shmn_recv, NULL, shmn_fini,
 };
+static const struct mech mech_busy_pause = {
+	"busy-poll-pause", "busy-poll with PAUSE", M_LAT | M_SPIN,
+	busyp_init, NULL, shmn_send, shmn_recv, NULL, shmn_fini,
+};
 
 const struct mech *const mechs[] = {
 	&mech_pipe, &mech_unix, &mech_pmq, &mech_smq, &mech_eventfd,
 	&mech_futex, &mech_sem, &mech_raw,
 	&mech_queue_block, &mech_queue_adapt, &mech_queue_busy,
 	&mech_zc_block, &mech_zc_adapt, &mech_zc_busy,
-	&mech_busy, NULL,
+	&mech_busy, &mech_busy_pause, NULL,
 };
 
 const struct mech *mech_find(const char *name)
