@@ -113,7 +113,7 @@ int cmd_create(int argc, char **argv)
 	struct shmchan *ch;
 	uint64_t size;
 	char human[16], octal[8];
-	int c, status, ret;
+	int c, status = EXIT_OK, ret;
 
 	while ((c = cli_getopt(argc, argv, "m:xph", longopts, &status)) != -1) {
 		switch (c) {
@@ -311,7 +311,7 @@ int cmd_wait(int argc, char **argv)
 	struct shmchan *ch;
 	uint64_t offset;
 	uint32_t value;
-	int c, status;
+	int c, status = EXIT_OK;
 
 	while ((c = cli_getopt(argc, argv, "t:h", longopts, &status)) != -1) {
 		if (c != 't')
@@ -386,7 +386,7 @@ int cmd_wake(int argc, char **argv)
 	bool set = false, quiet = false;
 	struct shmchan *ch;
 	uint64_t offset;
-	int c, status, ret;
+	int c, status = EXIT_OK, ret;
 
 	while ((c = cli_getopt(argc, argv, "s:qh", longopts, &status)) != -1) {
 		switch (c) {

@@ -347,7 +347,7 @@ int cmd_load(int argc, char **argv)
 	};
 	struct load_args a;
 	struct kmod_ctx *ctx;
-	int c, status, first;
+	int c, status = EXIT_OK, first;
 
 	while ((c = cli_getopt(argc, argv, "h", longopts, &status)) != -1)
 		return status;
@@ -417,7 +417,7 @@ int cmd_unload(int argc, char **argv)
 	struct kmod_module *mod;
 	struct kmod_ctx *ctx;
 	uint64_t chans, handles, maps;
-	int c, status, ret;
+	int c, status = EXIT_OK, ret;
 
 	while ((c = cli_getopt(argc, argv, "h", longopts, &status)) != -1)
 		return status;
@@ -432,6 +432,7 @@ int cmd_unload(int argc, char **argv)
 		ctx_free(ctx);
 		return EXIT_FAIL;
 	}
+	status = EXIT_OK;
 	if (module_state(mod) < 0) {
 		status = explain_remove(mod, ENOENT);
 	} else {
@@ -591,7 +592,7 @@ int cmd_status(int argc, char **argv)
 	struct kmod_module *mod, *inst;
 	struct kmod_ctx *ctx;
 	const char *path;
-	int c, status, state;
+	int c, status = EXIT_OK, state;
 
 	while ((c = cli_getopt(argc, argv, "h", longopts, &status)) != -1)
 		return status;

@@ -312,7 +312,7 @@ int cmd_ls(int argc, char **argv)
 	};
 	struct ls_opts o = { .headings = true };
 	struct chan_list list;
-	int c, status;
+	int c, status = EXIT_OK;
 
 	while ((c = cli_getopt(argc, argv, "lbnh", longopts, &status)) != -1) {
 		switch (c) {

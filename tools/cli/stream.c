@@ -80,7 +80,7 @@ static int parse_stream_args(int argc, char **argv, bool recv,
 		{ NULL, 0, NULL, 0 },
 	};
 	mode_t mask = umask(0);
-	int c, status;
+	int c, status = EXIT_OK;
 
 	umask(mask);
 	o->size = DEFAULT_QUEUE_SIZE;
