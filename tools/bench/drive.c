@@ -182,15 +182,15 @@ static double rt_batch(struct cell *c, struct pair *p, uint64_t *cnt,
 		       uint64_t k)
 {
 	const struct mech *m = p->l.m;
-	double t0 = now(), prev = t0, t;
-	uint64_t i, seed;
+	double t0 = now();
+	uint64_t i, seed, prev = ticks(), t;
 	int r;
 
 	for (i = 0; i < k; i++, (*cnt)++) {
 		if (op_t && i) {
-			t = now();
+			t = ticks();
 			if (op_n < op_cap)
-				op_t[op_n++] = t - prev;
+				op_t[op_n++] = (double)(t - prev) * tick_sec;
 			prev = t;
 		}
 		r = m->send(&p->l, 0, *cnt);
@@ -210,10 +210,10 @@ static double rt_batch(struct cell *c, struct pair *p, uint64_t *cnt,
 			return -1;
 		}
 	}
-	t = now();
+	t = ticks();
 	if (op_t && op_n < op_cap)
-		op_t[op_n++] = t - prev;
-	return t - t0;
+		op_t[op_n++] = (double)(t - prev) * tick_sec;
+	return now() - t0;
 }
 
 static int cmp_double(const void *a, const void *b)

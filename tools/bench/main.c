@@ -1548,6 +1548,7 @@ int main(int argc, char **argv)
 		die("%s: %s", path, strerror(errno));
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	oom_adj(-1000);		/* as root: never this process */
+	ticks_calibrate();
 	setup_cpus();
 	if (shmchan_features(&ft))
 		shmchan_missing = "module not loaded (/dev/shmchan missing): "

@@ -114,23 +114,23 @@ static int measure(int kind, int ops, int seq, struct obj *made,
 		   struct obj *opened, double *tv, double t[OP_COUNT])
 {
 	char name[96];
-	double t0;
+	uint64_t t0;
 	int i, r = 0;
 
 	for (i = 0; i < ops && !r; i++) {
 		name_of(name, sizeof(name), "op", seq, i);
-		t0 = now();
+		t0 = ticks();
 		r = obj_create(kind, name, &made[i]);
-		tv[i] = now() - t0;
+		tv[i] = (double)(ticks() - t0) * tick_sec;
 	}
 	if (r)
 		return r;
 	t[OP_CREATE] = median(tv, ops);
 	for (i = 0; i < ops && !r; i++) {
 		name_of(name, sizeof(name), "op", seq, i);
-		t0 = now();
+		t0 = ticks();
 		r = obj_open(kind, name, &opened[i]);
-		tv[i] = now() - t0;
+		tv[i] = (double)(ticks() - t0) * tick_sec;
 	}
 	if (r)
 		return r;
@@ -141,9 +141,9 @@ static int measure(int kind, int ops, int seq, struct obj *made,
 	}
 	for (i = 0; i < ops && !r; i++) {
 		name_of(name, sizeof(name), "op", seq, i);
-		t0 = now();
+		t0 = ticks();
 		r = obj_destroy(kind, name);
-		tv[i] = now() - t0;
+		tv[i] = (double)(ticks() - t0) * tick_sec;
 	}
 	t[OP_DESTROY] = median(tv, ops);
 	return r;

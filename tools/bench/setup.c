@@ -44,12 +44,12 @@ static int setup_once(int kind, size_t size, int seq, double t[PH_COUNT])
 {
 	char name[96];
 	struct shmchan *ch = NULL;
-	double t0, t1;
+	uint64_t t0, t1;
 	void *p = NULL;
 	int fd = -1, id = -1, r;
 
 	snprintf(name, sizeof(name), "shmchan-bench.%d.%d", (int)getpid(), seq);
-	t0 = now();
+	t0 = ticks();
 	switch (kind) {
 	case SETUP_MEMFD:
 		fd = memfd_create("shmchan-bench", MFD_CLOEXEC);
@@ -75,8 +75,8 @@ static int setup_once(int kind, size_t size, int seq, double t[PH_COUNT])
 			return r;
 		break;
 	}
-	t1 = now();
-	t[PH_CREATE] = t1 - t0;
+	t1 = ticks();
+	t[PH_CREATE] = (double)(t1 - t0) * tick_sec;
 
 	t0 = t1;
 	r = 0;
@@ -104,21 +104,21 @@ static int setup_once(int kind, size_t size, int seq, double t[PH_COUNT])
 		}
 		return r;
 	}
-	t1 = now();
-	t[PH_MAP] = t1 - t0;
+	t1 = ticks();
+	t[PH_MAP] = (double)(t1 - t0) * tick_sec;
 
 	t0 = t1;
 	touch(p, size);
-	t1 = now();
-	t[PH_TOUCH] = t1 - t0;
+	t1 = ticks();
+	t[PH_TOUCH] = (double)(t1 - t0) * tick_sec;
 
 	t0 = t1;
 	if (kind == SETUP_SHMGET)
 		shmdt(p);
 	else
 		munmap(p, size);
-	t1 = now();
-	t[PH_UNMAP] = t1 - t0;
+	t1 = ticks();
+	t[PH_UNMAP] = (double)(t1 - t0) * tick_sec;
 
 	t0 = t1;
 	switch (kind) {
@@ -138,7 +138,7 @@ static int setup_once(int kind, size_t size, int seq, double t[PH_COUNT])
 		if (r)
 			return r;
 	}
-	t[PH_DESTROY] = now() - t0;
+	t[PH_DESTROY] = (double)(ticks() - t0) * tick_sec;
 	return 0;
 }
 
@@ -242,7 +242,7 @@ static double oneshot_once(struct cell *c, const struct oneshot_arg *a,
 			   int out, int ack, char *buf, const char *tag,
 			   uint64_t seed)
 {
-	double t0 = now();
+	uint64_t t0 = ticks();
 	char name[96], b;
 	int r;
 
@@ -280,7 +280,7 @@ static double oneshot_once(struct cell *c, const struct oneshot_arg *a,
 			cell_fail(c, r, "%s", oneshot_names[a->kind]);
 			return -1;
 		}
-		return now() - t0;
+		return (double)(ticks() - t0) * tick_sec;
 	}
 	if (!r)
 		r = read_all(ack, &b, 1);
@@ -288,7 +288,7 @@ static double oneshot_once(struct cell *c, const struct oneshot_arg *a,
 		cell_fail(c, r, "%s", oneshot_names[a->kind]);
 		return -1;
 	}
-	return now() - t0;
+	return (double)(ticks() - t0) * tick_sec;
 }
 
 void oneshot_cell(struct cell *c, const void *arg)

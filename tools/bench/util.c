@@ -19,6 +19,20 @@
 int ncpus = 1;
 int cpu_of[2] = { -1, -1 };
 
+double tick_sec = 1e-9;
+
+void ticks_calibrate(void)
+{
+	struct timespec d = { 0, 20 * 1000 * 1000 };
+	double t0 = now();
+	uint64_t k0 = ticks(), k1;
+
+	nanosleep(&d, NULL);
+	k1 = ticks();
+	if (k1 > k0)
+		tick_sec = (now() - t0) / (double)(k1 - k0);
+}
+
 double now(void)
 {
 	struct timespec ts;
