@@ -112,7 +112,7 @@ TEST(heap_basics, 30)
 TEST(heap_concurrent, 120)
 {
 	const char *n = chan_name("heapmp");
-	const int procs = 4, ops = 4000;
+	const int procs = 4, ops = (int)scaled(4000);
 	struct shmchan_heap_stats st;
 	struct area a;
 	pid_t pid[4];

@@ -109,7 +109,7 @@ TEST(pool_through_queue, 60)
 	struct shmchan_pool *p = pcreate(pn, 4096, 16);
 	struct shmchan_queue *q;
 	struct shmchan_pool_stats st;
-	const int count = 500;
+	const int count = (int)scaled(500);
 	pid_t prod;
 	int i;
 
@@ -161,9 +161,10 @@ TEST(pool_concurrent, 120)
 			struct shmchan_pool *c = popen_(n);
 			uint32_t held[24], nheld = 0;	/* 4 x 24 < 100 */
 			uint64_t seed = (uint64_t)i;
+			const int ops = (int)scaled(5000);
 			int k;
 
-			for (k = 0; k < 5000; k++) {
+			for (k = 0; k < ops; k++) {
 				if (nheld < 24 && (mix64(&seed) % 3 || !nheld)) {
 					uint32_t idx;
 					volatile uint32_t *w;

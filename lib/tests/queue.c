@@ -6,7 +6,8 @@
  * peers killed with SIGKILL at the awkward moments.
  *
  * QUEUE_STRESS=1 in the environment makes the big cases bigger (make
- * stress): 10^7 messages instead of 10^5.
+ * stress): 10^7 messages instead of 10^5. SHMCHAN_TEST_SCALE=N divides
+ * the big sizes and counts by N (the debug kernel's run: see util.h).
  */
 #include "util.h"
 
@@ -321,7 +322,7 @@ TEST(random_sizes, 120)
 	const char *n = chan_name("random");
 	const size_t chan = 65536, most = 3 * chan;
 	struct shmchan_queue *r = qcreate(n, chan, SHMCHAN_QUEUE_RECV);
-	const int count = stress() ? 4000 : 400;
+	const int count = (int)scaled(stress() ? 4000 : 400);
 	uint8_t *buf = malloc(most), *want = malloc(most);
 	uint64_t seed = 12345, t0 = now_ns(), bytes = 0;
 	pid_t pid;
@@ -369,7 +370,8 @@ static void dump_queue(const char *who, struct shmchan_queue *q);
 TEST(one_gib_through_64k, 170)
 {
 	const char *n = chan_name("gib");
-	const size_t total = GiB, pages = 257;	/* a period no round divides */
+	/* 1 GiB (scaled); a period no round divides */
+	const size_t total = scaled(GiB), pages = 257;
 	struct shmchan_queue *r = qcreate(n, 64 * KiB, SHMCHAN_QUEUE_RECV);
 	struct shmchan_queue_info info;
 	uint8_t *buf;
@@ -405,9 +407,10 @@ TEST(one_gib_through_64k, 170)
 	ASSERT_TRUE(pat != NULL);
 	fill(pat, pages * 4096, 99);
 	ASSERT_TRUE(alias_verify(buf, total, pat, pages * 4096));
-	diag("1 GiB in %llu rounds of %llu bytes: %.2f s, %.0f MiB/s",
+	diag("%zu MiB in %llu rounds of %llu bytes: %.2f s, %.0f MiB/s",
+	     total / MiB,
 	     (unsigned long long)((total + info.round_size - 1) / info.round_size),
-	     (unsigned long long)info.round_size, secs, 1024.0 / secs);
+	     (unsigned long long)info.round_size, secs, (double)total / MiB / secs);
 	shmchan_queue_close(r);
 }
 
@@ -487,7 +490,7 @@ static size_t mpmc_len(uint64_t seq, size_t max_msg)
 TEST(mpmc_4x4, 170)
 {
 	const char *n = chan_name("mpmc");
-	uint64_t total = stress() ? 10000000 : 100000, per = total / NPROD;
+	uint64_t total = scaled(stress() ? 10000000 : 100000), per = total / NPROD;
 	struct mpmc *m = shared_mem(sizeof(*m) + NPROD * per);
 	struct shmchan_queue *q = qcreate(n, 64 * KiB, SHMCHAN_QUEUE_SEND);
 	struct shmchan_queue_info info;
@@ -937,14 +940,15 @@ TEST(kill_sender_mid_message, 60)
 }
 
 /*
- * The same while the receiver is busy receiving: a 1 GiB message is
+ * The same while the receiver is busy receiving: a 1 GiB (scaled) message is
  * under way when its sender is killed. The receiver gets -EPIPE promptly.
  */
 TEST(kill_sender_while_receiving, 60)
 {
 	const char *n = chan_name("midrecv");
+	const size_t total = scaled(GiB);
 	struct shmchan_queue *r = qcreate(n, 64 * KiB, SHMCHAN_QUEUE_RECV);
-	uint8_t *buf = mmap(NULL, GiB, PROT_READ | PROT_WRITE,
+	uint8_t *buf = mmap(NULL, total, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	_Atomic uint64_t *killed_at = shared_mem(4096);
 	pid_t s1, killer;
@@ -955,9 +959,9 @@ TEST(kill_sender_while_receiving, 60)
 	if (s1 == 0) {
 		struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
 		void *p;
-		const uint8_t *msg = alias_buffer(GiB, 257, 3, &p);
+		const uint8_t *msg = alias_buffer(total, 257, 3, &p);
 
-		shmchan_queue_send(s, msg, GiB, SHMCHAN_FOREVER);
+		shmchan_queue_send(s, msg, total, SHMCHAN_FOREVER);
 		_exit(1);
 	}
 	killer = fork();
@@ -969,7 +973,7 @@ TEST(kill_sender_while_receiving, 60)
 		kill(s1, SIGKILL);
 		_exit(0);
 	}
-	ASSERT_EQ(shmchan_queue_recv(r, buf, GiB, SHMCHAN_MSEC(20000)), -EPIPE);
+	ASSERT_EQ(shmchan_queue_recv(r, buf, total, SHMCHAN_MSEC(20000)), -EPIPE);
 	diag("-EPIPE %.3f s after the kill", secs_since(*killed_at));
 	ASSERT_EQ(reap(killer), 0);
 	ASSERT_EQ(reap(s1), 128 + SIGKILL);
@@ -1107,6 +1111,8 @@ static double ping_pong(const char *tag, uint32_t spin, int rounds)
 	pid_t pid;
 	int i;
 
+	if (rounds < 2)
+		rounds = 2;	/* one to warm up, one timed */
 	snprintf(a, sizeof(a), "%s-a", tag);
 	snprintf(b, sizeof(b), "%s-b", tag);
 	to = qcreate(chan_name(a), 65536, SHMCHAN_QUEUE_SEND);
@@ -1142,8 +1148,8 @@ static double ping_pong(const char *tag, uint32_t spin, int rounds)
 
 TEST(round_trip, 60)
 {
-	double sleep_us = ping_pong("rt0", 0, 200);
-	double spin_us = ping_pong("rt1", 200000, 1000);
+	double sleep_us = ping_pong("rt0", 0, (int)scaled(200));
+	double spin_us = ping_pong("rt1", 200000, (int)scaled(1000));
 
 	diag("64-byte round trip: %.1f us blocking, %.1f us with 200 us spin",
 	     sleep_us, spin_us);

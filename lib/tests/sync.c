@@ -80,7 +80,7 @@ TEST(mutex_errors, 30)
 TEST(mutex_contention, 120)
 {
 	const char *n = chan_name("mcont");
-	const int procs = 4, iters = 5000;
+	const int procs = 4, iters = (int)scaled(5000);
 	struct area a;
 	pid_t pid[4];
 	int i, k;

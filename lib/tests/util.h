@@ -11,6 +11,22 @@
 
 #include "tap.h"
 
+/*
+ * SHMCHAN_TEST_SCALE=N in the environment (default 1; make check-debug
+ * sets 4) divides the sizes, counts and durations of the slow tests, as it
+ * does in the selftests (selftests/shmchan-hard/hard.h): @n / N, at least
+ * 1. What the tests check stays the same, only on less data.
+ */
+static inline uint64_t scaled(uint64_t n)
+{
+	const char *s = getenv("SHMCHAN_TEST_SCALE");
+	uint64_t div = s ? strtoull(s, NULL, 0) : 1;
+
+	if (div < 1)
+		div = 1;
+	return n / div ? n / div : 1;
+}
+
 /* A channel name unique to this process and tag, destroyed at exit. */
 static char name_buf[8][64];
 static int name_n;
