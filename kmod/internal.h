@@ -64,7 +64,7 @@ enum {
 	SHMCHAN_REVOKED,	/* waits and wakes fail with -EIDRM */
 };
 
-struct shmchan_user;
+struct shmchan_charge;
 
 /**
  * struct shmchan_channel - one channel
@@ -72,7 +72,7 @@ struct shmchan_user;
  * @node: link in the name table, under shmchan_registry_lock
  * @all_node: link in the list of all live channels, under
  *	shmchan_registry_lock
- * @user: the creator's accounting (limits.c); set once at creation
+ * @charge: the users it is accounted to (limits.c); set once at creation
  * @published: @node is in the name table, under shmchan_registry_lock
  * @transient: the name goes with the last user; constant
  * @state: SHMCHAN_DESTROYED, SHMCHAN_REVOKED bits; set once, never cleared
@@ -99,7 +99,7 @@ struct shmchan_channel {
 	struct kref ref;
 	struct hlist_node node;
 	struct list_head all_node;
-	struct shmchan_user *user;
+	struct shmchan_charge *charge;
 	bool published;
 	bool transient;
 	unsigned long state;

@@ -6,7 +6,11 @@
  * The device is open to everyone and channels outlive their processes, so
  * without these one user could exhaust memory or names for all. A channel
  * is charged to its creator's uid from creation until it is freed; a
- * later change of owner does not move the charge. CAP_SYS_RESOURCE is
+ * later change of owner does not move the charge. It is charged as well
+ * to the owner of every user namespace between the creator's and the
+ * initial one, as the kernel's ucounts are: the uids a user maps into a
+ * namespace of its own (newuidmap, subordinate ids) are each a user here,
+ * and all they make counts against that user too. CAP_SYS_RESOURCE is
  * exempt from the per-user limits, not from the global ones.
  */
 #include <linux/capability.h>
@@ -17,10 +21,13 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/uidgid.h>
+#include <linux/user_namespace.h>
 
 #include "internal.h"
 
 #define SHMCHAN_USER_HASH_BITS	6
+/* The creator, then one owner per nested user namespace at most */
+#define SHMCHAN_CHARGE_MAX	(1 + 32)
 
 /* 0 means no limit; root changes them at run time under /sys/module. */
 static unsigned int max_channels = 65536;
@@ -63,6 +70,16 @@ struct shmchan_user {
 	u64 bytes;
 };
 
+/**
+ * struct shmchan_charge - the users one channel is charged to
+ * @n: entries in @users
+ * @users: the creator first, then the namespace owners, each once
+ */
+struct shmchan_charge {
+	unsigned int n;
+	struct shmchan_user *users[];
+};
+
 /*
  * shmchan_limits_lock protects shmchan_users, every shmchan_user, and the
  * totals. A leaf lock: nothing else is taken under it.
@@ -95,14 +112,22 @@ static struct shmchan_user *shmchan_user_get_locked(kuid_t uid)
 	return user;
 }
 
-static int shmchan_limits_check_locked(struct shmchan_user *user, u64 bytes)
+static int shmchan_total_check_locked(u64 bytes)
 {
 	lockdep_assert_held(&shmchan_limits_lock);
 
 	if (shmchan_over(shmchan_total_channels, 1, READ_ONCE(max_channels)) ||
 	    shmchan_over(shmchan_total_bytes, bytes, READ_ONCE(max_total_size)))
 		return -ENOSPC;
-	if (capable(CAP_SYS_RESOURCE))
+	return 0;
+}
+
+static int shmchan_user_check_locked(struct shmchan_user *user, u64 bytes,
+				     bool exempt)
+{
+	lockdep_assert_held(&shmchan_limits_lock);
+
+	if (exempt)
 		return 0;
 	if (shmchan_over(user->channels, 1, READ_ONCE(max_user_channels)) ||
 	    shmchan_over(user->bytes, bytes, READ_ONCE(max_user_size)))
@@ -146,35 +171,115 @@ int shmchan_limits_check_length(u64 length)
 	return limit && length > limit ? -EFBIG : 0;
 }
 
+static bool shmchan_uid_in(const kuid_t *uids, unsigned int n, kuid_t uid)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (uid_eq(uids[i], uid))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Fill @uids with @creator, then the owners of the caller's user namespace
+ * and of each one above it, each uid once. Returns how many.
+ */
+static unsigned int shmchan_charged_uids(kuid_t creator, kuid_t *uids)
+{
+	const struct user_namespace *ns;
+	unsigned int n = 0;
+
+	uids[n++] = creator;
+	for (ns = current_user_ns(); ns != &init_user_ns; ns = ns->parent) {
+		if (n == SHMCHAN_CHARGE_MAX)
+			break;
+		if (!shmchan_uid_in(uids, n, ns->owner))
+			uids[n++] = ns->owner;
+	}
+	return n;
+}
+
+/* Look up (or add) each user of @uids into @charge and check its limits. */
+static int shmchan_charge_check_locked(struct shmchan_charge *charge,
+				       const kuid_t *uids, unsigned int n, u64 bytes)
+{
+	bool exempt = capable(CAP_SYS_RESOURCE);
+	int ret;
+
+	lockdep_assert_held(&shmchan_limits_lock);
+
+	ret = shmchan_total_check_locked(bytes);
+	while (!ret && charge->n < n) {
+		struct shmchan_user *user = shmchan_user_get_locked(uids[charge->n]);
+
+		if (!user)
+			return -ENOMEM;
+		charge->users[charge->n++] = user;
+		ret = shmchan_user_check_locked(user, bytes, exempt);
+	}
+	return ret;
+}
+
+/* Add (@sign 1) or take away (@sign -1) one channel of @bytes. */
+static void shmchan_charge_apply_locked(struct shmchan_charge *charge,
+					u64 bytes, int sign)
+{
+	u64 delta = sign > 0 ? bytes : -bytes;	/* modulo 2^64 */
+	unsigned int i;
+
+	lockdep_assert_held(&shmchan_limits_lock);
+
+	for (i = 0; i < charge->n; i++) {
+		charge->users[i]->channels += sign;
+		charge->users[i]->bytes += delta;
+	}
+	shmchan_total_channels += sign;
+	shmchan_total_bytes += delta;
+}
+
+static void shmchan_charge_put_locked(struct shmchan_charge *charge)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&shmchan_limits_lock);
+
+	for (i = 0; i < charge->n; i++)
+		shmchan_user_put_locked(charge->users[i]);
+}
+
 /**
  * shmchan_limits_charge - account a new channel to the calling user
  * @chan: the channel, with ->cuid and ->length set
+ *
+ * The channel is charged to its creator and to the owners of the user
+ * namespaces the caller is in (see the top of this file).
  *
  * Return: 0, -ENOSPC, -EDQUOT or -ENOMEM.
  */
 int shmchan_limits_charge(struct shmchan_channel *chan)
 {
-	struct shmchan_user *user;
+	kuid_t uids[SHMCHAN_CHARGE_MAX];
+	unsigned int n = shmchan_charged_uids(chan->cuid, uids);
+	struct shmchan_charge *charge;
 	int ret;
 
+	charge = kzalloc(struct_size(charge, users, n), GFP_KERNEL_ACCOUNT);
+	if (!charge)
+		return -ENOMEM;
 	mutex_lock(&shmchan_limits_lock);
-	user = shmchan_user_get_locked(chan->cuid);
-	if (!user) {
-		ret = -ENOMEM;
-		goto unlock;
-	}
-	ret = shmchan_limits_check_locked(user, chan->length);
+	ret = shmchan_charge_check_locked(charge, uids, n, chan->length);
 	if (ret) {
-		shmchan_user_put_locked(user);
+		shmchan_charge_put_locked(charge);
 		goto unlock;
 	}
-	user->channels++;
-	user->bytes += chan->length;
-	shmchan_total_channels++;
-	shmchan_total_bytes += chan->length;
-	chan->user = user;
+	shmchan_charge_apply_locked(charge, chan->length, 1);
+	chan->charge = charge;
+	charge = NULL;
 unlock:
 	mutex_unlock(&shmchan_limits_lock);
+	kfree(charge);
 	return ret;
 }
 
@@ -184,14 +289,12 @@ unlock:
  */
 void shmchan_limits_uncharge(struct shmchan_channel *chan)
 {
-	struct shmchan_user *user = chan->user;
+	struct shmchan_charge *charge = chan->charge;
 
 	mutex_lock(&shmchan_limits_lock);
-	user->channels--;
-	user->bytes -= chan->length;
-	shmchan_total_channels--;
-	shmchan_total_bytes -= chan->length;
-	shmchan_user_put_locked(user);
+	shmchan_charge_apply_locked(charge, chan->length, -1);
+	shmchan_charge_put_locked(charge);
 	mutex_unlock(&shmchan_limits_lock);
-	chan->user = NULL;
+	chan->charge = NULL;
+	kfree(charge);
 }

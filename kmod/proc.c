@@ -32,7 +32,7 @@ static int shmchan_proc_show(struct seq_file *m, void *v)
 	struct shmchan_stat st;
 
 	if (!chan) {
-		seq_puts(m, "size mode uid gid cuid cgid cpid lpid nmaps nhandles nwaiters ctime state name\n");
+		seq_puts(m, "size mode uid gid cuid cgid cpid lpid nmaps nhandles nwaiters ctime deaths state name\n");
 		return 0;
 	}
 	if (!shmchan_chan_may_list(chan))
@@ -41,10 +41,10 @@ static int shmchan_proc_show(struct seq_file *m, void *v)
 	/* Ids as the namespaces of the reader and of this proc mount see them */
 	shmchan_chan_fill_stat_ns(chan, &st, seq_user_ns(m),
 				  proc_pid_ns(file_inode(m->file)->i_sb));
-	seq_printf(m, "%llu %04o %u %u %u %u %d %d %llu %llu %llu %lld ",
+	seq_printf(m, "%llu %04o %u %u %u %u %d %d %llu %llu %llu %lld %u ",
 		   st.length, st.mode, st.uid, st.gid, st.cuid, st.cgid,
 		   st.cpid, st.lpid, st.nmaps, st.nhandles, st.nwaiters,
-		   st.ctime_sec);
+		   st.ctime_sec, st.deaths);
 	shmchan_proc_show_state(m, st.state);
 	seq_printf(m, " %s\n", chan->name);
 	return 0;

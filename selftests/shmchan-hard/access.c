@@ -438,18 +438,6 @@ TEST_F(acc, listing_all_with_cap_ipc_owner)
 
 /* ---- namespaces ------------------------------------------------------------------------- */
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -EIO;
-}
-
 /*
  * As OWNER, enter a new user namespace where OWNER is root (uid and gid 0)
  * and nobody else is mapped.
@@ -466,9 +454,9 @@ static int enter_userns_as_owner(void)
 	if (unshare(CLONE_NEWUSER))
 		return -errno;
 	snprintf(map, sizeof(map), "0 %d 1\n", OWNER);
-	if (write_file("/proc/self/setgroups", "deny\n") ||
-	    write_file("/proc/self/uid_map", map) ||
-	    write_file("/proc/self/gid_map", map))
+	if (hard_write_file("/proc/self/setgroups", "deny\n") ||
+	    hard_write_file("/proc/self/uid_map", map) ||
+	    hard_write_file("/proc/self/gid_map", map))
 		return -EIO;
 	return 0;
 }

@@ -48,6 +48,19 @@ static inline unsigned long hard_scaled(unsigned long n)
 
 /* ---- other users and capabilities ----------------------------------------- */
 
+/* Write all of @text to the file at @path: 0 or -errno (-EIO if short). */
+static inline int hard_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -EIO;
+}
+
 /*
  * Run @fn(@arg) in a child as @uid with primary group @gid and no
  * supplementary groups; returns its exit status (see sc_reap(): 0 ok,
@@ -175,7 +188,7 @@ static inline int hard_listing_find(const char *name, struct hard_entry *e)
 		return -EIO;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llu %o %u %u %u %u %d %d %llu %llu %llu %lld %7s %255s",
+		if (sscanf(line, "%llu %o %u %u %u %u %d %d %llu %llu %llu %lld %*u %7s %255s",
 			   &tmp.size, &tmp.mode, &tmp.uid, &tmp.gid, &tmp.cuid,
 			   &tmp.cgid, &tmp.cpid, &tmp.lpid, &tmp.nmaps,
 			   &tmp.nhandles, &tmp.nwaiters, &tmp.ctime, tmp.state,

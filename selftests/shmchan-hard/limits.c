@@ -5,12 +5,15 @@
  * max_total_size → ENOSPC for everyone, max_user_channels and max_user_size
  * → EDQUOT per creating user, CAP_SYS_RESOURCE exempt), accounting that
  * follows the channel's memory (a destroyed channel still mapped still
- * counts; a change of owner does not move it), parameter writes that are
+ * counts; a change of owner does not move it; uids mapped into a user
+ * namespace count against its owner too), parameter writes that are
  * not numbers, and a channel larger than memory (ENOMEM at create).
  *
  * Needs root; every test restores the parameters it changed.
  */
 #include "hard.h"
+
+#include <sched.h>
 
 static const char *const params[] = {
 	"max_channels", "max_total_size", "max_user_channels", "max_user_size",
@@ -279,6 +282,86 @@ TEST_F(lim, max_user_size_edquot)
 	t.len = self->page;
 	t.expect[0] = 0;
 	EXPECT_EQ(0, hard_as(USER, USER, user_creates, &t));
+}
+
+/*
+ * Fork a child that becomes USER, enters a user namespace of its own in
+ * which root is @subuid (mapped by the real root, as newuidmap maps
+ * subordinate ids), and tries the creates of @t there.
+ */
+static int subuid_creates(uid_t subuid, const struct user_try *t)
+{
+	int ready[2], go[2], ret;
+	char path[64], map[64];
+	pid_t pid;
+
+	if (pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC))
+		return -errno;
+	pid = sc_fork();
+	if (pid == 0) {
+		char c;
+
+		if (sc_become(USER, USER))
+			CHILD_FAIL("cannot become %d: %s", USER, strerror(errno));
+		CHILD_EQ(0, unshare(CLONE_NEWUSER));
+		CHILD_EQ(1, write(ready[1], "r", 1));
+		CHILD_EQ(1, read(go[0], &c, 1));
+		CHILD_EQ(0, setresgid(0, 0, 0));
+		CHILD_EQ(0, setresuid(0, 0, 0));
+		_exit(user_creates((void *)t));
+	}
+	close(ready[1]);
+	close(go[0]);
+	ret = -1;
+	if (pid > 0 && read(ready[0], path, 1) == 1) {
+		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned int)subuid);
+		snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+		ret = hard_write_file(path, map);
+		snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+		ret = ret ?: hard_write_file(path, map);
+	}
+	close(ready[0]);
+	if (!ret && write(go[1], "g", 1) != 1)
+		ret = -errno;
+	close(go[1]);
+	if (pid > 0) {
+		int status = sc_reap(pid, 30000);
+
+		ret = ret ?: status;
+	}
+	return ret;
+}
+
+/*
+ * Uids a user maps into a namespace of its own are users too, and what
+ * they make counts against the namespace's owner as well: subordinate
+ * ids do not multiply anyone's quota.
+ */
+TEST_F(lim, subuids_count_against_owner)
+{
+	struct user_try a = {
+		.names = { sc_newname("sub"), sc_newname("sub"), sc_newname("sub") },
+		.len = self->page,
+		.expect = { 0, 0, -EDQUOT },
+	};
+	struct user_try b = {
+		.names = { sc_newname("sub"), sc_newname("sub"), sc_newname("sub") },
+		.len = self->page,
+		.expect = { -EDQUOT, -EDQUOT, -EDQUOT },
+	};
+	struct hard_entry e = { 0 };
+
+	ASSERT_EQ(0, hard_param_set("max_user_channels", 2));
+	EXPECT_EQ(0, subuid_creates(200000, &a));
+	ASSERT_EQ(1, hard_listing_find(a.names[0], &e));
+	EXPECT_EQ(200000U, e.cuid);
+	/* USER's quota went to what root in its namespace made */
+	EXPECT_EQ(0, subuid_creates(300000, &b));
+	EXPECT_EQ(0, hard_as(USER, USER, user_creates, &b));
+	/* ... until one of those is freed */
+	ASSERT_EQ(0, sc_rm(a.names[0], 0));
+	b.expect[0] = 0;
+	EXPECT_EQ(0, subuid_creates(300000, &b));
 }
 
 /* The global limits bind root as well (a limit of 0 means none: one first). */

@@ -132,9 +132,11 @@ wait_for() {
 }
 
 # waiters NAME: the number of tasks waiting in channel NAME (read from
-# /proc/shmchan directly: cheaper than a command under emulation).
+# /proc/shmchan directly: cheaper than a command under emulation; columns
+# found by the header's names, the name last).
 waiters() {
-	awk -v name="$1" 'NR > 1 && $14 == name && $13 !~ /D/ { print $11 }' \
+	awk -v name="$1" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+		$NF == name && $col["state"] !~ /D/ { print $col["nwaiters"] }' \
 		/proc/shmchan
 }
 

@@ -8,13 +8,14 @@
 #include "shmchan_test.h"
 
 #define LISTING "/proc/shmchan"
-#define HEADER "size mode uid gid cuid cgid cpid lpid nmaps nhandles nwaiters ctime state name"
+#define HEADER "size mode uid gid cuid cgid cpid lpid nmaps nhandles nwaiters ctime deaths state name"
 
 struct entry {
 	unsigned long long size, nmaps, nhandles, nwaiters;
 	unsigned int mode, uid, gid, cuid, cgid;
 	int cpid, lpid;
 	long long ctime;
+	unsigned int deaths;
 	char state[8];
 };
 
@@ -39,11 +40,11 @@ static int lookup(const char *name, struct entry *e)
 		int pos = 0;
 
 		line[strcspn(line, "\n")] = '\0';
-		if (sscanf(line, "%llu %o %u %u %u %u %d %d %llu %llu %llu %lld %7s %n",
+		if (sscanf(line, "%llu %o %u %u %u %u %d %d %llu %llu %llu %lld %u %7s %n",
 			   &tmp.size, &tmp.mode, &tmp.uid, &tmp.gid, &tmp.cuid,
 			   &tmp.cgid, &tmp.cpid, &tmp.lpid, &tmp.nmaps,
-			   &tmp.nhandles, &tmp.nwaiters, &tmp.ctime, tmp.state,
-			   &pos) != 13 || !pos) {
+			   &tmp.nhandles, &tmp.nwaiters, &tmp.ctime, &tmp.deaths,
+			   tmp.state, &pos) != 14 || !pos) {
 			fprintf(stderr, "# unparsable line: %s\n", line);
 			found = -EPROTO;
 			break;
@@ -116,8 +117,35 @@ TEST_F(list, columns_match_stat)
 	EXPECT_EQ(1ULL, e.nhandles);
 	EXPECT_EQ(0ULL, e.nwaiters);
 	EXPECT_EQ((long long)st.ctime_sec, e.ctime);
+	EXPECT_EQ(0U, e.deaths);
 	EXPECT_STREQ("-", e.state);
 	munmap(p, self->page);
+	close(fd);
+}
+
+/* The deaths column follows STAT: a child that exits holding a handle. */
+TEST_F(list, deaths_column)
+{
+	int fd = sc_new(self->name, self->page, 0600, SHMCHAN_CREATE_EXCL);
+	struct shmchan_stat st;
+	struct entry e;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(1, lookup(self->name, &e));
+	EXPECT_EQ(0U, e.deaths);
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(fd);
+		CHILD_TRUE(sc_attach(self->name, 0) >= 0);
+		_exit(0);
+	}
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	ASSERT_EQ(0, sc_stat(fd, &st));
+	EXPECT_EQ(1U, st.deaths);
+	ASSERT_EQ(1, lookup(self->name, &e));
+	EXPECT_EQ(st.deaths, e.deaths);
 	close(fd);
 }
 

@@ -128,6 +128,8 @@ struct chan_info {
 	uint64_t nmaps, nhandles, nwaiters;
 	int64_t ctime;
 	unsigned int state;		/* SHMCHAN_STATE_* */
+	bool has_deaths;		/* a module that lists them */
+	uint32_t deaths;
 };
 
 struct chan_list {

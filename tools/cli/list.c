@@ -356,6 +356,8 @@ static void stat_print(const struct chan_info *c)
 	printf("mappings:  %" PRIu64 "\n", c->nmaps);
 	printf("handles:   %" PRIu64 "\n", c->nhandles);
 	printf("waiters:   %" PRIu64 "\n", c->nwaiters);
+	if (c->has_deaths)
+		printf("deaths:    %" PRIu32 "\n", c->deaths);
 	printf("state:     %s\n", chan_state_words(c->state, st, sizeof(st)));
 }
 
@@ -376,6 +378,8 @@ static void from_stat(const char *name, const struct shmchan_stat *st,
 	c->nhandles = st->nhandles;
 	c->nwaiters = st->nwaiters;
 	c->ctime = st->ctime_sec;
+	c->has_deaths = true;
+	c->deaths = st->deaths;
 	c->state = st->state & (SHMCHAN_STATE_DESTROYED |
 				SHMCHAN_STATE_REVOKED | SHMCHAN_STATE_TRANSIENT);
 }

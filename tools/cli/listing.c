@@ -16,12 +16,13 @@
 enum col {
 	COL_SIZE, COL_MODE, COL_UID, COL_GID, COL_CUID, COL_CGID, COL_CPID,
 	COL_LPID, COL_NMAPS, COL_NHANDLES, COL_NWAITERS, COL_CTIME, COL_STATE,
-	COL_NAME, NCOLS
+	COL_NAME, COL_DEATHS, NCOLS,
+	NCOLS_REQUIRED = COL_DEATHS	/* later ones are newer than the first module */
 };
 
 static const char *const col_names[NCOLS] = {
 	"size", "mode", "uid", "gid", "cuid", "cgid", "cpid", "lpid", "nmaps",
-	"nhandles", "nwaiters", "ctime", "state", "name",
+	"nhandles", "nwaiters", "ctime", "state", "name", "deaths",
 };
 
 #define MAX_WORDS 64
@@ -37,7 +38,10 @@ static size_t split(char *line, char *words[], size_t max)
 	return n;
 }
 
-/* Column index of each known column in the header, or -EPROTO. */
+/*
+ * Column index of each known column in the header (-1 for an optional one
+ * that is missing); -EPROTO when a required one is missing.
+ */
 static int parse_header(char *line, int pos[NCOLS])
 {
 	char *words[MAX_WORDS];
@@ -49,7 +53,7 @@ static int parse_header(char *line, int pos[NCOLS])
 		for (i = 0; i < n; i++)
 			if (!strcmp(words[i], col_names[c]))
 				pos[c] = (int)i;
-		if (pos[c] < 0)
+		if (pos[c] < 0 && c < NCOLS_REQUIRED)
 			return -EPROTO;
 	}
 	return 0;
@@ -98,7 +102,7 @@ static int parse_line(char *line, const int pos[NCOLS], struct chan_info *c)
 	int i, ret = 0;
 
 	for (i = 0; i < NCOLS; i++)
-		if ((size_t)pos[i] >= n)
+		if (pos[i] >= 0 && (size_t)pos[i] >= n)
 			return -EPROTO;
 	ret |= num(w[pos[COL_SIZE]], 10, 0, UINT64_MAX, &v[COL_SIZE]);
 	ret |= num(w[pos[COL_MODE]], 8, 0, 0777, &v[COL_MODE]);
@@ -109,6 +113,8 @@ static int parse_line(char *line, const int pos[NCOLS], struct chan_info *c)
 	for (i = COL_NMAPS; i <= COL_NWAITERS; i++)
 		ret |= num(w[pos[i]], 10, 0, UINT64_MAX, &v[i]);
 	ret |= num(w[pos[COL_CTIME]], 10, INT64_MIN, INT64_MAX, &v[COL_CTIME]);
+	if (pos[COL_DEATHS] >= 0)
+		ret |= num(w[pos[COL_DEATHS]], 10, 0, UINT32_MAX, &v[COL_DEATHS]);
 	if (ret || strlen(w[pos[COL_NAME]]) > SHMCHAN_NAME_MAX)
 		return -EPROTO;
 
@@ -127,6 +133,8 @@ static int parse_line(char *line, const int pos[NCOLS], struct chan_info *c)
 	c->nwaiters = v[COL_NWAITERS];
 	c->ctime = (int64_t)v[COL_CTIME];
 	c->state = parse_state(w[pos[COL_STATE]]);
+	c->has_deaths = pos[COL_DEATHS] >= 0;
+	c->deaths = c->has_deaths ? (uint32_t)v[COL_DEATHS] : 0;
 	return 0;
 }
 
@@ -273,6 +281,8 @@ void chan_info_json(FILE *out, const struct chan_info *c)
 		(unsigned long long)c->nmaps, (unsigned long long)c->nhandles,
 		(unsigned long long)c->nwaiters);
 	fprintf(out, ", \"ctime\": %lld", (long long)c->ctime);
+	if (c->has_deaths)
+		fprintf(out, ", \"deaths\": %u", (unsigned int)c->deaths);
 	fprintf(out, ", \"destroyed\": %s, \"revoked\": %s, \"transient\": %s}",
 		c->state & SHMCHAN_STATE_DESTROYED ? "true" : "false",
 		c->state & SHMCHAN_STATE_REVOKED ? "true" : "false",

@@ -936,8 +936,8 @@ static int read_listing(struct listing *l)
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f)) {
-		/* size mode uid gid cuid cgid cpid lpid nmaps nhandles nwaiters ctime state name */
-		if (sscanf(line, "%llu %*o %*u %*u %u %*u %*d %*d %*u %*u %*u %*d %*s %511s",
+		/* size mode uid gid cuid cgid cpid lpid nmaps nhandles nwaiters ctime deaths state name */
+		if (sscanf(line, "%llu %*o %*u %*u %u %*u %*d %*d %*u %*u %*u %*d %*u %*s %511s",
 			   &size, &cuid, name) != 3)
 			continue;
 		l->channels++;

@@ -60,10 +60,12 @@
  *   /proc/shmchan (mode 0444) has a header line, then one line per channel,
  *   destroyed ones included while they are still in use, with the columns
  *   size mode uid gid cuid cgid cpid lpid nmaps nhandles nwaiters ctime
- *   state name: mode in octal, ids as STAT reports them, ctime in
- *   CLOCK_REALTIME seconds, state a string of letters (D destroyed,
- *   R revoked, T transient; "-" for none) and the name last, so that
- *   names of any length keep the columns parseable. A reader sees only the
+ *   deaths state name: mode in octal, ids as STAT reports them, ctime in
+ *   CLOCK_REALTIME seconds, deaths as &shmchan_stat.deaths, state a string
+ *   of letters (D destroyed, R revoked, T transient; "-" for none) and the
+ *   name last, so that names of any length keep the columns parseable.
+ *   Readers find columns by the names in the header: later versions may
+ *   add columns before the name. A reader sees only the
  *   channels it may open read-only; CAP_IPC_OWNER sees all.
  *
  * Limits (module parameters, /sys/module/shmchan/parameters/, root may
@@ -74,8 +76,11 @@
  *                                  channels made by one user (EDQUOT;
  *                                  CAP_SYS_RESOURCE is exempt)
  *   max_channel_size (0)           one new channel (EFBIG)
- *   Channels are accounted to their creator's uid until they are freed;
- *   the byte figures are channel lengths, touched or not.
+ *   Channels are accounted to their creator's uid until they are freed,
+ *   and to the owner of each user namespace between the creator's and
+ *   the initial one (uids mapped into a namespace count against the user
+ *   who made it, as well as for themselves); the byte figures are channel
+ *   lengths, touched or not.
  *
  * Locking
  *   Channel memory cannot be mlock()ed (its mappings are VM_DONTEXPAND,
