@@ -71,7 +71,7 @@
  * and read with acquire: prod_head (the headers below it), a record's
  * state (its payload), cons_tail (the room freed: the receivers' reads are
  * done), `rounds`, the locks (their sections), the peer maps (what a peer
- * did before leaving). Marking a record DONE and moving cons_tail past DONE
+ * did before leaving), `seen` (the map bit set before it, q_register()). Marking a record DONE and moving cons_tail past DONE
  * records are seq_cst, so that neither can miss the other (q_done(),
  * q_reclaim()). Going to sleep and waking pair seq_cst fences, Dekker
  * style (q_wait(), q_kick()). Everything else is relaxed, being one of: a
@@ -337,16 +337,20 @@ static bool mask_has_any(_Atomic uint32_t map[2])
 	       atomic_load_explicit(&map[1], memory_order_acquire);
 }
 
-/* Every sender has left or died (and there was one). */
+/*
+ * Every sender has left or died (and there was one). acquire on `seen`,
+ * before the maps: a joiner sets its map bit before `seen` (release, in
+ * q_register()), so seeing it seen we see its bit, or its leaving.
+ */
 static bool senders_gone(const struct shmchan_queue *q)
 {
-	return (atomic_load_explicit(&q->h->seen, memory_order_relaxed) &
+	return (atomic_load_explicit(&q->h->seen, memory_order_acquire) &
 		SEEN_SENDER) && !mask_has_any(q->h->senders);
 }
 
 static bool receivers_gone(const struct shmchan_queue *q)
 {
-	return (atomic_load_explicit(&q->h->seen, memory_order_relaxed) &
+	return (atomic_load_explicit(&q->h->seen, memory_order_acquire) &
 		SEEN_RECEIVER) && !mask_has_any(q->h->receivers);
 }
 
@@ -1243,11 +1247,15 @@ found:
 			      memory_order_release);
 	q->slot = i;
 	q->me = i + 1;
-	atomic_fetch_or_explicit(&h->seen, roles, memory_order_relaxed);
+	/* The map bit before `seen`: a peer that sees us seen (acquire, in
+	 * senders_gone()) sees the bit too, so never "seen, none left"
+	 * while we join. */
 	if (roles & SHMCHAN_QUEUE_SEND)
 		map_set(h->senders, i, true);
 	if (roles & SHMCHAN_QUEUE_RECV)
 		map_set(h->receivers, i, true);
+	/* release: publishes the map bits above */
+	atomic_fetch_or_explicit(&h->seen, roles, memory_order_release);
 	return 0;
 }
 

@@ -780,6 +780,94 @@ TEST(close_gives_epipe, 60)
 	shmchan_queue_close(s);
 }
 
+/*
+ * White box: the queue header's `seen` word (offset 768) and the senders'
+ * map (772, 776). The layout is the library's.
+ */
+static bool seen_without_sender(const void *base)
+{
+	const _Atomic uint32_t *w = (const _Atomic uint32_t *)((const char *)base + 768);
+
+	/* `seen` first (acquire), then the map, as the library reads them */
+	return (atomic_load_explicit(&w[0], memory_order_acquire) & SHMCHAN_QUEUE_SEND) &&
+	       !(atomic_load_explicit(&w[1], memory_order_acquire) |
+		 atomic_load_explicit(&w[2], memory_order_acquire));
+}
+
+/*
+ * A receiver polling while a sender joins never gets -EPIPE: the sender
+ * is counted "seen" only once it is in the senders' map, so there is
+ * never a moment of "senders seen, none left". The window is a few
+ * instructions wide, so the test joins many times: a child opens and
+ * closes a sender handle again and again, and between two joins the
+ * parent makes the queue one where no sender was seen yet (white box:
+ * `seen` cleared), while it polls the header words in a tight loop, and
+ * recv() too. At most 30 s of joins (under TCG a join takes from 10 to
+ * 100 ms, with the parent spinning); a regression shows within a few dozen.
+ */
+TEST(join_no_spurious_epipe, 120)
+{
+	int joins = stress() ? 20000 : 1000;
+	uint64_t t0 = now_ns();
+	struct shmchan_queue_info info;
+	int go[2], back[2], i, k;
+	_Atomic uint32_t *seen;
+	struct shmchan_queue *r;
+	const char *n = chan_name("join");
+	char buf[8];
+	bool bad;
+	void *base;
+	pid_t pid;
+
+	r = qcreate(n, 8192, SHMCHAN_QUEUE_RECV);
+	ASSERT_EQ(shmchan_map(shmchan_queue_channel(r), PROT_READ | PROT_WRITE, &base), 0);
+	seen = (_Atomic uint32_t *)((char *)base + 768);
+	ASSERT_EQ(pipe(go), 0);
+	ASSERT_EQ(pipe(back), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct shmchan_queue *s;
+
+		close(go[1]);
+		close(back[0]);
+		while (read(go[0], buf, 1) == 1) {
+			s = qopen(n, SHMCHAN_QUEUE_SEND);
+			if (read(go[0], buf, 1) != 1)
+				_exit(1);
+			shmchan_queue_close(s);
+			if (write(back[1], "c", 1) != 1)
+				_exit(1);
+		}
+		_exit(0);
+	}
+	close(go[0]);
+	close(back[1]);
+	for (i = 0; i < joins && secs_since(t0) < 30; i++) {
+		ASSERT_EQ(atomic_load(seen) & SHMCHAN_QUEUE_SEND, 0);
+		ASSERT_EQ(write(go[1], "o", 1), 1);
+		do {
+			for (k = 0; k < 1024; k++) {
+				bad = seen_without_sender(base);
+				if (bad)
+					diag("join %d: senders seen, none in the map", i);
+				ASSERT_TRUE(!bad);
+			}
+			ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), 0), -EAGAIN);
+			ASSERT_EQ(shmchan_queue_info(r, &info), 0);
+		} while (!(info.senders == 1 && atomic_load(seen) & SHMCHAN_QUEUE_SEND));
+		ASSERT_EQ(write(go[1], "c", 1), 1);
+		ASSERT_EQ(read(back[0], buf, 1), 1);
+		/* the sender left: now -EPIPE is the truth */
+		ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), 0), -EPIPE);
+		atomic_fetch_and(seen, ~(uint32_t)SHMCHAN_QUEUE_SEND);
+	}
+	diag("%d joins in %.1f s, never seen without a sender", i, secs_since(t0));
+	close(go[1]);
+	ASSERT_EQ(reap(pid), 0);
+	shmchan_unmap(base, 8192);
+	shmchan_queue_close(r);
+}
+
 /* A child tells the parent it is ready (its queue open) through a pipe. */
 static int ready_fds[2];
 
