@@ -27,13 +27,9 @@
 #include <linux/uaccess.h>
 
 #include "internal.h"
+#include "rules.h"
 
 #define SHMCHAN_NAME_HASH_BITS	12
-#define SHMCHAN_MODE_MASK	0777
-
-/* Access wanted of a channel, laid out like the "other" rwx bits */
-#define SHMCHAN_MAY_READ	04
-#define SHMCHAN_MAY_WRITE	02
 
 /*
  * shmchan_registry_lock protects shmchan_names, shmchan_all, and every
@@ -77,21 +73,11 @@ static void shmchan_chan_attrs(struct shmchan_channel *chan,
  */
 int shmchan_name_from_user(char *name, u64 uptr)
 {
-	long len, i;
+	long len;
 
 	len = strncpy_from_user(name, u64_to_user_ptr(uptr),
 				SHMCHAN_NAME_MAX + 1);
-	if (len < 0)
-		return len;
-	if (len == 0)
-		return -EINVAL;
-	if (len > SHMCHAN_NAME_MAX)
-		return -ENAMETOOLONG;
-	for (i = 0; i < len; i++) {
-		if (name[i] < 0x21 || name[i] > 0x7e || name[i] == '/')
-			return -EINVAL;
-	}
-	return 0;
+	return shmchan_check_name(name, len);
 }
 
 static u32 shmchan_name_hash(const char *name)
@@ -266,16 +252,13 @@ static bool shmchan_mode_grants(struct shmchan_channel *chan, int want)
 {
 	kuid_t euid = current_euid();
 	struct shmchan_attrs attrs;
-	umode_t granted;
+	bool owner, group;
 
 	shmchan_chan_attrs(chan, &attrs);
-	granted = attrs.mode;
-	if (uid_eq(euid, attrs.uid) || uid_eq(euid, chan->cuid))
-		granted >>= 6;
-	else if (in_group_p(attrs.gid) || in_group_p(chan->cgid))
-		granted >>= 3;
-
-	return !(want & ~granted & 07);
+	owner = uid_eq(euid, attrs.uid) || uid_eq(euid, chan->cuid);
+	/* The group's bits are for others than the owner only */
+	group = !owner && (in_group_p(attrs.gid) || in_group_p(chan->cgid));
+	return shmchan_mode_allows(attrs.mode, owner, group, want);
 }
 
 static bool shmchan_may_access(struct shmchan_channel *chan, int want)
@@ -305,17 +288,6 @@ bool shmchan_chan_may_list(struct shmchan_channel *chan)
 	/* Listing is no use of the privilege: don't audit or flag it. */
 	return shmchan_mode_grants(chan, SHMCHAN_MAY_READ) ||
 	       ns_capable_noaudit(&init_user_ns, CAP_IPC_OWNER);
-}
-
-/* Round @length up to pages; reject what no shmem file can hold. */
-static int shmchan_check_length(u64 length, u64 *aligned)
-{
-	if (!length)
-		return -EINVAL;
-	if (length > MAX_LFS_FILESIZE - PAGE_SIZE)
-		return -EFBIG;
-	*aligned = PAGE_ALIGN(length);
-	return 0;
 }
 
 /*

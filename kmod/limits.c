@@ -24,6 +24,7 @@
 #include <linux/user_namespace.h>
 
 #include "internal.h"
+#include "rules.h"
 
 #define SHMCHAN_USER_HASH_BITS	6
 /* The creator, then one owner per nested user namespace at most */
@@ -89,11 +90,6 @@ static DEFINE_HASHTABLE(shmchan_users, SHMCHAN_USER_HASH_BITS);
 static unsigned int shmchan_total_channels;
 static u64 shmchan_total_bytes;
 
-static bool shmchan_over(u64 have, u64 add, u64 limit)
-{
-	return limit && (have + add > limit || have + add < have);
-}
-
 static struct shmchan_user *shmchan_user_get_locked(kuid_t uid)
 {
 	struct shmchan_user *user;
@@ -116,8 +112,10 @@ static int shmchan_total_check_locked(u64 bytes)
 {
 	lockdep_assert_held(&shmchan_limits_lock);
 
-	if (shmchan_over(shmchan_total_channels, 1, READ_ONCE(max_channels)) ||
-	    shmchan_over(shmchan_total_bytes, bytes, READ_ONCE(max_total_size)))
+	if (shmchan_limit_exceeded(shmchan_total_channels, 1,
+				   READ_ONCE(max_channels)) ||
+	    shmchan_limit_exceeded(shmchan_total_bytes, bytes,
+				   READ_ONCE(max_total_size)))
 		return -ENOSPC;
 	return 0;
 }
@@ -129,8 +127,10 @@ static int shmchan_user_check_locked(struct shmchan_user *user, u64 bytes,
 
 	if (exempt)
 		return 0;
-	if (shmchan_over(user->channels, 1, READ_ONCE(max_user_channels)) ||
-	    shmchan_over(user->bytes, bytes, READ_ONCE(max_user_size)))
+	if (shmchan_limit_exceeded(user->channels, 1,
+				   READ_ONCE(max_user_channels)) ||
+	    shmchan_limit_exceeded(user->bytes, bytes,
+				   READ_ONCE(max_user_size)))
 		return -EDQUOT;
 	return 0;
 }
@@ -166,9 +166,7 @@ void shmchan_limits_init(void)
  */
 int shmchan_limits_check_length(u64 length)
 {
-	u64 limit = READ_ONCE(max_channel_size);
-
-	return limit && length > limit ? -EFBIG : 0;
+	return shmchan_check_size_limit(length, READ_ONCE(max_channel_size));
 }
 
 static bool shmchan_uid_in(const kuid_t *uids, unsigned int n, kuid_t uid)

@@ -18,6 +18,7 @@
 #include <linux/uaccess.h>
 
 #include "internal.h"
+#include "rules.h"
 
 /**
  * struct shmchan_handle - an open file of /dev/shmchan
@@ -181,14 +182,11 @@ static long shmchan_ioc_wait(struct shmchan_handle *h, void *arg)
 {
 	struct shmchan_channel *chan = shmchan_handle_chan(h);
 	struct shmchan_wait *args = arg;
+	long ret;
 
-	if (args->flags & ~SHMCHAN_WAIT_FLAGS || args->__reserved ||
-	    args->__reserved2)
-		return -EINVAL;
-	if (!(args->flags & SHMCHAN_WAIT_DEADLINE) && args->deadline_ns)
-		return -EINVAL;
-	if (!(args->flags & SHMCHAN_WAIT_DEATHS) && args->deaths)
-		return -EINVAL;
+	ret = shmchan_check_wait_args(args);
+	if (ret)
+		return ret;
 	if (!chan)
 		return -EBADFD;
 	return shmchan_wait(chan, args);
@@ -198,9 +196,11 @@ static long shmchan_ioc_wake(struct shmchan_handle *h, void *arg)
 {
 	struct shmchan_channel *chan = shmchan_handle_chan(h);
 	struct shmchan_wake *args = arg;
+	long ret;
 
-	if (args->flags || args->__reserved)
-		return -EINVAL;
+	ret = shmchan_check_wake_args(args);
+	if (ret)
+		return ret;
 	if (!chan)
 		return -EBADFD;
 	return shmchan_wake(chan, args);
@@ -305,11 +305,7 @@ static long shmchan_ioctl(struct file *file, unsigned int cmd,
 
 	if (get_user(usize, (u32 __user *)uarg))
 		return -EFAULT;
-	if (usize < op->min_size)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	ret = copy_struct_from_user(&buf, op->size, uarg, usize);
+	ret = shmchan_copy_args(&buf, op->size, op->min_size, uarg, usize);
 	if (ret)
 		return ret;
 	/*

@@ -26,6 +26,7 @@
 
 #include "compat.h"
 #include "internal.h"
+#include "rules.h"
 
 /**
  * struct shmchan_view - the private data of a view file
@@ -129,13 +130,14 @@ static const struct vm_operations_struct shmchan_vm_ops = {
 static int shmchan_check_vma(struct shmchan_channel *chan, bool writable,
 			     struct vm_area_struct *vma)
 {
-	unsigned long chan_pages = chan->length >> PAGE_SHIFT;
+	int ret;
 
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
-	if (vma->vm_pgoff > chan_pages ||
-	    vma_pages(vma) > chan_pages - vma->vm_pgoff)
-		return -ENXIO;
+	ret = shmchan_check_map_range(chan->length, vma->vm_pgoff,
+				      vma_pages(vma));
+	if (ret)
+		return ret;
 	if (!writable && (vma->vm_flags & VM_WRITE))
 		return -EACCES;
 	if (vma->vm_flags & VM_EXEC)

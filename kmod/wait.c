@@ -29,6 +29,7 @@
 #include <linux/spinlock.h>
 
 #include "internal.h"
+#include "rules.h"
 
 #define SHMCHAN_WAIT_HASH_BITS	8
 
@@ -90,8 +91,11 @@ shmchan_wait_bucket(const struct shmchan_channel *chan, u64 offset)
 /* A word must be aligned, wholly inside the channel, and not revoked. */
 static int shmchan_check_word(const struct shmchan_channel *chan, u64 offset)
 {
-	if (offset % sizeof(u32) || offset > chan->length - sizeof(u32))
-		return -EINVAL;
+	int ret;
+
+	ret = shmchan_check_word_offset(chan->length, offset);
+	if (ret)
+		return ret;
 	if (test_bit(SHMCHAN_REVOKED, &chan->state))
 		return -EIDRM;
 	return 0;
@@ -221,8 +225,7 @@ int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
 	if (ret)
 		return ret;
 	if (args->flags & SHMCHAN_WAIT_DEADLINE) {
-		deadline = args->deadline_ns > KTIME_MAX ? KTIME_MAX :
-			   ns_to_ktime(args->deadline_ns);
+		deadline = shmchan_wait_deadline(args->deadline_ns);
 		deadlinep = &deadline;
 	}
 

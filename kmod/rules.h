@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * shmchan's rules for the numbers userspace hands in: argument struct
+ * sizes, names, lengths, word offsets, mmap ranges, limits, mode bits.
+ *
+ * Everything here is arithmetic on plain values, with no channel, lock or
+ * task state, and static inline: shmchan.ko and its KUnit tests
+ * (shmchan_kunit.c, built only against a kernel with CONFIG_KUNIT) compile
+ * the very same code, and the module exports nothing for the tests.
+ */
+#ifndef SHMCHAN_RULES_H
+#define SHMCHAN_RULES_H
+
+#include <linux/errno.h>
+#include <linux/fs.h>
+#include <linux/ktime.h>
+#include <linux/mm.h>
+#include <linux/types.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/shmchan.h>
+
+/* The permission bits a channel has */
+#define SHMCHAN_MODE_MASK	0777
+
+/* Access wanted of a channel, laid out like the "other" rwx bits */
+#define SHMCHAN_MAY_READ	04
+#define SHMCHAN_MAY_WRITE	02
+
+/**
+ * shmchan_check_args_size - check the size field of an argument struct
+ * @usize: the size userspace says its struct has
+ * @min_size: the size of the struct's first published version
+ *
+ * Return: 0, -EINVAL (below @min_size) or -E2BIG (above a page).
+ */
+static inline int shmchan_check_args_size(u32 usize, u32 min_size)
+{
+	if (usize < min_size)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return 0;
+}
+
+/**
+ * shmchan_copy_args - copy an extensible argument struct in
+ * @dst: the module's struct, @ksize bytes
+ * @ksize: the module's size of the struct
+ * @min_size: the size of the struct's first published version
+ * @src: userspace's struct
+ * @usize: its size, as userspace says
+ *
+ * A shorter struct is zero-extended, a longer one must have a zero tail
+ * (see "Extensible structs" in uapi/linux/shmchan.h).
+ *
+ * Return: 0, -EINVAL, -E2BIG or -EFAULT.
+ */
+static inline int shmchan_copy_args(void *dst, size_t ksize, u32 min_size,
+				    const void __user *src, u32 usize)
+{
+	int ret;
+
+	ret = shmchan_check_args_size(usize, min_size);
+	if (ret)
+		return ret;
+	return copy_struct_from_user(dst, ksize, src, usize);
+}
+
+/**
+ * shmchan_check_name - check a name copied in from userspace
+ * @name: the bytes copied, NUL-terminated if @len <= SHMCHAN_NAME_MAX
+ * @len: what strncpy_from_user() returned for SHMCHAN_NAME_MAX + 1 bytes
+ *
+ * Return: 0, @len if it is an error, -EINVAL (empty, or a byte outside
+ * 0x21-0x7e, or '/') or -ENAMETOOLONG (no NUL within SHMCHAN_NAME_MAX + 1
+ * bytes).
+ */
+static inline int shmchan_check_name(const char *name, long len)
+{
+	long i;
+
+	if (len < 0)
+		return len;
+	if (len == 0)
+		return -EINVAL;
+	if (len > SHMCHAN_NAME_MAX)
+		return -ENAMETOOLONG;
+	for (i = 0; i < len; i++) {
+		if (name[i] < 0x21 || name[i] > 0x7e || name[i] == '/')
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * shmchan_check_length - check a new channel's length and round it up
+ * @length: the length asked for
+ * @aligned: @length rounded up to a whole page, on success
+ *
+ * Return: 0, -EINVAL (zero) or -EFBIG (more than a shmem file can hold).
+ */
+static inline int shmchan_check_length(u64 length, u64 *aligned)
+{
+	if (!length)
+		return -EINVAL;
+	if (length > MAX_LFS_FILESIZE - PAGE_SIZE)
+		return -EFBIG;
+	*aligned = PAGE_ALIGN(length);
+	return 0;
+}
+
+/**
+ * shmchan_check_word_offset - check the offset of a WAIT or WAKE word
+ * @length: the channel's length
+ * @offset: the word's offset
+ *
+ * Return: 0, or -EINVAL if the word is not 4-byte aligned or not wholly
+ * inside the channel.
+ */
+static inline int shmchan_check_word_offset(u64 length, u64 offset)
+{
+	if (offset % sizeof(u32) || length < sizeof(u32) ||
+	    offset > length - sizeof(u32))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * shmchan_check_map_range - check that a mapping lies inside a channel
+ * @length: the channel's length, a multiple of PAGE_SIZE
+ * @pgoff: the mapping's offset in pages
+ * @npages: its length in pages
+ *
+ * Return: 0 or -ENXIO.
+ */
+static inline int shmchan_check_map_range(u64 length, unsigned long pgoff,
+					  unsigned long npages)
+{
+	u64 chan_pages = length >> PAGE_SHIFT;
+
+	if (pgoff > chan_pages || npages > chan_pages - pgoff)
+		return -ENXIO;
+	return 0;
+}
+
+/**
+ * shmchan_limit_exceeded - would @add more on top of @have pass @limit?
+ * @have: what is in use
+ * @add: what is asked for
+ * @limit: the limit, 0 for none
+ *
+ * An addition that wraps around passes any limit.
+ */
+static inline bool shmchan_limit_exceeded(u64 have, u64 add, u64 limit)
+{
+	return limit && (have + add > limit || have + add < have);
+}
+
+/**
+ * shmchan_check_size_limit - check one channel's length against a limit
+ * @length: the page-aligned length
+ * @limit: max_channel_size, 0 for none
+ *
+ * Return: 0 or -EFBIG.
+ */
+static inline int shmchan_check_size_limit(u64 length, u64 limit)
+{
+	return limit && length > limit ? -EFBIG : 0;
+}
+
+/**
+ * shmchan_mode_allows - System V style check of permission bits
+ * @mode: the channel's mode
+ * @owner: the caller is the channel's owner or creator
+ * @group: the caller is in the owner's or the creator's group
+ * @want: SHMCHAN_MAY_READ and/or SHMCHAN_MAY_WRITE
+ *
+ * The owner's bits apply to the owner, else the group's to the group,
+ * else the others'; capabilities are the caller's business.
+ */
+static inline bool shmchan_mode_allows(umode_t mode, bool owner, bool group,
+				       int want)
+{
+	umode_t granted = mode;
+
+	if (owner)
+		granted >>= 6;
+	else if (group)
+		granted >>= 3;
+	return !(want & ~granted & 07);
+}
+
+/**
+ * shmchan_check_wait_args - check SHMCHAN_IOC_WAIT's flags and fields
+ * @args: the copied-in arguments
+ *
+ * Return: 0 or -EINVAL (unknown flags, reserved fields set, a deadline or
+ * a death count without its flag).
+ */
+static inline int shmchan_check_wait_args(const struct shmchan_wait *args)
+{
+	if (args->flags & ~SHMCHAN_WAIT_FLAGS || args->__reserved ||
+	    args->__reserved2)
+		return -EINVAL;
+	if (!(args->flags & SHMCHAN_WAIT_DEADLINE) && args->deadline_ns)
+		return -EINVAL;
+	if (!(args->flags & SHMCHAN_WAIT_DEATHS) && args->deaths)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * shmchan_check_wake_args - check SHMCHAN_IOC_WAKE's flags and fields
+ * @args: the copied-in arguments
+ *
+ * Return: 0 or -EINVAL (flags or the reserved field set).
+ */
+static inline int shmchan_check_wake_args(const struct shmchan_wake *args)
+{
+	if (args->flags || args->__reserved)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * shmchan_wait_deadline - a WAIT's absolute CLOCK_MONOTONIC deadline
+ * @deadline_ns: as userspace gave it
+ *
+ * Return: the deadline, KTIME_MAX (never) for any value beyond it.
+ */
+static inline ktime_t shmchan_wait_deadline(u64 deadline_ns)
+{
+	return deadline_ns > KTIME_MAX ? KTIME_MAX : ns_to_ktime(deadline_ns);
+}
+
+#endif /* SHMCHAN_RULES_H */
