@@ -4,7 +4,7 @@
 # Runs kselftest programs in the given order, each from its directory
 # selftests/COLLECTION (COLLECTION as kselftest's emit_tests names it:
 # shmchan, shmchan-hard, or shmchan/m32 for the 32-bit build; shmchan if
-# left out; "lib" is lib/tests), under the per-program timeout of that
+# left out; "lib" is lib/tests, "kunit" tools/debug-kernel/kunit), under the per-program timeout of that
 # directory's settings file, or its parent's (timeout=N, kselftest's
 # format; 45 s without one).
 # Prints TAP the way kselftest's runner does: each program's own TAP output
@@ -26,13 +26,14 @@ emit() {
 }
 
 # The directory of collection $1's programs: selftests/$1, but the
-# library's (queue, sync, heap, pool) live beside it, in lib/tests.
+# library's (queue, sync, heap, pool) live beside it, in lib/tests, and
+# the KUnit runner of the debug kernel in tools/debug-kernel/kunit.
 dir_of() {
-	if [[ $1 == lib ]]; then
-		echo lib/tests
-	else
-		echo "selftests/$1"
-	fi
+	case $1 in
+	lib) echo lib/tests ;;
+	kunit) echo tools/debug-kernel/kunit ;;
+	*) echo "selftests/$1" ;;
+	esac
 }
 
 # The timeout of the programs in directory $1.
