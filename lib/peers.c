@@ -29,17 +29,13 @@ uint64_t shmchan__now_ns(void)
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-void shmchan__deadline_init(struct shmchan__deadline *d, int64_t timeout_ns)
+/* A deadline @timeout_ns (> 0) from now. */
+void shmchan__deadline_after(struct shmchan__deadline *d, int64_t timeout_ns)
 {
 	uint64_t at;
 
-	d->nowait = timeout_ns == 0;
-	d->forever = timeout_ns < 0;
-	if (timeout_ns <= 0) {
-		d->at.tv_sec = 0;
-		d->at.tv_nsec = 0;
-		return;
-	}
+	d->nowait = false;
+	d->forever = false;
 	at = shmchan__now_ns() + (uint64_t)timeout_ns;
 	if (at > (uint64_t)INT64_MAX)	/* about 292 years after boot */
 		at = INT64_MAX;
@@ -277,33 +273,3 @@ int shmchan__deaths(struct shmchan *ch, uint32_t *deaths)
 
 /* ------------------------------------------------------------ spinning */
 
-bool shmchan__spin_until(struct shmchan__spin *s,
-			 const struct shmchan__deadline *d,
-			 bool (*fired)(void *arg), void *arg)
-{
-	uint64_t start, now, limit, budget;
-	unsigned int i;
-
-	if (!s->max_ns || d->nowait)
-		return false;
-	budget = s->cur_ns ? s->cur_ns : s->max_ns;
-	start = shmchan__now_ns();
-	limit = deadline_ns(d);
-	for (i = 1;; i++) {
-		if (fired(arg)) {
-			budget += budget / 8 + 1;
-			s->cur_ns = budget > s->max_ns ? s->max_ns : (uint32_t)budget;
-			return true;
-		}
-		shmchan__cpu_relax();
-		/* The clock is a vDSO call: read it every 64 rounds only. */
-		if (i % 64)
-			continue;
-		now = shmchan__now_ns();
-		if (now - start >= budget || now >= limit)
-			break;
-	}
-	budget /= 2;
-	s->cur_ns = budget < s->max_ns / 10 ? s->max_ns / 10 : (uint32_t)budget;
-	return false;
-}

@@ -33,7 +33,8 @@
  * BUSY, notes the position in its slot and publishes prod_head; then it
  * drops the lock, copies the payload, and turns BUSY into READY. The lock
  * covers a few stores only, so senders copy in parallel; receivers take
- * records in ring order, waiting at a BUSY one.
+ * records in ring order, waiting at a BUSY one. A small message (up to
+ * SEND_INLINE_MAX) is copied under the lock and published READY.
  *
  * Receiving. Under cons_lock a receiver looks at the record at cons_head:
  * pads, aborted records and rounds of a message whose receiver died are
@@ -134,6 +135,15 @@
 #define CREATE_FLAGS	(SHMCHAN_QUEUE_EXCL | SHMCHAN_QUEUE_TRANSIENT | \
 			 SHMCHAN_QUEUE_POPULATE)
 #define SPIN_MAX_NS	10000000U
+#define SEND_INLINE_MAX	512U	/* copied under prod_lock, q_send_one() */
+
+/*
+ * The few helpers on every send and receive are inlined: a call and its
+ * return cost little natively, but under emulation (QEMU's TCG) every
+ * return is a lookup of translated code, and the fast path was mostly
+ * calls.
+ */
+#define HOT		inline __attribute__((always_inline))
 
 /*
  * struct q_slot - one peer's place
@@ -316,7 +326,7 @@ static inline uint64_t word_off(const struct shmchan_queue *q,
 }
 
 /* A header read from shared memory is checked before it is used. */
-static bool rec_ok(const struct shmchan_queue *q, uint64_t pos,
+static HOT bool rec_ok(const struct shmchan_queue *q, uint64_t pos,
 		   const struct q_rec *r, uint64_t st)
 {
 	uint64_t off = pos & q->mask;
@@ -329,7 +339,7 @@ static bool rec_ok(const struct shmchan_queue *q, uint64_t pos,
 	return size <= q->max_rec && REC_HDR + (uint64_t)r->len <= size;
 }
 
-static bool mask_has_any(_Atomic uint32_t map[2])
+static HOT bool mask_has_any(_Atomic uint32_t map[2])
 {
 	/* acquire: a side that sees the peer gone sees what it did before
 	 * leaving (its last records published; see q_leave()) */
@@ -342,13 +352,13 @@ static bool mask_has_any(_Atomic uint32_t map[2])
  * before the maps: a joiner sets its map bit before `seen` (release, in
  * q_register()), so seeing it seen we see its bit, or its leaving.
  */
-static bool senders_gone(const struct shmchan_queue *q)
+static HOT bool senders_gone(const struct shmchan_queue *q)
 {
 	return (atomic_load_explicit(&q->h->seen, memory_order_acquire) &
 		SEEN_SENDER) && !mask_has_any(q->h->senders);
 }
 
-static bool receivers_gone(const struct shmchan_queue *q)
+static HOT bool receivers_gone(const struct shmchan_queue *q)
 {
 	return (atomic_load_explicit(&q->h->seen, memory_order_acquire) &
 		SEEN_RECEIVER) && !mask_has_any(q->h->receivers);
@@ -406,11 +416,10 @@ static inline uint32_t ld32(_Atomic uint32_t *p)
  *
  * So both cannot sleep while either could go on. @force wakes regardless.
  */
-static void q_kick(struct shmchan_queue *q, bool space, bool force)
+static void q_kick_slow(struct shmchan_queue *q, bool space, bool force)
 {
 	struct q_hdr *h = q->h;
 
-	atomic_thread_fence(memory_order_seq_cst);
 	if (!space) {
 		if (ld32(&h->data_sleepers) &&
 		    (force || ld(&h->prod_head) >= ld(&h->data_want) ||
@@ -423,6 +432,17 @@ static void q_kick(struct shmchan_queue *q, bool space, bool force)
 	     (ld32(&h->data_sleepers) &&
 	      ld(&h->cons_tail) >= ld(&h->space_needed))))
 		q_wake_side(q, &h->space_sleepers, &h->space_seq);
+}
+
+static HOT void q_kick(struct shmchan_queue *q, bool space, bool force)
+{
+	_Atomic uint32_t *sleepers = space ? &q->h->space_sleepers :
+					     &q->h->data_sleepers;
+
+	atomic_thread_fence(memory_order_seq_cst);
+	/* nobody asleep on that side: the common case, no more to do */
+	if (ld32(sleepers))
+		q_kick_slow(q, space, force);
 }
 
 /* Peers came or went: everyone re-evaluates. Rare, so unconditional. */
@@ -465,18 +485,11 @@ static int q_sleep(struct shmchan_queue *q, _Atomic uint32_t *word,
 
 /* ------------------------------------------------------------ locks */
 
-static int q_lock(struct shmchan_queue *q, _Atomic uint32_t *lock,
-		  const struct shmchan__deadline *d)
+static int q_lock_slow(struct shmchan_queue *q, _Atomic uint32_t *lock,
+		       const struct shmchan__deadline *d, uint32_t v)
 {
-	uint32_t v = 0;
 	int i, ret;
 
-	/* acquire: the section sees what the last holder wrote before its
-	 * release in q_unlock() */
-	if (atomic_compare_exchange_strong_explicit(lock, &v, q->me,
-						    memory_order_acquire,
-						    memory_order_relaxed))
-		return 0;
 	/* The holder runs a few stores: a short spin beats a sleep. */
 	for (i = 0; i < LOCK_SPIN && !(v & LOCK_BLOCKED); i++) {
 		shmchan__cpu_relax();
@@ -517,7 +530,21 @@ static int q_lock(struct shmchan_queue *q, _Atomic uint32_t *lock,
 	}
 }
 
-static void q_unlock(struct shmchan_queue *q, _Atomic uint32_t *lock)
+static HOT int q_lock(struct shmchan_queue *q, _Atomic uint32_t *lock,
+			 const struct shmchan__deadline *d)
+{
+	uint32_t v = 0;
+
+	/* acquire: the section sees what the last holder wrote before its
+	 * release in q_unlock() */
+	if (atomic_compare_exchange_strong_explicit(lock, &v, q->me,
+						    memory_order_acquire,
+						    memory_order_relaxed))
+		return 0;
+	return q_lock_slow(q, lock, d, v);
+}
+
+static HOT void q_unlock(struct shmchan_queue *q, _Atomic uint32_t *lock)
 {
 	/* release: publishes the section to the next holder */
 	uint32_t v = atomic_exchange_explicit(lock, 0, memory_order_release);
@@ -582,7 +609,7 @@ struct q_watch {
 };
 
 /* Relaxed loads: the caller reads again, with ordering, once it fired. */
-static bool fired(const struct q_watch *w, bool sleeping)
+static HOT bool fired(const struct q_watch *w, bool sleeping)
 {
 	const struct shmchan_queue *q = w->q;
 	struct q_hdr *h = q->h;
@@ -609,7 +636,7 @@ static bool fired(const struct q_watch *w, bool sleeping)
 	return w->pos == POS_NONE && senders_gone(q);
 }
 
-static bool spin_fired(void *arg)
+static inline bool spin_fired(void *arg)
 {
 	return fired(arg, false);
 }
@@ -625,6 +652,7 @@ static int q_wait(struct shmchan_queue *q, struct q_watch *w,
 	_Atomic uint32_t *seq = w->space ? &h->space_seq : &h->data_seq;
 	_Atomic uint32_t *sleepers = w->space ? &h->space_sleepers :
 						&h->data_sleepers;
+	_Atomic uint32_t *lock = w->space ? &h->prod_lock : &h->cons_lock;
 	uint32_t val;
 	int ret;
 
@@ -632,6 +660,9 @@ static int q_wait(struct shmchan_queue *q, struct q_watch *w,
 		return -EAGAIN;
 	if (shmchan__spin_until(&q->spin, d, spin_fired, w))
 		return 0;
+	/* We hold our side's lock and are about to sleep: contenders should
+	 * not spin for it. Not before: a spin that pays off costs no RMW. */
+	q_lock_blocked(lock, true);
 	/* relaxed: ordered before the wakers' reads by the fence below */
 	if (w->space) {
 		atomic_store_explicit(&h->space_want, w->want, memory_order_relaxed);
@@ -655,6 +686,7 @@ static int q_wait(struct shmchan_queue *q, struct q_watch *w,
 	val = atomic_load_explicit(seq, memory_order_acquire);
 	ret = fired(w, true) ? 0 : q_sleep(q, seq, val, d);
 	atomic_store_explicit(sleepers, 0, memory_order_relaxed);
+	q_lock_blocked(lock, false);
 	return ret;
 }
 
@@ -664,8 +696,8 @@ static int q_wait(struct shmchan_queue *q, struct q_watch *w,
  * Under prod_lock: find room for a record of @size at the head (after a
  * pad if it would run past the ring's end). Sleeps while there is none.
  */
-static int q_room(struct shmchan_queue *q, uint32_t size,
-		  const struct shmchan__deadline *d, uint64_t *start)
+static int q_room_slow(struct shmchan_queue *q, uint32_t size,
+		       const struct shmchan__deadline *d, uint64_t *start)
 {
 	struct q_hdr *h = q->h;
 	struct q_watch w = { .q = q, .space = true, .pos = POS_NONE };
@@ -694,12 +726,26 @@ static int q_room(struct shmchan_queue *q, uint32_t size,
 		w.want = w.needed + q->cap / 2;
 		if (w.want > p)
 			w.want = p;
-		q_lock_blocked(&h->prod_lock, true);
 		ret = q_wait(q, &w, d);
-		q_lock_blocked(&h->prod_lock, false);
 		if (ret)
 			return ret;
 	}
+	*start = s;
+	return 0;
+}
+
+/* The common case inline: room below the cons_tail seen last time. */
+static HOT int q_room(struct shmchan_queue *q, uint32_t size,
+		      const struct shmchan__deadline *d, uint64_t *start)
+{
+	uint64_t p, s;
+
+	if (receivers_gone(q))
+		return -EPIPE;
+	p = atomic_load_explicit(&q->h->prod_head, memory_order_relaxed);
+	s = (p & q->mask) + size > q->cap ? (p | q->mask) + 1 : p;
+	if (s + size > q->seen_tail + q->vcap)
+		return q_room_slow(q, size, d, start);
 	*start = s;
 	return 0;
 }
@@ -775,6 +821,44 @@ static int q_commit_rec(struct shmchan_queue *q, uint64_t pos, uint32_t len,
 	return ok ? 0 : -EPROTO;
 }
 
+/*
+ * A small message is copied under prod_lock and published READY: no BUSY
+ * record for a receiver to find and wait at again, no commit (one RMW and
+ * a cache line's round trip less). Copying a few hundred bytes holds the
+ * lock no longer than the stores around it; bigger ones are copied
+ * outside it, in parallel with other senders.
+ */
+static void q_publish_small(struct shmchan_queue *q, uint64_t start,
+			    uint32_t size, const void *msg, uint32_t len)
+{
+	struct q_hdr *h = q->h;
+	uint64_t p = atomic_load_explicit(&h->prod_head, memory_order_relaxed);
+	struct q_rec *r;
+
+	if (start != p) {
+		r = rec_at(q, p);
+		r->size = (uint32_t)(q->cap - (p & q->mask));
+		r->len = 0;
+		r->total = 0;
+		atomic_store_explicit(&r->state, tag_of(p) | ST_READY | ST_PAD,
+				      memory_order_relaxed);
+	}
+	r = rec_at(q, start);
+	r->size = size;
+	r->len = len;
+	r->total = len;
+	if (len)
+		memcpy(payload(q, start), msg, len);
+	/* relaxed: the payload, header and state are published by the
+	 * release of prod_head. No slot: READY states carry none (as after
+	 * q_commit_rec(); q_done() expects them so). */
+	atomic_store_explicit(&r->state,
+			      tag_of(start) | ST_READY | ST_FIRST | ST_LAST,
+			      memory_order_relaxed);
+	atomic_store_explicit(&h->prod_head, next_pos(q, start, size),
+			      memory_order_release);
+}
+
 static int q_send_one(struct shmchan_queue *q, const void *msg, size_t len,
 		      const struct shmchan__deadline *d)
 {
@@ -790,10 +874,15 @@ static int q_send_one(struct shmchan_queue *q, const void *msg, size_t len,
 		q_unlock(q, &q->h->prod_lock);
 		return ret;
 	}
+	if (len <= SEND_INLINE_MAX) {
+		q_publish_small(q, start, size, msg, (uint32_t)len);
+		q_unlock(q, &q->h->prod_lock);
+		q_kick(q, false, true);
+		return 0;
+	}
 	q_publish(q, start, size, (uint32_t)len, len, ST_FIRST | ST_LAST);
 	q_unlock(q, &q->h->prod_lock);
-	if (len)
-		memcpy(payload(q, start), msg, len);
+	memcpy(payload(q, start), msg, len);
 	return q_commit_rec(q, start, (uint32_t)len, false);
 }
 
@@ -836,14 +925,14 @@ static int q_send_rounds(struct shmchan_queue *q, const uint8_t *msg,
 
 /* ------------------------------------------------------------ consuming */
 
-static void q_reclaim(struct shmchan_queue *q);
+static HOT void q_reclaim(struct shmchan_queue *q);
 
 /*
  * READY to DONE, then free what can be freed. seq_cst: pairs with the
  * loads in q_reclaim(): either a reclaimer that moved cons_tail up to this
  * record sees DONE, or our reclaim sees its cons_tail.
  */
-static void q_done(struct shmchan_queue *q, uint64_t pos, uint64_t st)
+static HOT void q_done(struct shmchan_queue *q, uint64_t pos, uint64_t st)
 {
 	uint64_t expect = st_tag(st) | (st & ST_KIND) | ST_READY;
 
@@ -855,7 +944,7 @@ static void q_done(struct shmchan_queue *q, uint64_t pos, uint64_t st)
 }
 
 /* Move cons_tail past the DONE records at it, and wake senders. */
-static void q_reclaim(struct shmchan_queue *q)
+static HOT void q_reclaim(struct shmchan_queue *q)
 {
 	struct q_hdr *h = q->h;
 	uint64_t t, head, st;
@@ -886,7 +975,7 @@ static void q_reclaim(struct shmchan_queue *q)
 }
 
 /* Under cons_lock: take the record at cons_head as ours. */
-static void q_claim(struct shmchan_queue *q, uint64_t pos, uint32_t size)
+static HOT void q_claim(struct shmchan_queue *q, uint64_t pos, uint32_t size)
 {
 	struct q_hdr *h = q->h;
 
@@ -898,7 +987,7 @@ static void q_claim(struct shmchan_queue *q, uint64_t pos, uint32_t size)
 			      memory_order_release);
 }
 
-static void q_release_rec(struct shmchan_queue *q, uint64_t pos, uint64_t st)
+static HOT void q_release_rec(struct shmchan_queue *q, uint64_t pos, uint64_t st)
 {
 	q_done(q, pos, st);
 	atomic_store_explicit(&q->h->slots[q->slot].claim, POS_NONE,
@@ -931,7 +1020,7 @@ static void q_skip(struct shmchan_queue *q, uint64_t pos, uint64_t st)
  * (a BUSY record), with @w set up to wait for a change, or -EAGAIN (it
  * passed over a record a dead receiver left DONE: look again).
  */
-static int q_head(struct shmchan_queue *q, uint64_t *pos, uint64_t *stp,
+static HOT int q_head(struct shmchan_queue *q, uint64_t *pos, uint64_t *stp,
 		  struct q_watch *w)
 {
 	struct q_hdr *h = q->h;
@@ -1012,9 +1101,7 @@ static int q_next(struct shmchan_queue *q, const struct shmchan__deadline *d,
 						memory_order_relaxed);
 		w.want = w.head + 1;	/* anything */
 		w.kick = ret == -EINPROGRESS ? 0 : w.want;
-		q_lock_blocked(&q->h->cons_lock, true);
 		ret = q_wait(q, &w, d);
-		q_lock_blocked(&q->h->cons_lock, false);
 		if (ret)
 			return ret;
 	}
@@ -1060,9 +1147,7 @@ static int q_next_round(struct shmchan_queue *q, uint64_t first,
 		/* in a message: half a ring more of it (or its end) */
 		w.want = w.head + q->cap / 2;
 		w.kick = w.want;
-		q_lock_blocked(&q->h->cons_lock, true);
 		ret = q_wait(q, &w, &forever);
-		q_lock_blocked(&q->h->cons_lock, false);
 		if (ret && ret != -EINTR)
 			return ret;
 	}
