@@ -138,9 +138,11 @@ static int shmchan_wait_queue(struct shmchan_wait_bucket *hb,
 	 * A hole punched since the page was looked up leaves it orphaned:
 	 * its word is no longer the channel's. Checked under the bucket lock,
 	 * so any later write by userspace lands in a page a waker finds us
-	 * queued for.
+	 * queued for. The folio's mapping, not the page's: a tail page of a
+	 * huge shmem folio has none of its own (shmem_enabled in sysfs), and
+	 * our reference keeps the folio from being split meanwhile.
 	 */
-	if (READ_ONCE(page->mapping) != chan->shm_file->f_mapping)
+	if (READ_ONCE(page_folio(page)->mapping) != chan->shm_file->f_mapping)
 		ret = -ESTALE;
 	else if (test_bit(SHMCHAN_REVOKED, &chan->state))
 		ret = -EIDRM;

@@ -4,7 +4,8 @@
  * checks, structs between their first and current version, lengths at the
  * limit of what shmem can hold, mmap/mremap/madvise odd cases, handles of
  * destroyed and revoked channels, read/write on the device, a wait with a
- * deadline past KTIME_MAX, and two threads binding one handle at once.
+ * deadline past KTIME_MAX, two threads binding one handle at once, and a
+ * wait on a word inside a huge shmem folio.
  * Every call must fail with the errno uapi/linux/shmchan.h documents and
  * change nothing; the VM runner checks that the kernel logged nothing.
  */
@@ -633,6 +634,97 @@ TEST_F(bad, bind_race_two_threads)
 		if (wins != 1)
 			break;
 	}
+}
+
+/* ---- huge shmem folios --------------------------------------------------------- */
+
+#define THP_SHMEM	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+
+/* The [selected] word of THP_SHMEM into @buf, or -1. */
+static int thp_shmem_get(char *buf, size_t len)
+{
+	char line[256], *open, *close;
+	FILE *f = fopen(THP_SHMEM, "re");
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	open = strchr(line, '[');
+	close = open ? strchr(open, ']') : NULL;
+	if (!close || (size_t)(close - open) > len)
+		return -1;
+	*close = '\0';
+	snprintf(buf, len, "%s", open + 1);
+	return 0;
+}
+
+/*
+ * With huge shmem pages allowed (shmem_enabled=advise, then MADV_HUGEPAGE
+ * by any user who may map the channel), words past the first page of a
+ * huge folio sit in tail pages. WAIT once checked the tail page's own
+ * ->mapping, which a huge folio does not set, took it for a punched hole
+ * and retried forever: the caller spun in the kernel, unkillable.
+ */
+TEST_F(bad, wait_in_huge_folio)
+{
+	const size_t len = 4 << 20;
+	const __u64 word = 2 * SC_PAGE + 4;
+	char saved[32];
+	const char *name;
+	long huge_before;
+	volatile __u32 *w;
+	int fd, r, i, code = -1;
+	struct sc_pipe ready;
+	pid_t pid;
+	char *p;
+
+	SC_REQUIRE_DEVICE();
+	if (geteuid() != 0 || thp_shmem_get(saved, sizeof(saved)))
+		SKIP(return, "needs root and " THP_SHMEM);
+	ASSERT_EQ(0, hard_write_file(THP_SHMEM, "advise"));
+	name = sc_newname("thp");
+	fd = sc_new(name, len, 0600, 0);
+	ASSERT_LE(0, fd);
+	p = sc_map(fd, len, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	ASSERT_EQ(0, madvise(p, len, MADV_HUGEPAGE));
+	huge_before = hard_meminfo_kb("ShmemHugePages");
+	p[0] = 1;
+	if (hard_meminfo_kb("ShmemHugePages") <= huge_before) {
+		hard_write_file(THP_SHMEM, saved);
+		SKIP(return, "no huge page could be allocated");
+	}
+	w = (volatile __u32 *)(p + word);
+
+	ASSERT_EQ(0, sc_pipe_init(&ready));
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_EQ(-ETIMEDOUT, sc_wait(fd, word, 0, 1));
+		CHILD_EQ(-EAGAIN, sc_wait(fd, word, 1, 0));
+		CHILD_EQ(0, sc_send(&ready, 'r'));
+		CHILD_EQ(0, sc_wait(fd, word, 0, sc_now_ns() + 30 * SC_NSEC));
+		_exit(0);
+	}
+	r = sc_recv(&ready, 10000) == 'r' ? sc_poll_nwaiters(fd, 1, 10000) : -1;
+	*w = 1;
+	sc_wake(fd, word, 1);
+	EXPECT_EQ(1, r);
+	/* Not sc_reap(): a child spinning in the kernel can't be reaped. */
+	for (i = 0; i < 1000 && !sc_finished(pid, &code); i++)
+		sc_msleep(10);
+	EXPECT_EQ(0, code) TH_LOG("the waiter is stuck in WAIT");
+	if (code == -1)
+		kill(pid, SIGKILL);
+	close(ready.rd);
+	close(ready.wr);
+	munmap(p, len);
+	close(fd);
+	EXPECT_EQ(0, hard_write_file(THP_SHMEM, saved));
 }
 
 TEST_HARNESS_MAIN
