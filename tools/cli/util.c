@@ -138,15 +138,26 @@ int cli_check_name(const char *name)
 	return 0;
 }
 
-/* strtoull without its surprises: no sign, no whitespace, base 0. */
+/*
+ * strtoull without its surprises: no sign, no whitespace, and decimal
+ * unless it starts with 0x, as the help says: a leading 0 is no octal
+ * ("010" is ten, "08" eight).
+ */
 static int parse_number(const char *s, uint64_t *out, char **end)
 {
 	unsigned long long v;
+	int base = 10;
 
-	if (!isdigit((unsigned char)s[0]))
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		base = 16;
+		if (!isxdigit((unsigned char)s[0]))
+			return -EINVAL;
+	} else if (!isdigit((unsigned char)s[0])) {
 		return -EINVAL;
+	}
 	errno = 0;
-	v = strtoull(s, end, 0);
+	v = strtoull(s, end, base);
 	if (errno)
 		return -errno;
 	*out = v;
@@ -213,31 +224,42 @@ int cli_parse_mode(const char *s, mode_t *out)
 	return 0;
 }
 
-int cli_parse_u64(const char *s, const char *what, uint64_t *out)
+/* A whole number of at most @max, or a usage error naming it @what. */
+static int parse_bounded(const char *s, const char *what, uint64_t max,
+			 const char *max_text, uint64_t *out)
 {
 	uint64_t v;
 	char *end;
+	int ret;
 
-	if (parse_number(s, &v, &end) || *end) {
+	ret = parse_number(s, &v, &end);
+	if (!ret && *end)
+		ret = -EINVAL;
+	if (ret == -EINVAL) {
 		cli_usage("invalid %s '%s': a number (decimal, or hex with 0x)",
 			  what, s);
+		return -1;
+	}
+	if (ret || v > max) {
+		cli_usage("%s %s: %s (at most %" PRIu64 ")", what, s, max_text,
+			  max);
 		return -1;
 	}
 	*out = v;
 	return 0;
 }
 
+int cli_parse_u64(const char *s, const char *what, uint64_t *out)
+{
+	return parse_bounded(s, what, UINT64_MAX, "too large", out);
+}
+
 int cli_parse_u32(const char *s, const char *what, uint32_t *out)
 {
 	uint64_t v;
 
-	if (cli_parse_u64(s, what, &v))
+	if (parse_bounded(s, what, UINT32_MAX, "above 32 bits", &v))
 		return -1;
-	if (v > UINT32_MAX) {
-		cli_usage("%s %s: above 32 bits (at most %" PRIu32 ")", what, s,
-			  UINT32_MAX);
-		return -1;
-	}
 	*out = (uint32_t)v;
 	return 0;
 }
