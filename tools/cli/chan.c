@@ -91,6 +91,27 @@ static int create_einval(const char *name, uint64_t size)
 	return status;
 }
 
+/*
+ * ENOSPC or EDQUOT: say so when this one channel is larger than the byte
+ * limit itself, rather than suggest that the others have used it up.
+ */
+static int create_limit_fail(const char *name, uint64_t size, int err)
+{
+	const char *param = err == ENOSPC ? "max_total_size" : "max_user_size";
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), limit;
+	char want[16], have[16];
+
+	/* The module counts whole pages (near 2^64: over any limit anyway) */
+	if (size <= UINT64_MAX - page)
+		size = (size + page - 1) & ~(page - 1);
+	if (cli_module_param(param, &limit) || !limit || size <= limit)
+		return cli_chan_fail(name, err);
+	return cli_fail("%s: %s is more than %s may take together (%s=%s)",
+			name, cli_human_size(size, want, sizeof(want)),
+			err == ENOSPC ? "all channels" : "your user's channels",
+			param, cli_human_size(limit, have, sizeof(have)));
+}
+
 static mode_t default_mode(void)
 {
 	mode_t mask = umask(0);
@@ -138,6 +159,8 @@ int cmd_create(int argc, char **argv)
 	ret = shmchan_create(argv[0], size, mode, flags, &ch);
 	if (ret == -EINVAL)
 		return create_einval(argv[0], size);
+	if (ret == -ENOSPC || ret == -EDQUOT)
+		return create_limit_fail(argv[0], size, -ret);
 	if (ret)
 		return cli_chan_fail(argv[0], -ret);
 	if (!shmchan_was_created(ch)) {
