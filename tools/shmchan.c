@@ -8,9 +8,12 @@
  * options. Each subcommand lives in tools/cli/ (see cli.h for the rules
  * they keep).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -85,10 +88,28 @@ static int help(int argc, char **argv)
 	return EXIT_OK;
 }
 
-int main(int argc, char **argv)
+/*
+ * A standard descriptor left closed (`>&-`) would be taken by the next
+ * open(): the device's, the listing's, or the file given to recv, which
+ * would then receive what is meant for stdout or stderr. Hold each closed
+ * one with /dev/null opened the wrong way round, so that using it fails
+ * with EBADF and is reported as a write (or read) error.
+ */
+static void hold_closed_std_fds(void)
+{
+	int fd;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free descriptor: @fd. Best effort without /dev. */
+		open("/dev/null", fd == STDIN_FILENO ? O_WRONLY : O_RDONLY);
+	}
+}
+
+static int run(int argc, char **argv)
 {
 	const struct cli_cmd *cmd;
-	int status;
 
 	if (argc < 2) {
 		print_usage(stderr);
@@ -110,7 +131,16 @@ int main(int argc, char **argv)
 		return top_usage("unknown command '%s'", argv[1]);
 
 	cli_current = cmd;
-	status = cmd->run(argc - 1, argv + 1);
+	return cmd->run(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+	int status;
+
+	hold_closed_std_fds();
+	status = run(argc, argv);
+	/* Also for --help and --version: what was asked for was not shown. */
 	if (fflush(stdout) || ferror(stdout)) {
 		cli_msg("write error on standard output");
 		status = EXIT_FAIL;
