@@ -4,8 +4,10 @@
  * checks, structs between their first and current version, lengths at the
  * limit of what shmem can hold, mmap/mremap/madvise odd cases, handles of
  * destroyed and revoked channels, read/write on the device, a wait with a
- * deadline past KTIME_MAX, two threads binding one handle at once, and a
- * wait on a word inside a huge shmem folio.
+ * deadline past KTIME_MAX, two threads binding one handle at once, a
+ * stopped and continued waiter, a wait on a word inside a huge shmem
+ * folio, part of a mapping moved, MAP_FIXED over a live mapping, and
+ * forced writes into a read-only mapping.
  * Every call must fail with the errno uapi/linux/shmchan.h documents and
  * change nothing; the VM runner checks that the kernel logged nothing.
  */
@@ -13,6 +15,7 @@
 
 #include <pthread.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 
 FIXTURE(bad) {
 	int dev;		/* an unbound handle */
@@ -450,6 +453,101 @@ TEST_F(bad, madvise_remove)
 	close(rofd);
 }
 
+/*
+ * Moving the middle of a mapping away leaves three VMAs of the channel,
+ * each counted, all on the same memory; unmapping them all counts down
+ * to zero.
+ */
+TEST_F(bad, mremap_move_middle_part)
+{
+	const size_t pg = self->page;
+	char *p = sc_map(self->fd, 4 * pg, PROT_READ | PROT_WRITE, 0);
+	char *dst = mmap(NULL, 2 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *q;
+
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(dst));
+	q = mremap(p + pg, 2 * pg, 2 * pg, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
+	ASSERT_EQ(SC_P(dst), SC_P(q));
+	EXPECT_EQ(3ULL, nmaps_of(self->fd));
+	q[pg] = 'm';
+	p[3 * pg] = 'e';
+	EXPECT_EQ('m', ((volatile char *)q)[pg]);
+	munmap(q, 2 * pg);
+	EXPECT_EQ(2ULL, nmaps_of(self->fd));
+	/* the pages moved were the channel's: a new mapping sees them */
+	q = sc_map(self->fd, 4 * pg, PROT_READ, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(q));
+	EXPECT_EQ('m', q[2 * pg]);
+	EXPECT_EQ('e', q[3 * pg]);
+	munmap(q, 4 * pg);
+	munmap(p, 4 * pg);
+	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+}
+
+/*
+ * MAP_FIXED over part of a live read-only mapping: a read-write one
+ * (through the read-write handle) replaces that part, a PROT_WRITE one
+ * through the read-only handle is refused. The counts follow every VMA.
+ */
+TEST_F(bad, map_fixed_over_live_mapping)
+{
+	const size_t pg = self->page;
+	int rofd = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
+	char *p, *q;
+
+	ASSERT_LE(0, rofd);
+	p = sc_map(rofd, 4 * pg, PROT_READ, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	q = mmap(p + pg, pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		 self->fd, 3 * pg);
+	ASSERT_EQ(SC_P(p + pg), SC_P(q));
+	EXPECT_EQ(3ULL, nmaps_of(self->fd));
+	q[0] = 'w';
+	EXPECT_EQ('w', p[pg]);
+	EXPECT_EQ('w', p[3 * pg]);
+	q = mmap(p, 4 * pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, rofd, 0);
+	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(q));
+	EXPECT_EQ(EACCES, errno);
+	munmap(p, 4 * pg);
+	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+	close(rofd);
+}
+
+/*
+ * A read-only handle's mapping stays read-only for the debugger paths
+ * too: a forced write through /proc/self/mem and process_vm_writev()
+ * are refused and change nothing.
+ */
+TEST_F(bad, rdonly_map_forced_write_refused)
+{
+	int rofd = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
+	char *w = sc_map(self->fd, self->page, PROT_READ | PROT_WRITE, 0);
+	char buf[8] = "forced!", *p;
+	struct iovec local = { buf, sizeof(buf) }, remote;
+	int mem;
+
+	ASSERT_LE(0, rofd);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(w));
+	p = sc_map(rofd, self->page, PROT_READ, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	strcpy(w, "channel");
+	mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, mem);
+	EXPECT_EQ(-1, pwrite(mem, buf, sizeof(buf), (off_t)(uintptr_t)p));
+	EXPECT_EQ(8, pread(mem, buf, sizeof(buf), (off_t)(uintptr_t)p));
+	EXPECT_EQ(0, memcmp(buf, "channel", 8));
+	remote.iov_base = p;
+	remote.iov_len = sizeof(buf);
+	EXPECT_EQ(-1, process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_STREQ("channel", w);
+	close(mem);
+	munmap(p, self->page);
+	munmap(w, self->page);
+	close(rofd);
+}
+
 /* ---- handles of destroyed and revoked channels ---------------------------------------- */
 
 /* After DESTROY, the handle's channel still takes STAT, SETATTR and mmap. */
@@ -634,6 +732,30 @@ TEST_F(bad, bind_race_two_threads)
 		if (wins != 1)
 			break;
 	}
+}
+
+/*
+ * A waiter stopped (SIGSTOP) and continued goes on waiting: the wait is
+ * restarted, not failed, and ends at its deadline.
+ */
+TEST_F(bad, wait_survives_sigstop)
+{
+	__u64 deadline = sc_now_ns() + 2 * SC_NSEC;
+	pid_t pid = sc_fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_EQ(-ETIMEDOUT, sc_wait(self->fd, 0, 0, deadline));
+		CHILD_TRUE(sc_now_ns() >= deadline);
+		_exit(0);
+	}
+	ASSERT_EQ(1, sc_poll_nwaiters(self->fd, 1, 10000));
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	sc_msleep(200);
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	EXPECT_EQ(1, sc_poll_nwaiters(self->fd, 1, 10000));
+	EXPECT_EQ(0, sc_reap(pid, 20000));
+	EXPECT_EQ(0, sc_poll_nwaiters(self->fd, 0, 1000));
 }
 
 /* ---- huge shmem folios --------------------------------------------------------- */
