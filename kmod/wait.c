@@ -237,7 +237,7 @@ int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
 		/* Pairs with shmchan_wait_notify_death(): see it or be seen */
 		smp_mb__after_atomic();
 	}
-	do {
+	for (;;) {
 		/* Pin the word's page (allocating it if never touched). */
 		page = shmem_read_mapping_page(chan->shm_file->f_mapping,
 					       args->offset >> PAGE_SHIFT);
@@ -247,7 +247,18 @@ int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
 		}
 		ret = shmchan_wait_queue(hb, &w, page, args);
 		put_page(page);
-	} while (ret == -ESTALE);
+		if (ret != -ESTALE)
+			break;
+		/*
+		 * Raced with a hole punch: look the page up again, but never
+		 * spin unkillable should that keep happening.
+		 */
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
 	if (!ret) {
 		shmchan_wait_sleep(&w, deadlinep);
 		ret = shmchan_wait_dequeue(hb, &w);
