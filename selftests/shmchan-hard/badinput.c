@@ -539,8 +539,9 @@ TEST_F(bad, rdonly_map_forced_write_refused)
 	EXPECT_EQ(0, memcmp(buf, "channel", 8));
 	remote.iov_base = p;
 	remote.iov_len = sizeof(buf);
+	/* ENOSYS without CONFIG_CROSS_MEMORY_ATTACH (the debug kernel) */
 	EXPECT_EQ(-1, process_vm_writev(getpid(), &local, 1, &remote, 1, 0));
-	EXPECT_EQ(EFAULT, errno);
+	EXPECT_TRUE(errno == EFAULT || errno == ENOSYS) TH_LOG("errno %d", errno);
 	EXPECT_STREQ("channel", w);
 	close(mem);
 	munmap(p, self->page);
