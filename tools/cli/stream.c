@@ -252,9 +252,16 @@ int cmd_send(int argc, char **argv)
 	if (status >= 0)
 		return status;
 	if (o.file) {
+		struct stat sb;
+
 		fd = open(o.file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
 			return cli_fail("%s: %s", o.file, strerror(errno));
+		/* Before the queue is made: a directory opens but never reads. */
+		if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			close(fd);
+			return cli_fail("%s: %s", o.file, strerror(EISDIR));
+		}
 	}
 	status = open_queue(&o, SHMCHAN_QUEUE_SEND, &q);
 	if (!status) {
