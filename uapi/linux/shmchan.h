@@ -373,7 +373,10 @@ struct shmchan_stat {
  *
  * Used with SHMCHAN_IOC_WAIT on a bound handle. The word is read under the
  * same lock SHMCHAN_IOC_WAKE takes, so a wake issued after the word was
- * changed cannot be missed by a waiter that saw the old value.
+ * changed cannot be missed by a waiter that saw the old value. As with
+ * futexes, a wake reaches only the tasks asleep at that moment: one that
+ * is not (stopped by a signal, restarting, not yet asleep) compares the
+ * word again when it goes to sleep, so change the word, then wake.
  *
  * Returns 0 when woken by SHMCHAN_IOC_WAKE. Errors: EAGAIN (the word does
  * not hold @expected), ETIMEDOUT (the deadline passed), EINTR (a signal
