@@ -1115,6 +1115,7 @@ static void suite_pair(void)
 
 /* ------------------------------------------------------------ targets */
 
+static double par_around(int suite);
 static int targets_met, targets_missed, targets_unknown;
 static FILE *tcsv;
 
@@ -1185,11 +1186,13 @@ static void targets(void)
 
 	v = ratio_of(S_LATENCY, "queue-adapt", "busy-poll", NULL, 64);
 	snprintf(d, sizeof(d), "64 B both; against busy-poll at 8 B (one cache line): %s;"
-		 " queue path in one process %s us, busy-poll round trip %s us",
+		 " queue path in one process %s us, busy-poll round trip %s us;"
+		 " vCPUs %sx parallel",
 		 num(med(S_LATENCY, "queue-adapt", NULL, 64) /
 		     med(S_LATENCY, "busy-poll", NULL, 8)),
 		 num(med(S_LOCAL, "queue-local", NULL, 64) * 1e6),
-		 num(med(S_LATENCY, "busy-poll", NULL, 64) * 1e6));
+		 num(med(S_LATENCY, "busy-poll", NULL, 64) * 1e6),
+		 num(par_around(S_LATENCY)));
 	target("queue 64 B adaptive / busy-poll floor", v, "<=", 3, d);
 
 	v = ratio_of(S_LATENCY, "pipe", "queue-adapt", NULL, 64);
@@ -1209,9 +1212,11 @@ static void targets(void)
 
 	v = ratio_of(S_THROUGHPUT, "memcpy", "zc-block", NULL, MiB);
 	snprintf(d, sizeof(d), "1 MiB; adaptive mode: %s; zero copy moves %sx what one"
-		 " core fills and sums alone",
+		 " core fills and sums alone (2 at best, filling and summing on"
+		 " two CPUs at once; the vCPUs were %sx parallel)",
 		 num(ratio_of(S_THROUGHPUT, "memcpy", "zc-adapt", NULL, MiB)),
-		 num(ratio_of(S_THROUGHPUT, "zc-block", "fill+sum", NULL, MiB)));
+		 num(ratio_of(S_THROUGHPUT, "zc-block", "fill+sum", NULL, MiB)),
+		 num(par_around(S_THROUGHPUT)));
 	target("memcpy (1 core) / zero-copy throughput", v, "<=", 2, d);
 
 	{
@@ -1259,6 +1264,18 @@ static double parallelism(void);
 static double par[S_COUNT + 2];
 static const char *par_when[S_COUNT + 2];
 static int npar;
+
+/* The vCPUs' parallelism around a suite: the lower of the figures
+ * measured before it and after it (before the next one). */
+static double par_around(int suite)
+{
+	int i;
+
+	for (i = 0; i + 1 < npar; i++)
+		if (par_when[i] == suite_names[suite])
+			return fmin(par[i], par[i + 1]);
+	return NAN;
+}
 
 static void environment(const char *suites_run)
 {
