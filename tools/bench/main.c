@@ -745,10 +745,15 @@ static void suite_setup(void)
 
 /* ------------------------------------------------------------ one shot */
 
-/* Where map's time crosses below the pipe's: log-log interpolation. */
+/*
+ * Where map's time crosses below the pipe's for good: the start of the
+ * last run of sizes where mapping wins, to the largest (log-log
+ * interpolation between the two sizes around it). Printed once: noisy
+ * figures may win and lose again below it.
+ */
 static void crossover(int kind, const uint64_t *xs, int nx)
 {
-	double prev_r = 0, r;
+	double prev_r = 0, r = 0, x = 0;
 	int j, first_win = -1;
 
 	for (j = 0; j < nx; j++) {
@@ -762,23 +767,19 @@ static void crossover(int kind, const uint64_t *xs, int nx)
 			return;
 		}
 		r = p->s.med / m->s.med;	/* > 1: mapping wins */
-		if (r > 1 && first_win < 0)
+		if (r > 1 && first_win < 0) {
 			first_win = j;
+			if (j > 0) {
+				double a = log(prev_r), b = log(r);
+				double t = a == b ? 0 : -a / (b - a);
+
+				x = exp(log((double)xs[j - 1]) +
+					t * (log((double)xs[j]) -
+					     log((double)xs[j - 1])));
+			}
+		}
 		if (r <= 1)
 			first_win = -1;		/* must keep winning */
-		if (j == first_win && j > 0) {
-			double a = log(prev_r), b = log(r);
-			double t = a == b ? 0 : -a / (b - a);
-			double x = exp(log((double)xs[j - 1]) +
-				       t * (log((double)xs[j]) - log((double)xs[j - 1])));
-
-			say("  %s starts to win at about %s (between %s and %s);"
-			    " at %s it takes %s of the pipe's time\n",
-			    oneshot_labels[kind],
-			    size_str(((uint64_t)x + 512) / 1024 * 1024),
-			    size_str(xs[j - 1]), size_str(xs[j]),
-			    size_str(xs[nx - 1]), num(1 / r));
-		}
 		prev_r = r;
 	}
 	if (first_win == 0)
@@ -787,7 +788,14 @@ static void crossover(int kind, const uint64_t *xs, int nx)
 	else if (first_win < 0)
 		say("  %s does not win at any size up to %s (at %s it takes"
 		    " %sx the pipe's time)\n", oneshot_labels[kind],
-		    size_str(xs[nx - 1]), size_str(xs[nx - 1]), num(1 / prev_r));
+		    size_str(xs[nx - 1]), size_str(xs[nx - 1]), num(1 / r));
+	else
+		say("  %s starts to win at about %s (between %s and %s);"
+		    " at %s it takes %s of the pipe's time\n",
+		    oneshot_labels[kind],
+		    size_str(((uint64_t)x + 512) / 1024 * 1024),
+		    size_str(xs[first_win - 1]), size_str(xs[first_win]),
+		    size_str(xs[nx - 1]), num(1 / r));
 }
 
 static void suite_oneshot(void)
