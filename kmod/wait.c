@@ -25,6 +25,7 @@
 #include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/shmem_fs.h>
 #include <linux/spinlock.h>
 
@@ -39,9 +40,30 @@
  * @waiters: struct shmchan_waiter, oldest first
  */
 struct shmchan_wait_bucket {
-	spinlock_t lock; /* innermost lock; protects @waiters and their ->state */
+	/*
+	 * Innermost lock; protects @waiters and their ->state, which is
+	 * written under it; a waiter reads it without the lock (acquire) once
+	 * it is no longer SHMCHAN_WAITER_QUEUED, see shmchan_waiter_finish().
+	 */
+	spinlock_t lock;
 	struct list_head waiters;
 } ____cacheline_aligned_in_smp;
+
+/* Wakeups a waker keeps for after it dropped the bucket lock */
+#define SHMCHAN_WAKE_BATCH	16
+
+/**
+ * struct shmchan_wake_batch - tasks to wake once the bucket lock is dropped
+ * @n: entries in @tasks
+ * @tasks: each with a task reference, put once woken
+ *
+ * A task woken while its waker still holds the bucket lock would run
+ * straight into that lock; past the batch's size they are woken at once.
+ */
+struct shmchan_wake_batch {
+	unsigned int n;
+	struct task_struct *tasks[SHMCHAN_WAKE_BATCH];
+};
 
 static struct shmchan_wait_bucket shmchan_wait_table[1 << SHMCHAN_WAIT_HASH_BITS];
 
@@ -58,7 +80,8 @@ enum shmchan_waiter_state {
  * @chan: the channel waited on
  * @offset: the word's offset in @chan
  * @task: the waiting task
- * @state: enum shmchan_waiter_state; under the bucket lock
+ * @state: enum shmchan_waiter_state; written under the bucket lock, last
+ *	of all by the waker (release), read by the waiter (acquire)
  * @deaths: the waiter asked for death notices (%SHMCHAN_WAIT_DEATHS)
  */
 struct shmchan_waiter {
@@ -101,15 +124,44 @@ static int shmchan_check_word(const struct shmchan_channel *chan, u64 offset)
 	return 0;
 }
 
+/*
+ * Take @w off its bucket with its new @state, and wake its task, now or,
+ * with a @batch that has room, once the caller dropped the lock.
+ */
 static void shmchan_waiter_finish(struct shmchan_wait_bucket *hb,
-				  struct shmchan_waiter *w, int state)
+				  struct shmchan_waiter *w, int state,
+				  struct shmchan_wake_batch *batch)
 {
+	struct task_struct *task = w->task;
+
 	lockdep_assert_held(&hb->lock);
 
 	list_del_init(&w->node);
 	atomic_dec(&w->chan->nwaiters);
-	WRITE_ONCE(w->state, state);
-	wake_up_process(w->task);
+	/* The task may exit as soon as it sees its state: hold it */
+	get_task_struct(task);
+	/*
+	 * The last access to @w, which lives on the waiter's stack: seeing
+	 * the new state, the waiter returns without taking the lock.
+	 */
+	smp_store_release(&w->state, state);
+	if (batch && batch->n < ARRAY_SIZE(batch->tasks)) {
+		batch->tasks[batch->n++] = task;
+		return;
+	}
+	wake_up_process(task);
+	put_task_struct(task);
+}
+
+/* Wake what shmchan_waiter_finish() kept in @batch; no lock held. */
+static void shmchan_wake_batch_run(struct shmchan_wake_batch *batch)
+{
+	unsigned int i;
+
+	for (i = 0; i < batch->n; i++) {
+		wake_up_process(batch->tasks[i]);
+		put_task_struct(batch->tasks[i]);
+	}
 }
 
 static u32 shmchan_read_word(struct page *page, u64 offset)
@@ -164,7 +216,8 @@ static void shmchan_wait_sleep(struct shmchan_waiter *w, ktime_t *deadline)
 {
 	for (;;) {
 		set_current_state(TASK_INTERRUPTIBLE);
-		if (READ_ONCE(w->state) != SHMCHAN_WAITER_QUEUED ||
+		/* Pairs with the release in shmchan_waiter_finish() */
+		if (smp_load_acquire(&w->state) != SHMCHAN_WAITER_QUEUED ||
 		    signal_pending(current))
 			break;
 		if (!schedule_hrtimeout_range(deadline, current->timer_slack_ns,
@@ -174,31 +227,36 @@ static void shmchan_wait_sleep(struct shmchan_waiter *w, ktime_t *deadline)
 	__set_current_state(TASK_RUNNING);
 }
 
-/* Leave the queue; the result follows from how the wait ended. */
+/*
+ * Leave the queue, if still on it; the result follows from how the wait
+ * ended. A waiter that was woken (or revoked, or told of a death) is off
+ * the queue already and needs no lock: its waker is done with it.
+ */
 static int shmchan_wait_dequeue(struct shmchan_wait_bucket *hb,
 				struct shmchan_waiter *w)
 {
-	int ret;
+	/* Pairs with the release in shmchan_waiter_finish() */
+	int state = smp_load_acquire(&w->state);
 
-	spin_lock(&hb->lock);
-	switch (w->state) {
-	case SHMCHAN_WAITER_WOKEN:
-		ret = 0;
-		break;
-	case SHMCHAN_WAITER_REVOKED:
-		ret = -EIDRM;
-		break;
-	case SHMCHAN_WAITER_PEER_DIED:
-		ret = -EOWNERDEAD;
-		break;
-	default:
-		list_del(&w->node);
-		atomic_dec(&w->chan->nwaiters);
-		ret = signal_pending(current) ? -ERESTARTSYS : -ETIMEDOUT;
-		break;
+	if (state == SHMCHAN_WAITER_QUEUED) {
+		spin_lock(&hb->lock);
+		state = w->state;
+		if (state == SHMCHAN_WAITER_QUEUED) {
+			list_del(&w->node);
+			atomic_dec(&w->chan->nwaiters);
+		}
+		spin_unlock(&hb->lock);
 	}
-	spin_unlock(&hb->lock);
-	return ret;
+	switch (state) {
+	case SHMCHAN_WAITER_WOKEN:
+		return 0;
+	case SHMCHAN_WAITER_REVOKED:
+		return -EIDRM;
+	case SHMCHAN_WAITER_PEER_DIED:
+		return -EOWNERDEAD;
+	default:
+		return signal_pending(current) ? -ERESTARTSYS : -ETIMEDOUT;
+	}
 }
 
 /**
@@ -278,6 +336,7 @@ int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
 int shmchan_wake(struct shmchan_channel *chan, const struct shmchan_wake *args)
 {
 	u32 count = min_t(u32, args->count, INT_MAX);
+	struct shmchan_wake_batch batch = { .n = 0 };
 	struct shmchan_wait_bucket *hb;
 	struct shmchan_waiter *w, *tmp;
 	int woken = 0;
@@ -294,10 +353,11 @@ int shmchan_wake(struct shmchan_channel *chan, const struct shmchan_wake *args)
 			break;
 		if (w->chan != chan || w->offset != args->offset)
 			continue;
-		shmchan_waiter_finish(hb, w, SHMCHAN_WAITER_WOKEN);
+		shmchan_waiter_finish(hb, w, SHMCHAN_WAITER_WOKEN, &batch);
 		woken++;
 	}
 	spin_unlock(&hb->lock);
+	shmchan_wake_batch_run(&batch);
 	return woken;
 }
 
@@ -313,13 +373,15 @@ static void shmchan_wait_sweep(struct shmchan_channel *chan, int state,
 
 	for (i = 0; i < ARRAY_SIZE(shmchan_wait_table); i++) {
 		struct shmchan_wait_bucket *hb = &shmchan_wait_table[i];
+		struct shmchan_wake_batch batch = { .n = 0 };
 
 		spin_lock(&hb->lock);
 		list_for_each_entry_safe(w, tmp, &hb->waiters, node) {
 			if (w->chan == chan && (w->deaths || !deaths_only))
-				shmchan_waiter_finish(hb, w, state);
+				shmchan_waiter_finish(hb, w, state, &batch);
 		}
 		spin_unlock(&hb->lock);
+		shmchan_wake_batch_run(&batch);
 	}
 }
 
