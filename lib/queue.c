@@ -72,10 +72,11 @@
  * and read with acquire: prod_head (the headers below it), a record's
  * state (its payload), cons_tail (the room freed: the receivers' reads are
  * done), `rounds`, the locks (their sections), the peer maps (what a peer
- * did before leaving), `seen` (the map bit set before it, q_register()). Marking a record DONE and moving cons_tail past DONE
- * records are seq_cst, so that neither can miss the other (q_done(),
- * q_reclaim()). Going to sleep and waking pair seq_cst fences, Dekker
- * style (q_wait(), q_kick()). Everything else is relaxed, being one of: a
+ * did before leaving), `seen` (the map bit set before it, q_register()).
+ * Marking a record DONE and moving cons_tail past DONE records are
+ * seq_cst, so that neither can miss the other (q_done(), q_reclaim()).
+ * Going to sleep and waking pair seq_cst fences, Dekker style (q_wait(),
+ * q_kick()). Everything else is relaxed, being one of: a
  * word only its writer changes (prod_head read by the prod_lock holder,
  * cons_head by the cons_lock holder), a field published by a later
  * release (headers and slot notes before a head), or a hint that is read

@@ -27,24 +27,32 @@ static inline uint64_t scaled(uint64_t n)
 	return n / div ? n / div : 1;
 }
 
-/* A channel name unique to this process and tag, destroyed at exit. */
-static char name_buf[8][64];
+/*
+ * A channel name unique to this process and tag, destroyed at exit. The
+ * last NAMES_KEPT names are kept; an older one is destroyed when its slot
+ * is taken again.
+ */
+#define NAMES_KEPT 32
+static char name_buf[NAMES_KEPT][64];
 static int name_n;
 
 static void destroy_names(void)
 {
 	int i;
 
-	for (i = 0; i < name_n; i++)
+	for (i = 0; i < name_n && i < NAMES_KEPT; i++)
 		shmchan_destroy(name_buf[i], 0);
 }
 
 static inline const char *chan_name(const char *tag)
 {
-	char *n = name_buf[name_n % 8];
+	char *n = name_buf[name_n % NAMES_KEPT];
 
-	if (name_n++ == 0)
+	if (name_n == 0)
 		atexit(destroy_names);
+	else if (name_n >= NAMES_KEPT)
+		shmchan_destroy(n, 0);
+	name_n++;
 	snprintf(n, 64, "libtest-%d-%s", (int)getpid(), tag);
 	shmchan_destroy(n, 0);
 	return n;
