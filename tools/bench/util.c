@@ -46,30 +46,43 @@ double now(void)
  * closed form, so a receiver checks every byte in one pass and a stale
  * buffer (an earlier seed) never passes.
  */
+/*
+ * Two 64-bit words at a time (SSE2, in every x86-64): fill and sum touch
+ * every byte as before, in half the instructions, which counts for much
+ * under emulation (and is what memcpy does too).
+ */
+typedef uint64_t u64x2 __attribute__((vector_size(16), aligned(8)));
+
 void fill(void *buf, size_t len, uint64_t first)
 {
-	uint64_t *w = buf;
+	const u64x2 step = { 2, 2 };
+	u64x2 v = { first, first + 1 }, *p = buf;
 	size_t n = len / 8, i;
 
-	for (i = 0; i < n; i++)
-		w[i] = first + i;
+	for (i = 0; i + 2 <= n; i += 2) {
+		*p++ = v;
+		v += step;
+	}
+	if (i < n)
+		((uint64_t *)buf)[i] = first + i;
 }
 
 uint64_t sum(const void *buf, size_t len)
 {
-	const uint64_t *w = buf;
+	const u64x2 *p = buf;
+	u64x2 a = { 0, 0 }, b = { 0, 0 };
 	size_t n = len / 8, i;
-	uint64_t a = 0, b = 0, c = 0, d = 0;
+	uint64_t s;
 
-	for (i = 0; i + 4 <= n; i += 4) {
-		a += w[i];
-		b += w[i + 1];
-		c += w[i + 2];
-		d += w[i + 3];
+	for (i = 0; i + 4 <= n; i += 4, p += 2) {
+		a += p[0];
+		b += p[1];
 	}
+	a += b;
+	s = a[0] + a[1];
 	for (; i < n; i++)
-		a += w[i];
-	return a + b + c + d;
+		s += ((const uint64_t *)buf)[i];
+	return s;
 }
 
 uint64_t expect_sum(size_t len, uint64_t seed)
