@@ -512,7 +512,7 @@ static int fork_prober(int fd, unsigned int n)
 
 TEST_F(fi, fork_with_mapping)
 {
-	unsigned int n;
+	unsigned int n, i;
 	int status = -1;
 
 	for (n = 1; n <= FI_MAX; n++) {
@@ -522,7 +522,13 @@ TEST_F(fi, fork_with_mapping)
 			_exit(fork_prober(self->fd, n));
 		ASSERT_LT(0, pid);
 		status = sc_reap(pid, 30000);
-		/* the prober's VMAs, and its child's, are gone with them */
+		/*
+		 * The prober's VMAs, and its child's, are gone with them. A
+		 * prober killed before it reaped its child leaves that child
+		 * to init, still exiting: give it a moment.
+		 */
+		for (i = 0; i < 500 && NMAPS(self->fd); i++)
+			sc_msleep(10);
 		EXPECT_EQ(0ULL, NMAPS(self->fd)) TH_LOG("fork: allocation %u", n);
 		if (status == 0 || status == 1000 + SIGSEGV)
 			break;
