@@ -752,6 +752,26 @@ static HOT int q_room(struct shmchan_queue *q, uint32_t size,
 }
 
 /*
+ * Under prod_lock: if the record at @start does not begin at prod_head (it
+ * wrapped to the ring's start), a READY pad fills the ring's end. Relaxed:
+ * published by the caller's release of prod_head.
+ */
+static void q_write_pad(struct shmchan_queue *q, uint64_t start)
+{
+	uint64_t p = atomic_load_explicit(&q->h->prod_head, memory_order_relaxed);
+	struct q_rec *r;
+
+	if (start == p)
+		return;
+	r = rec_at(q, p);
+	r->size = (uint32_t)(q->cap - (p & q->mask));
+	r->len = 0;
+	r->total = 0;
+	atomic_store_explicit(&r->state, tag_of(p) | ST_READY | ST_PAD,
+			      memory_order_relaxed);
+}
+
+/*
  * Under prod_lock, with room found at @start: write the pad (if any) and
  * the record's header as BUSY, note it in our slot, and publish.
  */
@@ -759,18 +779,9 @@ static void q_publish(struct shmchan_queue *q, uint64_t start, uint32_t size,
 		      uint32_t len, uint64_t total, uint64_t flags)
 {
 	struct q_hdr *h = q->h;
-	uint64_t p = atomic_load_explicit(&h->prod_head, memory_order_relaxed);
 	struct q_rec *r;
 
-	if (start != p) {
-		r = rec_at(q, p);
-		r->size = (uint32_t)(q->cap - (p & q->mask));
-		r->len = 0;
-		r->total = 0;
-		/* relaxed: published by the release of prod_head below */
-		atomic_store_explicit(&r->state, tag_of(p) | ST_READY | ST_PAD,
-				      memory_order_relaxed);
-	}
+	q_write_pad(q, start);
 	r = rec_at(q, start);
 	r->size = size;
 	r->len = len;
@@ -833,17 +844,9 @@ static void q_publish_small(struct shmchan_queue *q, uint64_t start,
 			    uint32_t size, const void *msg, uint32_t len)
 {
 	struct q_hdr *h = q->h;
-	uint64_t p = atomic_load_explicit(&h->prod_head, memory_order_relaxed);
 	struct q_rec *r;
 
-	if (start != p) {
-		r = rec_at(q, p);
-		r->size = (uint32_t)(q->cap - (p & q->mask));
-		r->len = 0;
-		r->total = 0;
-		atomic_store_explicit(&r->state, tag_of(p) | ST_READY | ST_PAD,
-				      memory_order_relaxed);
-	}
+	q_write_pad(q, start);
 	r = rec_at(q, start);
 	r->size = size;
 	r->len = len;
