@@ -122,6 +122,11 @@
 #define SHMCHAN_FEATURE_LISTING		(1ULL << 4)
 /** SHMCHAN_FEATURE_SETATTR - SHMCHAN_IOC_SETATTR changes mode and owner */
 #define SHMCHAN_FEATURE_SETATTR		(1ULL << 5)
+/**
+ * SHMCHAN_FEATURE_STATUS_PAGE - mmap() at %SHMCHAN_STATUS_OFFSET maps the
+ * channel's &struct shmchan_status read-only
+ */
+#define SHMCHAN_FEATURE_STATUS_PAGE	(1ULL << 6)
 
 /**
  * struct shmchan_features - what the loaded module offers
@@ -469,6 +474,45 @@ struct shmchan_setattr {
 };
 
 #define SHMCHAN_SETATTR_SIZE_VER0	24
+
+/* ------------------------------------------------------------------------ */
+
+/**
+ * SHMCHAN_STATUS_OFFSET - mmap() offset of a bound handle's status page
+ *
+ * mmap(NULL, length, PROT_READ, MAP_SHARED, fd, SHMCHAN_STATUS_OFFSET) on
+ * a bound handle, length at most one page, maps the channel's &struct
+ * shmchan_status: one page the module keeps up to date, the same for
+ * every mapper, read-only for all of them (PROT_WRITE: EACCES, PROT_EXEC:
+ * EPERM, MAP_PRIVATE: EINVAL, more than one page: ENXIO). It outlives the
+ * handle and DESTROY like any mapping of the channel, but is not one of
+ * its mappings: it is not counted in &shmchan_stat.nmaps and does not keep
+ * a transient channel's name. Channels are shorter than this offset, so
+ * no channel byte ever has it (32-bit programs need a 64-bit off_t).
+ */
+#define SHMCHAN_STATUS_OFFSET		(1ULL << 43)
+
+/**
+ * struct shmchan_status - what the module tells every mapper of a channel
+ * @deaths: &shmchan_stat.deaths, as %SHMCHAN_WAIT_DEATHS compares it
+ * @state: SHMCHAN_STATE_DESTROYED, SHMCHAN_STATE_REVOKED and
+ *	SHMCHAN_STATE_TRANSIENT bits of the channel (never WRITABLE)
+ * @__reserved: zero; later versions may define fields here
+ *
+ * The page behind %SHMCHAN_STATUS_OFFSET. @deaths and @state share one
+ * naturally aligned 64-bit word: a single 64-bit atomic load reads both
+ * as they were at one moment, which is all a library's fast path needs
+ * to learn, without a system call, that a peer died or that the channel
+ * was revoked. Each field is changed before the waits it ends are woken,
+ * so a waiter woken with EOWNERDEAD or EIDRM reads the new value.
+ */
+struct shmchan_status {
+	__u32 deaths;
+	__u32 state;
+	__u64 __reserved[7];
+};
+
+#define SHMCHAN_STATUS_SIZE_VER0	64
 
 /* ------------------------------------------------------------------------ */
 
