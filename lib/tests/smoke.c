@@ -322,8 +322,10 @@ static void check_deaths(const struct shmchan_features *feat,
 	pid = spawn_waiter(rw, 16, 0, -EOWNERDEAD);
 	CHECK(await_waiters(rw, 1), 0);
 	quitter = fork();
-	if (quitter == 0)
-		_exit(0);	/* had the channel open (inherited handle) */
+	if (quitter == 0) {
+		/* Uses the inherited handle: a participant, its exit a death */
+		_exit(shmchan_stat(rw, &st) != 0);
+	}
 	CHECK(reap(quitter), 0);
 	CHECK(reap(pid), 0);
 	CHECK(shmchan_stat(rw, &st), 0);
