@@ -15,6 +15,7 @@
  */
 #include "shmchan_test.h"
 
+#include <pthread.h>
 #include <spawn.h>
 
 extern char **environ;
@@ -413,6 +414,55 @@ TEST_F(death, sigkill_mapping_only_counts)
 TEST_F(death, sigkill_handle_and_mapping_count)
 {
 	killed_participant(_metadata, self, 1, 1);
+}
+
+struct user_thread {
+	FIXTURE_DATA(death) *self;
+	struct sc_pipe *ready;
+};
+
+/* Uses the handle and touches the mapping, then sleeps for good. */
+static void *user_thread(void *arg)
+{
+	struct user_thread *t = arg;
+
+	if (sc_wake(t->self->fd, 0, 1) == 0)
+		((volatile char *)t->self->map)[0] = 1;
+	sc_send(t->ready, 'r');
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/*
+ * A multi-threaded participant whose threads all used the handle and the
+ * mapping, and whose main thread left first (pthread_exit): SIGKILLed, it
+ * counts once for the handle and once for the mapping, by the time
+ * waitpid() returns.
+ */
+TEST_F(death, threaded_participant_counts_once_each)
+{
+	struct user_thread t = { .self = self };
+	struct sc_pipe ready;
+	pid_t pid;
+	int i;
+
+	ASSERT_EQ(0, sc_pipe_init(&ready));
+	t.ready = &ready;
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		pthread_t th;
+
+		for (i = 0; i < 4; i++)
+			CHILD_EQ(0, pthread_create(&th, NULL, user_thread, &t));
+		pthread_exit(NULL);
+	}
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ('r', sc_recv(&ready, 20000));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	EXPECT_EQ(1000 + SIGKILL, sc_reap(pid, 10000));
+	EXPECT_EQ(2U, deaths(self->fd));
 }
 
 /* A participant with its handle in several descriptors: one death. */
