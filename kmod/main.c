@@ -77,9 +77,15 @@ static void shmchan_handle_note_use_slow(struct shmchan_handle *h,
 	struct pid *old;
 	int ret = 0;
 
-	/* Recorded already, by another of our threads: just the hint. */
+	/*
+	 * Recorded already, while another process used @h last: no lock.
+	 * Processes that take turns on a shared handle stay off the mutex.
+	 */
+	if (xa_load(&h->users, nr) == tgid)
+		return;
 	mutex_lock(&h->users_lock);
 	old = xa_load(&h->users, nr);
+	/* Unless another of our threads recorded it meanwhile */
 	if (old != tgid) {
 		/*
 		 * @old is a process that lost the handle without a flush in
