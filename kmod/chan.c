@@ -114,13 +114,14 @@ static void shmchan_unpublish_locked(struct shmchan_channel *chan)
 
 	hash_del(&chan->node);
 	chan->published = false;
-	set_bit(SHMCHAN_DESTROYED, &chan->state);
+	shmchan_status_set(chan, SHMCHAN_STATE_DESTROYED);
 }
 
 static void shmchan_chan_free(struct shmchan_channel *chan)
 {
 	shmchan_limits_uncharge(chan);
 	fput(chan->shm_file);
+	shmchan_status_put(chan);
 	put_pid(chan->cpid);
 	put_pid(chan->lpid);
 	kfree(chan);
@@ -180,7 +181,8 @@ void shmchan_chan_note_attach(struct shmchan_channel *chan)
  */
 void shmchan_chan_note_death(struct shmchan_channel *chan)
 {
-	atomic_inc(&chan->deaths);
+	/* On the status page: every mapper sees it before the wake-ups */
+	atomic_inc(&chan->status->deaths);
 	/* Pairs with shmchan_wait(); see shmchan_wait_notify_death() */
 	smp_mb__after_atomic();
 	shmchan_wait_notify_death(chan);
@@ -371,9 +373,12 @@ static struct shmchan_channel *shmchan_chan_alloc(const char *name, u64 length,
 	ret = shmchan_limits_check_length(length);
 	if (ret)
 		goto free_chan;
-	ret = shmchan_limits_charge(chan);
+	ret = shmchan_status_init(chan);
 	if (ret)
 		goto free_chan;
+	ret = shmchan_limits_charge(chan);
+	if (ret)
+		goto put_status;
 	ret = shmchan_chan_setup_file(chan);
 	if (ret)
 		goto uncharge;
@@ -388,6 +393,8 @@ put_file:
 	fput(chan->shm_file);
 uncharge:
 	shmchan_limits_uncharge(chan);
+put_status:
+	shmchan_status_put(chan);
 free_chan:
 	put_pid(chan->cpid);
 	kfree(chan);
@@ -519,7 +526,7 @@ int shmchan_chan_destroy(const char *name, u32 flags)
 	} else {
 		shmchan_unpublish_locked(chan);
 		if (flags & SHMCHAN_DESTROY_REVOKE)
-			set_bit(SHMCHAN_REVOKED, &chan->state);
+			shmchan_status_set(chan, SHMCHAN_STATE_REVOKED);
 	}
 	mutex_unlock(&shmchan_registry_lock);
 	if (ret)
@@ -579,14 +586,9 @@ void shmchan_chan_fill_stat_ns(struct shmchan_channel *chan,
 	st->nmaps = atomic_read(&chan->nmaps);
 	st->nhandles = atomic_read(&chan->nhandles);
 	st->nwaiters = atomic_read(&chan->nwaiters);
-	st->deaths = atomic_read(&chan->deaths);
-	st->state = 0;
-	if (test_bit(SHMCHAN_DESTROYED, &chan->state))
-		st->state |= SHMCHAN_STATE_DESTROYED;
-	if (test_bit(SHMCHAN_REVOKED, &chan->state))
-		st->state |= SHMCHAN_STATE_REVOKED;
-	if (chan->transient)
-		st->state |= SHMCHAN_STATE_TRANSIENT;
+	/* What the status page says: deaths and state bits */
+	st->deaths = shmchan_chan_deaths(chan);
+	st->state = atomic_read(&chan->status->state);
 }
 
 /**

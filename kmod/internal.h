@@ -8,6 +8,11 @@
  *                           one channel.
  *   struct shmchan_view     one mmap() call: the VMAs' file (map.c); it
  *                           keeps the module loaded while they exist.
+ *   the status page         one page per channel (status.c) holding its
+ *                           death count and state bits as atomics (no
+ *                           lock); each status mmap() makes a small file
+ *                           that holds the page and the module, not the
+ *                           channel, so the page may outlive it.
  *
  * References to a channel (chan->ref)
  *   - the registry, while the name is published;
@@ -58,13 +63,23 @@ struct seq_file;
 struct user_namespace;
 struct vm_area_struct;
 
-/* Bits of shmchan_channel.state */
-enum {
-	SHMCHAN_DESTROYED,	/* the name was removed */
-	SHMCHAN_REVOKED,	/* waits and wakes fail with -EIDRM */
-};
-
+struct page;
 struct shmchan_charge;
+
+/**
+ * struct shmchan_status_words - the module's view of struct shmchan_status
+ * @deaths: &shmchan_stat.deaths: raised by shmchan_chan_note_death()
+ * @state: SHMCHAN_STATE_DESTROYED, _REVOKED and _TRANSIENT bits; set with
+ *	shmchan_status_set() (DESTROYED under shmchan_registry_lock), never
+ *	cleared
+ *
+ * The start of a channel's status page (status.c), which every status
+ * mapping shows: these words are the one copy of the count and the state.
+ */
+struct shmchan_status_words {
+	atomic_t deaths;
+	atomic_t state;
+};
 
 /**
  * struct shmchan_channel - one channel
@@ -75,13 +90,13 @@ struct shmchan_charge;
  * @charge: the users it is accounted to (limits.c); set once at creation
  * @published: @node is in the name table, under shmchan_registry_lock
  * @transient: the name goes with the last user; constant
- * @state: SHMCHAN_DESTROYED, SHMCHAN_REVOKED bits; set once, never cleared
+ * @status_page: the status page (status.c); constant, holds a reference
+ * @status: its words: the death count and the state bits; constant
  * @users: bound handles plus VMAs, see the top of this file
  * @nhandles: bound handles, for STAT
  * @nmaps: VMAs in all processes, for STAT
  * @nwaiters: tasks queued in SHMCHAN_IOC_WAIT (so wakeable), for STAT
  * @ndeathwaiters: tasks inside SHMCHAN_IOC_WAIT with SHMCHAN_WAIT_DEATHS
- * @deaths: exits of processes that had the channel open or mapped
  * @lock: protects @mode, @uid, @gid and @lpid
  * @shm_file: the shmem file holding the pages; constant
  * @length: size in bytes, a multiple of PAGE_SIZE; constant
@@ -102,13 +117,13 @@ struct shmchan_channel {
 	struct shmchan_charge *charge;
 	bool published;
 	bool transient;
-	unsigned long state;
+	struct page *status_page;
+	struct shmchan_status_words *status;
 	atomic_t users;
 	atomic_t nhandles;
 	atomic_t nmaps;
 	atomic_t nwaiters;
 	atomic_t ndeathwaiters;
-	atomic_t deaths;
 	spinlock_t lock; /* inside shmchan_registry_lock; see above */
 	struct file *shm_file;
 	u64 length;
@@ -122,6 +137,18 @@ struct shmchan_channel {
 	struct timespec64 ctime;
 	char name[];
 };
+
+/* The channel's death count, as STAT and the status page show it */
+static inline u32 shmchan_chan_deaths(const struct shmchan_channel *chan)
+{
+	return atomic_read(&chan->status->deaths);
+}
+
+/* Revoked: waits and wakes fail with -EIDRM */
+static inline bool shmchan_chan_revoked(const struct shmchan_channel *chan)
+{
+	return atomic_read(&chan->status->state) & SHMCHAN_STATE_REVOKED;
+}
 
 /* chan.c: names, registry and lifetime */
 int shmchan_name_from_user(char *name, u64 uptr);
@@ -165,6 +192,13 @@ void shmchan_proc_exit(void);
 /* map.c: mmap onto the channel's shmem file */
 int shmchan_mmap_channel(struct shmchan_channel *chan, bool writable,
 			 struct vm_area_struct *vma);
+
+/* status.c: the status page */
+int shmchan_status_init(struct shmchan_channel *chan);
+void shmchan_status_put(struct shmchan_channel *chan);
+void shmchan_status_set(struct shmchan_channel *chan, u32 bits);
+int shmchan_status_mmap(struct shmchan_channel *chan,
+			struct vm_area_struct *vma);
 
 /* wait.c: wait/wake keyed by (channel, offset) */
 void shmchan_wait_init(void);

@@ -66,7 +66,8 @@ static long shmchan_ioc_features(struct shmchan_handle *h, void *arg)
 	f->__reserved = 0;
 	f->features = SHMCHAN_FEATURE_SHMEM | SHMCHAN_FEATURE_REVOKE |
 		      SHMCHAN_FEATURE_TRANSIENT | SHMCHAN_FEATURE_DEATH_NOTICE |
-		      SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR;
+		      SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR |
+		      SHMCHAN_FEATURE_STATUS_PAGE;
 	f->setattr_flags = SHMCHAN_SETATTR_FLAGS;
 	f->__reserved2 = 0;
 	return 0;
@@ -366,6 +367,9 @@ static int shmchan_mmap_file(struct file *file, struct vm_area_struct *vma)
 
 	if (!chan)
 		return -EBADFD;
+	/* Channels end at or below SHMCHAN_STATUS_OFFSET (rules.h). */
+	if (vma->vm_pgoff >= SHMCHAN_STATUS_OFFSET >> PAGE_SHIFT)
+		return shmchan_status_mmap(chan, vma);
 	return shmchan_mmap_channel(chan, h->writable, vma);
 }
 

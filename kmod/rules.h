@@ -92,19 +92,32 @@ static inline int shmchan_check_name(const char *name, long len)
 	return 0;
 }
 
+/*
+ * The longest channel: its pages end at or below SHMCHAN_STATUS_OFFSET,
+ * where mmap() of a handle finds the status page instead, and within what
+ * a shmem file can hold (far more on every kernel this builds for).
+ */
+#define SHMCHAN_LENGTH_MAX \
+	min_t(u64, SHMCHAN_STATUS_OFFSET, MAX_LFS_FILESIZE & PAGE_MASK)
+
 /**
  * shmchan_check_length - check a new channel's length and round it up
  * @length: the length asked for
  * @aligned: @length rounded up to a whole page, on success
  *
- * Return: 0, -EINVAL (zero) or -EFBIG (more than a shmem file can hold).
+ * Checked before any limit or allocation, so that a length no channel can
+ * have is always EFBIG.
+ *
+ * Return: 0, -EINVAL (zero) or -EFBIG (above SHMCHAN_LENGTH_MAX once
+ * rounded up).
  */
 static inline int shmchan_check_length(u64 length, u64 *aligned)
 {
 	if (!length)
 		return -EINVAL;
-	if (length > MAX_LFS_FILESIZE - PAGE_SIZE)
+	if (length > SHMCHAN_LENGTH_MAX)
 		return -EFBIG;
+	/* SHMCHAN_LENGTH_MAX is page-aligned: this does not pass it */
 	*aligned = PAGE_ALIGN(length);
 	return 0;
 }

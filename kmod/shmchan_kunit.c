@@ -165,17 +165,19 @@ static void shmchan_test_length(struct kunit *test)
 		{ PAGE_SIZE + 1, 2 * PAGE_SIZE },
 		{ 3 * PAGE_SIZE - 17, 3 * PAGE_SIZE },
 		{ 1ULL << 40, 1ULL << 40 },
-		{ MAX_LFS_FILESIZE - 2 * PAGE_SIZE,
-		  MAX_LFS_FILESIZE - 2 * PAGE_SIZE + 1 },
-		{ MAX_LFS_FILESIZE - PAGE_SIZE,
-		  MAX_LFS_FILESIZE - PAGE_SIZE + 1 },
+		{ SHMCHAN_STATUS_OFFSET - PAGE_SIZE - 1,
+		  SHMCHAN_STATUS_OFFSET - PAGE_SIZE },
+		{ SHMCHAN_STATUS_OFFSET - 1, SHMCHAN_STATUS_OFFSET },
+		{ SHMCHAN_STATUS_OFFSET, SHMCHAN_STATUS_OFFSET },
 	};
 	static const struct {
 		u64 length;
 		int err;
 	} bad[] = {
 		{ 0, -EINVAL },
-		{ MAX_LFS_FILESIZE - PAGE_SIZE + 1, -EFBIG },
+		{ SHMCHAN_STATUS_OFFSET + 1, -EFBIG },
+		{ SHMCHAN_STATUS_OFFSET + PAGE_SIZE, -EFBIG },
+		{ 1ULL << 62, -EFBIG },
 		{ MAX_LFS_FILESIZE, -EFBIG },
 		{ 1ULL << 63, -EFBIG },
 		{ U64_MAX - PAGE_SIZE + 2, -EFBIG },

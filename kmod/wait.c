@@ -119,7 +119,7 @@ static int shmchan_check_word(const struct shmchan_channel *chan, u64 offset)
 	ret = shmchan_check_word_offset(chan->length, offset);
 	if (ret)
 		return ret;
-	if (test_bit(SHMCHAN_REVOKED, &chan->state))
+	if (shmchan_chan_revoked(chan))
 		return -EIDRM;
 	return 0;
 }
@@ -196,9 +196,9 @@ static int shmchan_wait_queue(struct shmchan_wait_bucket *hb,
 	 */
 	if (READ_ONCE(page_folio(page)->mapping) != chan->shm_file->f_mapping)
 		ret = -ESTALE;
-	else if (test_bit(SHMCHAN_REVOKED, &chan->state))
+	else if (shmchan_chan_revoked(chan))
 		ret = -EIDRM;
-	else if (w->deaths && atomic_read(&chan->deaths) != args->deaths)
+	else if (w->deaths && shmchan_chan_deaths(chan) != args->deaths)
 		ret = -EOWNERDEAD;
 	else if (shmchan_read_word(page, w->offset) != args->expected)
 		ret = -EAGAIN;
@@ -387,7 +387,7 @@ static void shmchan_wait_sweep(struct shmchan_channel *chan, int state,
 
 /**
  * shmchan_wait_revoke - end every wait on @chan with -EIDRM
- * @chan: a channel whose SHMCHAN_REVOKED bit is set
+ * @chan: a channel whose SHMCHAN_STATE_REVOKED bit is set
  *
  * A waiter that queues after its bucket was swept here sees the bit under
  * the bucket lock and does not queue.
@@ -408,9 +408,10 @@ void shmchan_wait_revoke(struct shmchan_channel *chan)
 void shmchan_wait_notify_death(struct shmchan_channel *chan)
 {
 	/*
-	 * The caller raised ->deaths, then a full barrier. A death-aware
-	 * waiter raises ->ndeathwaiters, then a full barrier, then reads
-	 * ->deaths: either it sees the new count or the sweep finds it.
+	 * The caller raised ->status->deaths, then a full barrier. A
+	 * death-aware waiter raises ->ndeathwaiters, then a full barrier,
+	 * then reads ->status->deaths: either it sees the new count or the
+	 * sweep finds it.
 	 */
 	if (!atomic_read(&chan->ndeathwaiters))
 		return;

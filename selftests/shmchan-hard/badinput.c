@@ -229,20 +229,21 @@ TEST_F(bad, wait_ver0_size_deaths_taken_as_zero)
 	EXPECT_EQ(-EOWNERDEAD, sc_ioctl(self->fd, SHMCHAN_IOC_WAIT, w));
 }
 
-/* ---- lengths at the edge of what shmem can hold --------------------------------- */
+/* ---- lengths at the edge of what a channel can be ---------------------------------- */
 
 /*
- * MAX_LFS_FILESIZE (2^63 - 1) less a page is the largest length accepted
- * as a length: one byte more is EFBIG. It and 2^62 are refused later, by
- * the module's byte limits (ENOSPC, EDQUOT) or by shmem's accounting
+ * SHMCHAN_STATUS_OFFSET (2^43) is the longest channel: one byte more is
+ * EFBIG, before any limit, and so are 2^62 and what shmem could hold
+ * (MAX_LFS_FILESIZE, 2^63 - 1). 2^43 itself is refused later, by the
+ * module's byte limits (ENOSPC, EDQUOT) or by shmem's accounting
  * (ENOMEM). None of them leaves a channel or binds the handle.
  */
 static bool refused_for_size(int r)
 {
-	return r == -ENOMEM || r == -ENOSPC || r == -EDQUOT || r == -EFBIG;
+	return r == -ENOMEM || r == -ENOSPC || r == -EDQUOT;
 }
 
-TEST_F(bad, create_length_at_shmem_limit)
+TEST_F(bad, create_length_at_channel_limit)
 {
 	const __u64 max_lfs = (1ULL << 63) - 1;
 	const char *name = sc_newname("huge");
@@ -250,10 +251,15 @@ TEST_F(bad, create_length_at_shmem_limit)
 
 	EXPECT_EQ(-EFBIG, sc_create(self->dev, name, max_lfs - self->page + 1,
 				    0600, 0, NULL));
-	r = sc_create(self->dev, name, max_lfs - self->page, 0600, 0, NULL);
-	EXPECT_TRUE(refused_for_size(r)) TH_LOG("2^63 - 1 - page: %d", r);
-	r = sc_create(self->dev, name, 1ULL << 62, 0600, SHMCHAN_CREATE_POPULATE, NULL);
-	EXPECT_TRUE(refused_for_size(r)) TH_LOG("2^62: %d", r);
+	EXPECT_EQ(-EFBIG, sc_create(self->dev, name, max_lfs - self->page,
+				    0600, 0, NULL));
+	EXPECT_EQ(-EFBIG, sc_create(self->dev, name, 1ULL << 62, 0600,
+				    SHMCHAN_CREATE_POPULATE, NULL));
+	EXPECT_EQ(-EFBIG, sc_create(self->dev, name, SHMCHAN_STATUS_OFFSET + 1,
+				    0600, 0, NULL));
+	r = sc_create(self->dev, name, SHMCHAN_STATUS_OFFSET, 0600,
+		      SHMCHAN_CREATE_POPULATE, NULL);
+	EXPECT_TRUE(refused_for_size(r)) TH_LOG("2^43: %d", r);
 	EXPECT_EQ(0, sc_exists(name));
 	EXPECT_EQ(-EBADFD, sc_wake(self->dev, 0, 1)) TH_LOG("a failed CREATE bound the handle");
 }

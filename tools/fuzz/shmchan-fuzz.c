@@ -587,6 +587,13 @@ static void op_mmap(void)
 		len = chance(50) ? 0 : SIZE_MAX - page + 1;
 	if (chance(5))
 		off = chance(50) ? (off_t)1 << 40 : (off_t)(~0ULL >> 1) & ~(off_t)(page - 1);
+	/* The status page: read-only, one page, or a neighbour of it */
+	if (chance(15)) {
+		off = (off_t)SHMCHAN_STATUS_OFFSET;
+		len = chance(80) ? page : len;
+		if (chance(10))
+			off += chance(50) ? (off_t)page : -(off_t)page;
+	}
 	if (chance(5))
 		flags = MAP_PRIVATE;
 	p = mmap(NULL, len, prot, flags, any_fd(), off);

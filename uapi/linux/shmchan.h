@@ -56,6 +56,12 @@
  *   channel, and each page is charged to the memory cgroup of the task
  *   that first touches it.
  *
+ *   At offset %SHMCHAN_STATUS_OFFSET, above every channel, the same call
+ *   maps the channel's status page instead (%SHMCHAN_FEATURE_STATUS_PAGE):
+ *   one page, PROT_READ only, MAP_SHARED only; see struct shmchan_status.
+ *   Any offset between the channel's end and the status page, or past
+ *   it, is ENXIO. /proc/PID/maps names it "anon_inode:[shmchan_status]".
+ *
  * Listing
  *   /proc/shmchan (mode 0444) has a header line, then one line per channel,
  *   destroyed ones included while they are still in use, with the columns
@@ -204,8 +210,10 @@ struct shmchan_features {
  * as by SHMCHAN_IOC_OPEN (its mode, owner and flags stay as they are).
  *
  * Errors: EINVAL (length 0, length larger than an existing channel, mode
- * above 0777, bad name), EFBIG (length above the module's max_channel_size
- * parameter or what the kernel can map), EEXIST (%SHMCHAN_CREATE_EXCL and
+ * above 0777, bad name), EFBIG (@length above %SHMCHAN_STATUS_OFFSET,
+ * 2^43 bytes: checked first, before the name is looked up or any limit;
+ * or, for a new channel, @length rounded up to whole pages above the
+ * module's max_channel_size parameter), EEXIST (%SHMCHAN_CREATE_EXCL and
  * the name exists), EACCES (opening an existing channel the caller may not
  * read and write), ENOSPC (the module's max_channels or max_total_size
  * would be exceeded), EDQUOT (the caller's user would exceed
@@ -486,9 +494,13 @@ struct shmchan_setattr {
  * every mapper, read-only for all of them (PROT_WRITE: EACCES, PROT_EXEC:
  * EPERM, MAP_PRIVATE: EINVAL, more than one page: ENXIO). It outlives the
  * handle and DESTROY like any mapping of the channel, but is not one of
- * its mappings: it is not counted in &shmchan_stat.nmaps and does not keep
- * a transient channel's name. Channels are shorter than this offset, so
- * no channel byte ever has it (32-bit programs need a 64-bit off_t).
+ * its mappings: it is not counted in &shmchan_stat.nmaps, does not keep
+ * a transient channel's name, and does not make the caller's process a
+ * participant at exit (see %SHMCHAN_FEATURE_DEATH_NOTICE; the mmap() call
+ * itself is a use of the handle). It stays readable after the channel is
+ * freed, with the values it had last. A channel is at most this many
+ * bytes long (a longer CREATE is EFBIG), so no channel byte has this
+ * offset (32-bit programs need a 64-bit off_t).
  */
 #define SHMCHAN_STATUS_OFFSET		(1ULL << 43)
 
@@ -496,7 +508,8 @@ struct shmchan_setattr {
  * struct shmchan_status - what the module tells every mapper of a channel
  * @deaths: &shmchan_stat.deaths, as %SHMCHAN_WAIT_DEATHS compares it
  * @state: SHMCHAN_STATE_DESTROYED, SHMCHAN_STATE_REVOKED and
- *	SHMCHAN_STATE_TRANSIENT bits of the channel (never WRITABLE)
+ *	SHMCHAN_STATE_TRANSIENT bits of the channel, as &shmchan_stat.state
+ *	has them (never WRITABLE, which is the handle's)
  * @__reserved: zero; later versions may define fields here
  *
  * The page behind %SHMCHAN_STATUS_OFFSET. @deaths and @state share one
