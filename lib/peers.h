@@ -167,7 +167,7 @@ static inline bool shmchan__status_revoked(uint64_t w)
  * have run first (it registers the handler, once per process). Only fork()
  * runs the handlers: a child made by a raw clone() or vfork() is not told.
  */
-extern unsigned int shmchan__fork_gen;
+extern unsigned int shmchan__fork_gen __attribute__((visibility("hidden")));
 
 void shmchan__fork_init(void);
 

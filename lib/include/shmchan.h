@@ -671,7 +671,8 @@ int shmchan_pool_create(const char *name, uint32_t block_size,
 			struct shmchan_pool **out);
 int shmchan_pool_open(const char *name, struct shmchan_pool **out);
 void shmchan_pool_close(struct shmchan_pool *p);
-/* a free block, now the caller's: -EAGAIN (timeout 0), -ETIMEDOUT */
+/* a free block, now the caller's: -EAGAIN (timeout 0), -ETIMEDOUT,
+ * -EIDRM (the pool's channel was revoked) */
 int shmchan_pool_alloc(struct shmchan_pool *p, int64_t timeout_ns,
 		       uint32_t *index);
 /* give a block back: the caller's, or detached; else -EPERM / -EINVAL */
@@ -686,10 +687,14 @@ int shmchan_pool_attach(struct shmchan_pool *p, uint32_t index);
 int shmchan_pool_recover(struct shmchan_pool *p, unsigned int flags);
 int shmchan_pool_stats(struct shmchan_pool *p,
 		       struct shmchan_pool_stats *out);
-/* detach @index and send it as a message on @q (a sender) */
+/* detach @index and send it as a message on @q (a sender); on failure
+ * the block stays the caller's: errors of shmchan_queue_send() (-EPIPE
+ * once @q's last receiver left or died), -EIDRM if the pool's channel
+ * or @q's was revoked */
 int shmchan_pool_send(struct shmchan_pool *p, struct shmchan_queue *q,
 		      uint32_t index, int64_t timeout_ns);
-/* receive an index from @q (a receiver) and attach the block */
+/* receive an index from @q (a receiver) and attach the block; errors of
+ * shmchan_queue_recv(), -EIDRM if the pool's channel was revoked */
 int shmchan_pool_recv(struct shmchan_pool *p, struct shmchan_queue *q,
 		      uint32_t *index, int64_t timeout_ns);
 

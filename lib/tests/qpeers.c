@@ -717,6 +717,39 @@ TEST(fork_pool_child_owns_its_blocks, 60)
 	shmchan_pool_close(p);
 }
 
+/* A heap inherited through fork(): the child allocates and frees in it. */
+TEST(fork_heap_usable_in_child, 60)
+{
+	const char *n = chan_name("forkheap");
+	struct shmchan_heap_stats st;
+	struct shmchan_heap *h;
+	struct shmchan_sync *s;
+	struct shmchan *ch;
+	uint64_t a, b;
+	void *base;
+	pid_t pid;
+
+	ASSERT_EQ(shmchan_create(n, 65536, 0600, 0, &ch), 0);
+	ASSERT_EQ(shmchan_map(ch, PROT_READ | PROT_WRITE, &base), 0);
+	ASSERT_EQ(shmchan_sync_new(ch, base, &s), 0);
+	ASSERT_EQ(shmchan_heap_create(s, 4096, 65536 - 4096, &h), 0);
+	ASSERT_EQ(shmchan_heap_alloc(h, 100, &a), 0);
+	pid = fork();
+	if (pid == 0) {
+		alarm(10);
+		ASSERT_EQ(shmchan_heap_alloc(h, 200, &b), 0);
+		ASSERT_TRUE(b != a);
+		memset((char *)base + b, 1, 200);
+		_exit(0);
+	}
+	ASSERT_EQ(reap(pid), 0);
+	ASSERT_EQ(shmchan_heap_stats(h, &st), 0);
+	ASSERT_EQ(st.allocs, 2);
+	ASSERT_EQ(shmchan_heap_free(h, a), 0);
+	shmchan_heap_close(h);
+	shmchan_sync_free(s);
+}
+
 /*
  * fork() while other threads use a shmchan_sync: the child's first call
  * must not find the context's lock held for good by a thread the child
