@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -167,14 +168,24 @@ static __thread pid_t cached_tid;
 static __thread uint64_t cached_tid_start;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
 
+unsigned int shmchan__fork_gen;
+
+/* In the child, which has one thread: the one that called fork(). */
 static void atfork_child(void)
 {
 	cached_tid = 0;
+	__atomic_store_n(&shmchan__fork_gen, shmchan__fork_gen + 1,
+			 __ATOMIC_RELAXED);
 }
 
 static void atfork_register(void)
 {
 	pthread_atfork(NULL, NULL, atfork_child);
+}
+
+void shmchan__fork_init(void)
+{
+	pthread_once(&atfork_once, atfork_register);
 }
 
 int shmchan__thread_self(pid_t *tid, uint64_t *start)
@@ -269,6 +280,36 @@ int shmchan__deaths(struct shmchan *ch, uint32_t *deaths)
 		return ret;
 	*deaths = st.deaths;
 	return 0;
+}
+
+/* ------------------------------------------------------------ status page */
+
+/* What a handle without a status page reads: 0, for ever. */
+static const _Atomic uint64_t status_none;
+
+void shmchan__status_map(struct shmchan *ch, uint64_t features,
+			 struct shmchan__status *st)
+{
+	void *p = MAP_FAILED;
+
+	st->word = &status_none;
+	st->page = NULL;
+	if (features & SHMCHAN_FEATURE_STATUS_PAGE)
+		p = mmap(NULL, sizeof(struct shmchan_status), PROT_READ,
+			 MAP_SHARED, shmchan_fd(ch),
+			 (off_t)SHMCHAN_STATUS_OFFSET);
+	if (p == MAP_FAILED)
+		return;
+	st->page = p;
+	st->word = (const _Atomic uint64_t *)p;
+}
+
+void shmchan__status_unmap(struct shmchan__status *st)
+{
+	if (st->page)
+		munmap(st->page, sizeof(struct shmchan_status));
+	st->page = NULL;
+	st->word = &status_none;
 }
 
 /* ------------------------------------------------------------ spinning */

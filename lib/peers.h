@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -99,6 +100,81 @@ bool shmchan__alive(pid_t id, uint64_t start, uint64_t start_mask,
 
 /* The channel's death count (shmchan_stat().deaths). */
 int shmchan__deaths(struct shmchan *ch, uint32_t *deaths);
+
+/* ------------------------------------------------------------ status page */
+
+/*
+ * struct shmchan__status - a handle's view of the channel's status page
+ * @word: the page's first 64 bits, deaths and state (struct shmchan_status),
+ *	read in one load; or, when the module has no status page or the
+ *	mapping failed, a word of the library's that stays 0 for ever, so
+ *	that callers behave as before the page existed
+ * @page: the mapping, or NULL
+ *
+ * The one place the layers above the thin one (queue, pool, sync) map the
+ * page: what they do when it changes is theirs.
+ */
+struct shmchan__status {
+	const _Atomic uint64_t *word;
+	void *page;
+};
+
+/* Map @ch's status page if @features has it; never fails (falls back). */
+void shmchan__status_map(struct shmchan *ch, uint64_t features,
+			 struct shmchan__status *st);
+void shmchan__status_unmap(struct shmchan__status *st);
+
+/*
+ * The word, in one load. Acquire: the module changes a field before it
+ * wakes the waits the change ends, and what a caller does on seeing it
+ * (a scan of /proc, say) must come after.
+ */
+static inline uint64_t shmchan__status_read(const struct shmchan__status *st)
+{
+	return atomic_load_explicit(st->word, memory_order_acquire);
+}
+
+/* The halves of the word: struct shmchan_status puts deaths first. */
+static inline uint32_t shmchan__status_deaths(uint64_t w)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint32_t)w;
+#else
+	return (uint32_t)(w >> 32);
+#endif
+}
+
+static inline uint32_t shmchan__status_state(uint64_t w)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (uint32_t)(w >> 32);
+#else
+	return (uint32_t)w;
+#endif
+}
+
+static inline bool shmchan__status_revoked(uint64_t w)
+{
+	return shmchan__status_state(w) & SHMCHAN_STATE_REVOKED;
+}
+
+/* ------------------------------------------------------------ fork */
+
+/*
+ * The fork generation: a counter the child side of pthread_atfork() bumps,
+ * so that a handle made before a fork() tells, with one load, that it is
+ * now in a child. Handles record it when made; shmchan__fork_init() must
+ * have run first (it registers the handler, once per process). Only fork()
+ * runs the handlers: a child made by a raw clone() or vfork() is not told.
+ */
+extern unsigned int shmchan__fork_gen __attribute__((visibility("hidden")));
+
+void shmchan__fork_init(void);
+
+static inline unsigned int shmchan__fork_generation(void)
+{
+	return __atomic_load_n(&shmchan__fork_gen, __ATOMIC_RELAXED);
+}
 
 /* ------------------------------------------------------------ spinning */
 
@@ -190,7 +266,9 @@ static inline bool shmchan__spin_until(struct shmchan__spin *s,
  * @base: where the caller mapped the whole channel
  * @len: the channel's length
  * @death_notice: the module has SHMCHAN_FEATURE_DEATH_NOTICE
- * @lock: guards the rest (slow paths only)
+ * @lock: guards the rest (slow paths only); taken by the pthread_atfork()
+ *	handlers of sync.c around a fork(), so that no child inherits it held
+ * @next, @prev: the process's list of contexts, for those handlers
  * @deaths: the death count the cache below was made at
  * @verified: mutex owners (start << 32 | tid) seen alive at @deaths
  */
@@ -204,6 +282,8 @@ struct shmchan_sync {
 	uint64_t verified[SHMCHAN__VERIFIED];
 	unsigned int nverified;
 	unsigned int next_verified;
+	struct shmchan_sync *next;
+	struct shmchan_sync *prev;
 };
 
 #endif

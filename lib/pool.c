@@ -75,11 +75,43 @@ struct shmchan_pool {
 	uint32_t block_size;
 	uint32_t nblocks;
 	uint32_t nwords;
-	uint64_t me;			/* our owner word */
+	_Atomic uint64_t me;		/* our owner word */
+	_Atomic unsigned int gen;	/* the fork generation @me is of */
+	struct shmchan__status status;
 	bool death_notice;
 	_Atomic uint32_t deaths;	/* at our last recovery */
 	_Atomic uint32_t hint;		/* where our searches start */
 };
+
+/*
+ * Our owner word. In a child of fork(), the child's own from its first
+ * call: blocks it takes are its, so that they are freed if it dies, and it
+ * cannot free the parent's as if they were its own. Threads of the child
+ * that race here compute the same value.
+ */
+static uint64_t pool_me(struct shmchan_pool *p)
+{
+	unsigned int gen = shmchan__fork_generation();
+	uint64_t start;
+	pid_t pid;
+
+	/* acquire, release: a thread that sees the new generation sees the
+	 * owner word that goes with it */
+	if (__builtin_expect(atomic_load_explicit(&p->gen, memory_order_acquire) != gen, 0) &&
+	    shmchan__self(&pid, &start) == 0) {
+		atomic_store_explicit(&p->me, (start & UINT32_MAX) << 32 | (uint32_t)pid,
+				      memory_order_relaxed);
+		atomic_store_explicit(&p->gen, gen, memory_order_release);
+	}
+	return atomic_load_explicit(&p->me, memory_order_relaxed);
+}
+
+/* -EIDRM once the pool's channel was revoked: one load, no system call. */
+static inline int pool_revoked(const struct shmchan_pool *p)
+{
+	return shmchan__status_revoked(shmchan__status_read(&p->status)) ?
+	       -EIDRM : 0;
+}
 
 static void geometry(uint32_t block_size, uint32_t nblocks, uint64_t *bitmap,
 		     uint64_t *owners, uint64_t *blocks, uint64_t *len)
@@ -117,8 +149,8 @@ static void bit_set(struct shmchan_pool *p, uint32_t i, bool on)
 static int try_alloc(struct shmchan_pool *p, uint32_t *index)
 {
 	uint32_t start = atomic_load_explicit(&p->hint, memory_order_relaxed);
+	uint64_t zero, me = pool_me(p);
 	uint32_t k, w, v, b, i;
-	uint64_t zero;
 
 	for (k = 0; k < p->nwords; k++) {
 		w = (start + k) % p->nwords;
@@ -134,7 +166,7 @@ static int try_alloc(struct shmchan_pool *p, uint32_t *index)
 			/* acquire: the block's contents come after the last
 			 * owner let go of it (release in shmchan_pool_free()) */
 			if (!atomic_compare_exchange_strong_explicit(
-					&p->owners[i], &zero, p->me,
+					&p->owners[i], &zero, me,
 					memory_order_acquire,
 					memory_order_relaxed))
 				continue;
@@ -168,7 +200,7 @@ static bool owner_alive(uint64_t o)
 /* Free the blocks of dead owners (and detached ones, if asked). */
 static int pool_recover(struct shmchan_pool *p, bool detached)
 {
-	uint64_t o, alive[8] = { 0 };
+	uint64_t o, alive[8] = { 0 }, me = pool_me(p);
 	uint32_t i, k, n = 0, next = 0;
 
 	for (i = 0; i < p->nblocks; i++) {
@@ -182,7 +214,7 @@ static int pool_recover(struct shmchan_pool *p, bool detached)
 				bit_set(p, i, false);
 			continue;
 		}
-		if (o == p->me)
+		if (o == me)
 			continue;
 		if (o == OWNER_DETACHED) {
 			if (!detached)
@@ -243,7 +275,7 @@ static void pool_format(struct shmchan_pool *p, uint32_t block_size,
 	struct pool_hdr *h = p->h;
 	uint32_t tail = nblocks % 32;
 
-	atomic_store_explicit(&h->init_pid, (int32_t)(p->me & UINT32_MAX),
+	atomic_store_explicit(&h->init_pid, (int32_t)(pool_me(p) & UINT32_MAX),
 			      memory_order_relaxed);
 	atomic_store_explicit(&h->magic, POOL_INIT, memory_order_relaxed);
 	h->layout = SHMCHAN_POOL_LAYOUT;
@@ -307,9 +339,13 @@ static int pool_attach(struct shmchan *ch, uint32_t block_size,
 	ret = shmchan__self(&pid, &start);
 	if (ret)
 		goto fail;
-	p->me = (start & UINT32_MAX) << 32 | (uint32_t)pid;
-	p->death_notice = shmchan_features(&f) == 0 &&
-			  (f.features & SHMCHAN_FEATURE_DEATH_NOTICE);
+	shmchan__fork_init();
+	atomic_store(&p->gen, shmchan__fork_generation());
+	atomic_store(&p->me, (start & UINT32_MAX) << 32 | (uint32_t)pid);
+	if (shmchan_features(&f))
+		f.features = 0;
+	p->death_notice = f.features & SHMCHAN_FEATURE_DEATH_NOTICE;
+	shmchan__status_map(ch, f.features, &p->status);
 	if (p->death_notice) {
 		uint32_t deaths;
 
@@ -338,6 +374,7 @@ static int pool_attach(struct shmchan *ch, uint32_t block_size,
 fail:
 	if (p->h)
 		shmchan_unmap(p->h, p->map_len);
+	shmchan__status_unmap(&p->status);
 	shmchan_close(ch);
 	free(p);
 	return ret;
@@ -391,6 +428,7 @@ void shmchan_pool_close(struct shmchan_pool *p)
 	if (!p)
 		return;
 	shmchan_unmap(p->h, p->map_len);
+	shmchan__status_unmap(&p->status);
 	shmchan_close(p->ch);
 	free(p);
 }
@@ -421,6 +459,9 @@ int shmchan_pool_alloc(struct shmchan_pool *p, int64_t timeout_ns,
 
 	if (!p || !index)
 		return -EINVAL;
+	ret = pool_revoked(p);
+	if (ret)
+		return ret;
 	if (!try_alloc(p, index))
 		return 0;
 	shmchan__deadline_init(&d, timeout_ns);
@@ -479,7 +520,7 @@ int shmchan_pool_free(struct shmchan_pool *p, uint32_t index)
 	if (ret)
 		return ret;
 	o = atomic_load_explicit(&p->owners[index], memory_order_relaxed);
-	if (o != p->me && o != OWNER_DETACHED)
+	if (o != pool_me(p) && o != OWNER_DETACHED)
 		return o ? -EPERM : -EINVAL;
 	/* release: our use of the block ends before the next owner's */
 	if (!atomic_compare_exchange_strong_explicit(&p->owners[index], &o, 0,
@@ -519,13 +560,13 @@ static int hand_over(struct shmchan_pool *p, uint32_t index, uint64_t from,
 SHMCHAN_EXPORT
 int shmchan_pool_detach(struct shmchan_pool *p, uint32_t index)
 {
-	return hand_over(p, index, p ? p->me : 0, OWNER_DETACHED);
+	return hand_over(p, index, p ? pool_me(p) : 0, OWNER_DETACHED);
 }
 
 SHMCHAN_EXPORT
 int shmchan_pool_attach(struct shmchan_pool *p, uint32_t index)
 {
-	return hand_over(p, index, OWNER_DETACHED, p ? p->me : 0);
+	return hand_over(p, index, OWNER_DETACHED, p ? pool_me(p) : 0);
 }
 
 SHMCHAN_EXPORT
@@ -553,7 +594,7 @@ int shmchan_pool_stats(struct shmchan_pool *p, struct shmchan_pool_stats *out)
 			out->free++;
 		else if (o == OWNER_DETACHED)
 			out->detached++;
-		else if (o == p->me || owner_alive(o))
+		else if (o == pool_me(p) || owner_alive(o))
 			out->owned++;
 		else
 			out->owned_by_dead++;
@@ -570,8 +611,11 @@ int shmchan_pool_send(struct shmchan_pool *p, struct shmchan_queue *q,
 	struct pool_msg msg = { POOL_MSG_MAGIC, index };
 	int ret;
 
-	if (!q)
+	if (!p || !q)
 		return -EINVAL;
+	ret = pool_revoked(p);
+	if (ret)
+		return ret;
 	ret = shmchan_pool_detach(p, index);
 	if (ret)
 		return ret;
@@ -590,6 +634,9 @@ int shmchan_pool_recv(struct shmchan_pool *p, struct shmchan_queue *q,
 
 	if (!p || !q || !index)
 		return -EINVAL;
+	ret = pool_revoked(p);
+	if (ret)
+		return (int)ret;
 	ret = shmchan_queue_recv(q, &msg, sizeof(msg), timeout_ns);
 	if (ret < 0)
 		return (int)ret;

@@ -206,10 +206,15 @@ struct q_hdr {
 	_Alignas(8) _Atomic uint64_t space_want;
 	_Alignas(8) _Atomic uint64_t space_needed;
 
-	/* Peers: written at open, close and reaping. */
+	/*
+	 * Peers: written at open, close and reaping. peer_seq is bumped
+	 * (and woken) after every change of the maps: what
+	 * shmchan_queue_wait_peer() sleeps on (layout 2).
+	 */
 	_Alignas(Q_LINE) _Atomic uint32_t seen;
 	_Atomic uint32_t senders[2];
 	_Atomic uint32_t receivers[2];
+	_Atomic uint32_t peer_seq;
 
 	_Alignas(1024) struct q_slot slots[Q_MAX_PEERS];
 };
@@ -230,6 +235,10 @@ _Static_assert(__builtin_offsetof(struct q_hdr, space_seq) == 640, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, space_needed) == 656, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, space_want) == 648, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, seen) == 768, "layout");
+_Static_assert(__builtin_offsetof(struct q_hdr, receivers) == 780, "layout");
+/* shmchan(7) names this offset: the word to poll for peers joining */
+_Static_assert(__builtin_offsetof(struct q_hdr, peer_seq) ==
+	       SHMCHAN_QUEUE_PEER_WORD, "layout");
 _Static_assert(__builtin_offsetof(struct q_hdr, slots) == 1024, "layout");
 _Static_assert(sizeof(struct q_hdr) == Q_HDR_SIZE, "header is one page");
 
@@ -267,6 +276,9 @@ struct shmchan_queue {
 	uint64_t start;
 	bool death_notice;
 	uint32_t deaths;	/* the death count at our last scan */
+	struct shmchan__status status;
+	uint64_t status_seen;	/* the status word as last acted on */
+	unsigned int gen;	/* the fork generation our slot belongs to */
 	uint64_t seen_tail;	/* producers: a cons_tail seen (a lower bound) */
 	uint64_t seen_head;	/* consumers: a prod_head seen (a lower bound) */
 	uint64_t rsv_pos;	/* open reservation, or POS_NONE */
@@ -446,16 +458,46 @@ static HOT void q_kick(struct shmchan_queue *q, bool space, bool force)
 		q_kick_slow(q, space, force);
 }
 
+/*
+ * The peer maps changed: wake whoever waits for a peer to join
+ * (shmchan_queue_wait_peer(), or a poller of the word). Unconditional, as
+ * a poller is counted nowhere; opening and closing are slow anyway.
+ */
+static void q_peers_changed(struct shmchan_queue *q)
+{
+	q_bump(q, &q->h->peer_seq);
+}
+
 /* Peers came or went: everyone re-evaluates. Rare, so unconditional. */
 static void q_kick_all(struct shmchan_queue *q)
 {
 	q_bump(q, &q->h->data_seq);
 	q_bump(q, &q->h->space_seq);
+	q_peers_changed(q);
 }
 
 /* ------------------------------------------------------------ peer death */
 
 static void q_scan(struct shmchan_queue *q);
+
+/*
+ * The death count now, after a wait ended with -EOWNERDEAD: from the
+ * status page if there is one (the module changes it before it wakes the
+ * wait), else from STAT.
+ */
+static int q_refresh_deaths(struct shmchan_queue *q)
+{
+	uint64_t w;
+
+	if (!q->status.page)
+		return shmchan__deaths(q->ch, &q->deaths);
+	w = shmchan__status_read(&q->status);
+	if (shmchan__status_revoked(w))
+		return -EIDRM;
+	q->deaths = shmchan__status_deaths(w);
+	q->status_seen = w;
+	return 0;
+}
 
 /*
  * Sleep on @word while it holds @val. A death since our last scan ends
@@ -475,7 +517,7 @@ static int q_sleep(struct shmchan_queue *q, _Atomic uint32_t *word,
 				   shmchan__deadline_ts(d));
 	if (ret == -EOWNERDEAD) {
 		/* The count first: a death after it fails the next wait. */
-		ret = shmchan__deaths(q->ch, &q->deaths);
+		ret = q_refresh_deaths(q);
 		if (ret)
 			return ret;
 		q_scan(q);
@@ -1345,6 +1387,7 @@ found:
 		map_set(h->receivers, i, true);
 	/* release: publishes the map bits above */
 	atomic_fetch_or_explicit(&h->seen, roles, memory_order_release);
+	q_peers_changed(q);
 	return 0;
 }
 
@@ -1358,6 +1401,83 @@ static void q_leave(struct shmchan_queue *q)
 	atomic_store_explicit(&s->start, 0, memory_order_relaxed);
 	atomic_store_explicit(&s->state, 0, memory_order_release);
 	q_kick_all(q);
+}
+
+/*
+ * A handle made before a fork(), used in the child: the slot, the
+ * reservation and the peeked message are the parent's, who goes on with
+ * them. The child becomes a peer of its own, in a new slot with the same
+ * roles, so that what it publishes and claims is noted as its own, and if
+ * it dies it is reaped like any peer. Until this succeeds the handle has
+ * no slot (and the parent's is never touched: see shmchan_queue_close()).
+ */
+static void q_disown(struct shmchan_queue *q)
+{
+	q->rsv_pos = POS_NONE;
+	q->peek_pos = POS_NONE;
+	q->slot = Q_MAX_PEERS;
+	q->me = 0;
+}
+
+static int q_forked(struct shmchan_queue *q)
+{
+	int ret;
+
+	ret = shmchan__self(&q->pid, &q->start);
+	if (ret)
+		return ret;
+	ret = q_register(q, q->roles);
+	if (ret)
+		return ret;
+	q->gen = shmchan__fork_generation();
+	return 0;
+}
+
+static int q_enter_slow(struct shmchan_queue *q, uint64_t w)
+{
+	bool forked = q->gen != shmchan__fork_generation();
+	int ret;
+
+	if (forked)
+		q_disown(q);
+	/* The module never clears REVOKED: every call fails from now on. */
+	if (shmchan__status_revoked(w))
+		return -EIDRM;
+	if (forked) {
+		ret = q_forked(q);
+		if (ret)
+			return ret;
+	}
+	if (shmchan__status_deaths(w) != shmchan__status_deaths(q->status_seen)) {
+		/*
+		 * The count first, then the scan, as in q_sleep(): a death
+		 * after the load fails our next wait and changes the word
+		 * again. A peer whose death the count shows is PF_EXITING at
+		 * least, which shmchan__alive() takes for dead: so a peer
+		 * reaped by its parent (waitpid() returned) before this call
+		 * is reaped here, and the caller sees -EPIPE if it was the
+		 * last of its side.
+		 */
+		q->deaths = shmchan__status_deaths(w);
+		q_scan(q);
+	}
+	q->status_seen = w;
+	return 0;
+}
+
+/*
+ * At the start of every call that sends or receives: has the channel been
+ * revoked, a process died, or are we in a forked child? One load of the
+ * status page and one of the fork generation, no system call.
+ */
+static HOT int q_enter(struct shmchan_queue *q)
+{
+	uint64_t w = shmchan__status_read(&q->status);
+
+	if (__builtin_expect(w != q->status_seen ||
+			     q->gen != shmchan__fork_generation(), 0))
+		return q_enter_slow(q, w);
+	return 0;
 }
 
 /* ------------------------------------------------------------ layout */
@@ -1444,19 +1564,18 @@ static int q_check(struct shmchan_queue *q, uint64_t len)
 	return 0;
 }
 
-static bool has_death_notice(void)
+static uint64_t features(void)
 {
 	struct shmchan_features f;
 
-	return shmchan_features(&f) == 0 &&
-	       (f.features & SHMCHAN_FEATURE_DEATH_NOTICE);
+	return shmchan_features(&f) == 0 ? f.features : 0;
 }
 
 /* Make @ch (which the queue now owns) a queue handle. */
 static int q_attach(struct shmchan *ch, unsigned int roles,
 		    struct shmchan_queue **out)
 {
-	uint64_t len = shmchan_length(ch);
+	uint64_t feat, len = shmchan_length(ch);
 	struct shmchan_queue *q;
 	void *base;
 	int ret;
@@ -1481,7 +1600,11 @@ static int q_attach(struct shmchan *ch, unsigned int roles,
 	q->h = base;
 	q->map_len = (size_t)len;
 	q->ring = (uint8_t *)base + Q_HDR_SIZE;
-	q->death_notice = has_death_notice();
+	feat = features();
+	q->death_notice = feat & SHMCHAN_FEATURE_DEATH_NOTICE;
+	shmchan__status_map(ch, feat, &q->status);
+	shmchan__fork_init();
+	q->gen = shmchan__fork_generation();
 	ret = shmchan__self(&q->pid, &q->start);
 	if (ret)
 		goto fail;
@@ -1493,8 +1616,15 @@ static int q_attach(struct shmchan *ch, unsigned int roles,
 	if (ret)
 		goto fail;
 	/* The death count before the scan: a death after it fails our
-	 * next wait at once. */
-	if (q->death_notice && (ret = shmchan__deaths(ch, &q->deaths)))
+	 * next wait at once, and changes the status word. */
+	q->status_seen = shmchan__status_read(&q->status);
+	if (shmchan__status_revoked(q->status_seen)) {
+		ret = -EIDRM;
+		goto fail;
+	}
+	if (q->status.page)
+		q->deaths = shmchan__status_deaths(q->status_seen);
+	else if (q->death_notice && (ret = shmchan__deaths(ch, &q->deaths)))
 		goto fail;
 	q_scan(q);
 	ret = q_register(q, roles);
@@ -1505,6 +1635,7 @@ static int q_attach(struct shmchan *ch, unsigned int roles,
 fail:
 	if (q->h)
 		shmchan_unmap(q->h, q->map_len);
+	shmchan__status_unmap(&q->status);
 	shmchan_close(ch);
 	free(q);
 	return ret;
@@ -1556,12 +1687,17 @@ void shmchan_queue_close(struct shmchan_queue *q)
 {
 	if (!q)
 		return;
-	if (q->rsv_pos != POS_NONE)
-		shmchan_queue_cancel(q);
-	if (q->peek_pos != POS_NONE)
-		shmchan_queue_release(q);
-	q_leave(q);
+	/* In a forked child that has no slot of its own yet, the slot,
+	 * reservation and peeked message are the parent's: leave them be. */
+	if (q->gen == shmchan__fork_generation() && q->slot < Q_MAX_PEERS) {
+		if (q->rsv_pos != POS_NONE)
+			shmchan_queue_cancel(q);
+		if (q->peek_pos != POS_NONE)
+			shmchan_queue_release(q);
+		q_leave(q);
+	}
 	shmchan_unmap(q->h, q->map_len);
+	shmchan__status_unmap(&q->status);
 	shmchan_close(q->ch);
 	free(q);
 }
@@ -1571,11 +1707,15 @@ int shmchan_queue_send(struct shmchan_queue *q, const void *msg, size_t len,
 		       int64_t timeout_ns)
 {
 	struct shmchan__deadline d;
+	int ret;
 
 	if (!q || (!msg && len))
 		return -EINVAL;
 	if (!(q->roles & SHMCHAN_QUEUE_SEND))
 		return -EBADF;
+	ret = q_enter(q);
+	if (ret)
+		return ret;
 	if (q->rsv_pos != POS_NONE)
 		return -EBUSY;
 	shmchan__deadline_init(&d, timeout_ns);
@@ -1586,10 +1726,15 @@ int shmchan_queue_send(struct shmchan_queue *q, const void *msg, size_t len,
 
 static int recv_check(struct shmchan_queue *q)
 {
+	int ret;
+
 	if (!q)
 		return -EINVAL;
 	if (!(q->roles & SHMCHAN_QUEUE_RECV))
 		return -EBADF;
+	ret = q_enter(q);
+	if (ret)
+		return ret;
 	if (q->peek_pos != POS_NONE)
 		return -EBUSY;
 	return 0;
@@ -1691,7 +1836,12 @@ ssize_t shmchan_queue_peek(struct shmchan_queue *q, const void **ptr,
 SHMCHAN_EXPORT
 int shmchan_queue_release(struct shmchan_queue *q)
 {
-	if (!q || q->peek_pos == POS_NONE)
+	if (!q)
+		return -EINVAL;
+	/* in a forked child, the peeked message is the parent's */
+	if (q->gen != shmchan__fork_generation())
+		(void)q_enter(q);
+	if (q->peek_pos == POS_NONE)
 		return -EINVAL;
 	q_release_rec(q, q->peek_pos, q->peek_st);
 	q->peek_pos = POS_NONE;
@@ -1711,6 +1861,9 @@ int shmchan_queue_reserve(struct shmchan_queue *q, size_t len, void **ptr,
 		return -EINVAL;
 	if (!(q->roles & SHMCHAN_QUEUE_SEND))
 		return -EBADF;
+	ret = q_enter(q);
+	if (ret)
+		return ret;
 	if (q->rsv_pos != POS_NONE)
 		return -EBUSY;
 	if (len > q->max_rec - REC_HDR)
@@ -1736,11 +1889,25 @@ int shmchan_queue_reserve(struct shmchan_queue *q, size_t len, void **ptr,
 SHMCHAN_EXPORT
 int shmchan_queue_commit(struct shmchan_queue *q, size_t len)
 {
+	bool abort;
 	int ret;
 
-	if (!q || q->rsv_pos == POS_NONE || len > q->rsv_len)
+	if (!q)
 		return -EINVAL;
-	ret = q_commit_rec(q, q->rsv_pos, (uint32_t)len, false);
+	/* in a forked child the reservation is the parent's: none here */
+	ret = q_enter(q);
+	if (q->rsv_pos == POS_NONE || len > q->rsv_len)
+		return ret && ret != -EIDRM ? ret : -EINVAL;
+	/*
+	 * Revoked, or every receiver gone since the reservation: nobody
+	 * will read it, and the sender must hear so, as from a send. The
+	 * record is aborted (a receiver that joins later passes over it).
+	 */
+	if (!ret && receivers_gone(q))
+		ret = -EPIPE;
+	abort = ret != 0;
+	if (q_commit_rec(q, q->rsv_pos, (uint32_t)len, abort) && !ret)
+		ret = -EPROTO;
 	q->rsv_pos = POS_NONE;
 	return ret;
 }
@@ -1750,11 +1917,79 @@ int shmchan_queue_cancel(struct shmchan_queue *q)
 {
 	int ret;
 
-	if (!q || q->rsv_pos == POS_NONE)
+	if (!q)
+		return -EINVAL;
+	if (q->gen != shmchan__fork_generation())
+		(void)q_enter(q);
+	if (q->rsv_pos == POS_NONE)
 		return -EINVAL;
 	ret = q_commit_rec(q, q->rsv_pos, 0, true);
 	q->rsv_pos = POS_NONE;
 	return ret;
+}
+
+/* Has the queue a peer of each of @roles, other than this handle? */
+static bool q_has_peers(const struct shmchan_queue *q, unsigned int roles)
+{
+	uint32_t mine[2] = { 0, 0 };
+	_Atomic uint32_t *map;
+
+	if (q->slot < Q_MAX_PEERS)
+		mine[q->slot / 32] = 1U << (q->slot % 32);
+	if (roles & SHMCHAN_QUEUE_SEND) {
+		map = q->h->senders;
+		if (!((atomic_load_explicit(&map[0], memory_order_relaxed) & ~mine[0]) |
+		      (atomic_load_explicit(&map[1], memory_order_relaxed) & ~mine[1])))
+			return false;
+	}
+	if (roles & SHMCHAN_QUEUE_RECV) {
+		map = q->h->receivers;
+		if (!((atomic_load_explicit(&map[0], memory_order_relaxed) & ~mine[0]) |
+		      (atomic_load_explicit(&map[1], memory_order_relaxed) & ~mine[1])))
+			return false;
+	}
+	return true;
+}
+
+SHMCHAN_EXPORT
+int shmchan_queue_wait_peer(struct shmchan_queue *q, unsigned int roles,
+			    int64_t timeout_ns)
+{
+	struct shmchan__deadline d;
+	uint32_t v;
+	int ret;
+
+	if (!q || !roles || roles & ~ROLES)
+		return -EINVAL;
+	shmchan__deadline_init(&d, timeout_ns);
+	ret = q_enter(q);
+	if (ret)
+		return ret;
+	/* Without a status page no load tells of deaths: look once, so that
+	 * a peer dead before the call is not counted. */
+	if (!q->status.page)
+		q_scan(q);
+	for (;;) {
+		/*
+		 * The sequence before the maps (acquire: pairs with the
+		 * release of the bump in q_peers_changed(), which follows
+		 * the joiner's map bit). A peer that joins after this load
+		 * changes the word before it wakes, so the module's compare
+		 * fails or the wake finds us asleep: the race a lost wake-up
+		 * would lose.
+		 */
+		v = atomic_load_explicit(&q->h->peer_seq, memory_order_acquire);
+		if (q_has_peers(q, roles))
+			return 0;
+		if (d.nowait)
+			return -EAGAIN;
+		ret = q_sleep(q, &q->h->peer_seq, v, &d);
+		if (ret)
+			return ret;
+		ret = q_enter(q);
+		if (ret)
+			return ret;
+	}
 }
 
 SHMCHAN_EXPORT

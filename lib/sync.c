@@ -64,6 +64,43 @@ _Static_assert(sizeof(struct pair) == sizeof(struct shmchan_event), "event");
 
 /* ------------------------------------------------------------ context */
 
+/*
+ * fork(): a context's lock is a pthread mutex, held for a few loads and
+ * stores by whichever thread looks at the cache. A fork() while another
+ * thread held it would leave it held for good in the child, and the
+ * child's first death check would hang. So every context is on a list,
+ * and around fork() the handlers take the list's lock and each context's
+ * (in that order, the order of shmchan_sync_free() too), and let them go
+ * after in both processes. The parent's identity cache stays right in the
+ * child: the owners it names are the same threads.
+ */
+static pthread_mutex_t contexts_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct shmchan_sync *contexts;
+static pthread_once_t contexts_once = PTHREAD_ONCE_INIT;
+
+static void contexts_prepare(void)
+{
+	struct shmchan_sync *s;
+
+	pthread_mutex_lock(&contexts_lock);
+	for (s = contexts; s; s = s->next)
+		pthread_mutex_lock(&s->lock);
+}
+
+static void contexts_after(void)
+{
+	struct shmchan_sync *s;
+
+	for (s = contexts; s; s = s->next)
+		pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&contexts_lock);
+}
+
+static void contexts_register(void)
+{
+	pthread_atfork(contexts_prepare, contexts_after, contexts_after);
+}
+
 SHMCHAN_EXPORT
 int shmchan_sync_new(struct shmchan *ch, void *base, struct shmchan_sync **out)
 {
@@ -89,6 +126,14 @@ int shmchan_sync_new(struct shmchan *ch, void *base, struct shmchan_sync **out)
 		}
 	}
 	pthread_mutex_init(&s->lock, NULL);
+	shmchan__fork_init();
+	pthread_once(&contexts_once, contexts_register);
+	pthread_mutex_lock(&contexts_lock);
+	s->next = contexts;
+	if (contexts)
+		contexts->prev = s;
+	contexts = s;
+	pthread_mutex_unlock(&contexts_lock);
 	*out = s;
 	return 0;
 }
@@ -98,6 +143,14 @@ void shmchan_sync_free(struct shmchan_sync *s)
 {
 	if (!s)
 		return;
+	pthread_mutex_lock(&contexts_lock);
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		contexts = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	pthread_mutex_unlock(&contexts_lock);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 }

@@ -239,8 +239,21 @@ const char *shmchan_name(const struct shmchan *ch);
  *              (open one per thread: each is a peer of its own). A struct
  *              shmchan_sync, shmchan_heap or shmchan_pool may be shared by
  *              the threads of a process.
- *   fork()     Handles of these kinds do not carry over into a child:
- *              the child opens its own.
+ *   fork()     A child of fork() may use the handles it inherits
+ *              (the thin handle is simply shared). A queue handle becomes
+ *              a peer of its own at its first call in the child, in a new
+ *              place with the same roles; the parent's reservation and
+ *              peeked message stay the parent's, and closing it in a
+ *              child that never used it leaves the parent's place alone.
+ *              A pool handle owns blocks as the child from its first
+ *              call there; blocks the parent owned stay the parent's. A
+ *              shmchan_sync (and a heap, built on one) works in the child
+ *              as in the parent; mutexes the parent holds stay its. A
+ *              child that used a queue or owns pool blocks and dies is
+ *              treated like any dead peer. Only fork() is noticed (its
+ *              pthread_atfork() handlers), not a raw clone().
+ *   Revoke     After shmchan_destroy() with SHMCHAN_DESTROY_REVOKE, every
+ *              call that waits, sends or receives fails with -EIDRM.
  *
  * The layouts these objects keep in channel memory are versioned; an
  * opener that finds a layout it does not know gets -EPROTO. shmchan(7)
@@ -266,7 +279,7 @@ struct shmchan_queue;
 #define SHMCHAN_QUEUE_POPULATE	(1U << 10)
 
 /* SHMCHAN_QUEUE_LAYOUT - version of the queue layout this library writes */
-#define SHMCHAN_QUEUE_LAYOUT	1
+#define SHMCHAN_QUEUE_LAYOUT	2
 
 /*
  * struct shmchan_queue_info - a queue's capacities and peers
@@ -324,7 +337,8 @@ int shmchan_queue_open(const char *name, unsigned int flags,
  *
  * An open reservation is cancelled and a peeked message released. When the
  * last sender (receiver) leaves, blocked receivers (senders) get -EPIPE.
- * NULL is allowed.
+ * NULL is allowed. In a forked child that has not used the handle, only
+ * the child's copy is freed: the parent stays a peer.
  */
 void shmchan_queue_close(struct shmchan_queue *q);
 
@@ -338,10 +352,19 @@ void shmchan_queue_close(struct shmchan_queue *q);
  * (timeout 0 and no room, or another sender's message in rounds holds
  * the queue), -ETIMEDOUT, -EINTR (a signal handler without SA_RESTART;
  * nothing of the message was delivered), -EPIPE (every receiver has left
- * or died), -EBADF (not opened with SHMCHAN_QUEUE_SEND), -EBUSY (a
- * reservation is open on this handle), -EPROTO (the ring is corrupt).
- * A message in rounds that fails half-way is discarded by the receiver,
- * never delivered in part.
+ * or died), -EIDRM (the channel was destroyed with
+ * SHMCHAN_DESTROY_REVOKE; room or not), -EBADF (not opened with
+ * SHMCHAN_QUEUE_SEND), -EBUSY (a reservation is open on this handle),
+ * -EPROTO (the ring is corrupt). A message in rounds that fails half-way
+ * is discarded by the receiver, never delivered in part.
+ *
+ * What counts as a death: a peer killed (SIGKILL included) is known dead
+ * once the module counted its exit, which is before its parent's
+ * waitpid() returns; so after that the next send (reserve, pool send)
+ * gets -EPIPE if it was the last receiver, and no message is accepted.
+ * With a module that has SHMCHAN_FEATURE_STATUS_PAGE this costs no system
+ * call while peers live (one load); without it, a death is seen when a
+ * call has to wait.
  */
 int shmchan_queue_send(struct shmchan_queue *q, const void *msg, size_t len,
 		       int64_t timeout_ns);
@@ -354,9 +377,11 @@ int shmchan_queue_send(struct shmchan_queue *q, const void *msg, size_t len,
  *
  * Returns the message's length. -EMSGSIZE: the next message is longer
  * than @cap; it stays in the queue, and shmchan_queue_peek_len() tells its
- * length. -EPIPE: the queue is empty and every sender has left or died.
- * Other errors as shmchan_queue_send() (-EBADF without _RECV, -EBUSY with
- * a peeked message open).
+ * length. -EPIPE: the queue is empty and every sender has left or died
+ * (with timeout 0 too: what was sent is received first, then -EPIPE, not
+ * -EAGAIN). Other errors as shmchan_queue_send() (-EBADF without _RECV,
+ * -EBUSY with a peeked message open, -EIDRM after a revoke, messages left
+ * or not).
  */
 ssize_t shmchan_queue_recv(struct shmchan_queue *q, void *buf, size_t cap,
 			   int64_t timeout_ns);
@@ -376,7 +401,8 @@ int64_t shmchan_queue_peek_len(struct shmchan_queue *q, int64_t timeout_ns);
  *
  * Write the message at *@ptr, then shmchan_queue_commit() (or _cancel()).
  * Receivers wait at this message until then; other senders may reserve
- * after it. One reservation per handle at a time (-EBUSY).
+ * after it. One reservation per handle at a time (-EBUSY). Other errors
+ * as shmchan_queue_send() (-EPIPE, -EIDRM, ...).
  */
 int shmchan_queue_reserve(struct shmchan_queue *q, size_t len, void **ptr,
 			  int64_t timeout_ns);
@@ -384,6 +410,10 @@ int shmchan_queue_reserve(struct shmchan_queue *q, size_t len, void **ptr,
 /*
  * shmchan_queue_commit - send the reserved message
  * @len: its final length, at most the length reserved (-EINVAL)
+ *
+ * -EPIPE: every receiver left or died since the reservation; -EIDRM: the
+ * channel was revoked. Either way the message is dropped and the
+ * reservation ends.
  */
 int shmchan_queue_commit(struct shmchan_queue *q, size_t len);
 
@@ -415,6 +445,26 @@ int shmchan_queue_release(struct shmchan_queue *q);
  * spins that end in sleep anyway shorten the next ones, down to a tenth.
  */
 int shmchan_queue_set_spin(struct shmchan_queue *q, uint32_t spin_ns);
+
+/*
+ * shmchan_queue_wait_peer - wait until the queue has a peer to talk to
+ * @roles: SHMCHAN_QUEUE_RECV (wait for a receiver), SHMCHAN_QUEUE_SEND (a
+ *	sender), or both (one of each); handles other than @q count, other
+ *	handles of this process included
+ * @timeout_ns: as for the other calls
+ *
+ * Returns 0 at once if there is one. Errors: -EAGAIN (timeout 0),
+ * -ETIMEDOUT, -EINTR, -EIDRM (revoked), -EINVAL (no role or an unknown
+ * bit). A producer of a transient queue calls it before it fills the
+ * queue: the queue vanishes if it closes before a consumer opened it.
+ * Pollable: the 32-bit word at offset SHMCHAN_QUEUE_PEER_WORD of the
+ * channel changes (and is woken) whenever a peer joins or leaves.
+ */
+int shmchan_queue_wait_peer(struct shmchan_queue *q, unsigned int roles,
+			    int64_t timeout_ns);
+
+/* SHMCHAN_QUEUE_PEER_WORD - offset of the queue's peer sequence word */
+#define SHMCHAN_QUEUE_PEER_WORD	788
 
 /* shmchan_queue_info - capacities and peers; 0 or -EINVAL */
 int shmchan_queue_info(struct shmchan_queue *q,
@@ -623,7 +673,8 @@ int shmchan_pool_create(const char *name, uint32_t block_size,
 			struct shmchan_pool **out);
 int shmchan_pool_open(const char *name, struct shmchan_pool **out);
 void shmchan_pool_close(struct shmchan_pool *p);
-/* a free block, now the caller's: -EAGAIN (timeout 0), -ETIMEDOUT */
+/* a free block, now the caller's: -EAGAIN (timeout 0), -ETIMEDOUT,
+ * -EIDRM (the pool's channel was revoked) */
 int shmchan_pool_alloc(struct shmchan_pool *p, int64_t timeout_ns,
 		       uint32_t *index);
 /* give a block back: the caller's, or detached; else -EPERM / -EINVAL */
@@ -638,10 +689,14 @@ int shmchan_pool_attach(struct shmchan_pool *p, uint32_t index);
 int shmchan_pool_recover(struct shmchan_pool *p, unsigned int flags);
 int shmchan_pool_stats(struct shmchan_pool *p,
 		       struct shmchan_pool_stats *out);
-/* detach @index and send it as a message on @q (a sender) */
+/* detach @index and send it as a message on @q (a sender); on failure
+ * the block stays the caller's: errors of shmchan_queue_send() (-EPIPE
+ * once @q's last receiver left or died), -EIDRM if the pool's channel
+ * or @q's was revoked */
 int shmchan_pool_send(struct shmchan_pool *p, struct shmchan_queue *q,
 		      uint32_t index, int64_t timeout_ns);
-/* receive an index from @q (a receiver) and attach the block */
+/* receive an index from @q (a receiver) and attach the block; errors of
+ * shmchan_queue_recv(), -EIDRM if the pool's channel was revoked */
 int shmchan_pool_recv(struct shmchan_pool *p, struct shmchan_queue *q,
 		      uint32_t *index, int64_t timeout_ns);
 

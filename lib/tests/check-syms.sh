@@ -15,17 +15,20 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
 
-# Names and version node from the map (comments removed).
+# Names and their version nodes from the map (comments removed): each
+# name is exported with the tag of the node that lists it.
 sed -e 's|/\*.*\*/||' -e '/\/\*/,/\*\//d' "$map" > "$tmp/map"
-node=$(sed -n 's/^[[:space:]]*\([A-Z0-9_]*\)[[:space:]]*{.*/\1/p' "$tmp/map")
-sed -n '/global:/,/local:/p' "$tmp/map" | tr -d ' \t;' |
-	grep -v -e '^global:' -e '^local:' -e '^$' | sort > "$tmp/want"
+awk '/^[[:space:]]*[A-Z0-9_.]+[[:space:]]*{/ { node = $1; sub(/{.*/, "", node); glob = 0; next }
+     /global:/ { glob = 1; next }
+     /local:|}/ { glob = 0; next }
+     glob { gsub(/[ \t;]/, ""); if ($0 != "") print $0 "@@" node }' \
+	"$tmp/map" | sort > "$tmp/want-tagged"
+sed 's/@@.*//' "$tmp/want-tagged" | sort > "$tmp/want"
 
-# What the .so exports: everything defined but the version node itself.
+# What the .so exports: everything defined but the version nodes themselves.
 nm -D --defined-only "$so" | awk '$2 != "A" { print $3 }' | sort > "$tmp/got"
-sed "s/\$/@@$node/" "$tmp/want" > "$tmp/want-tagged"
 if ! diff -u "$tmp/want-tagged" "$tmp/got"; then
-	echo "check-syms: $so does not export exactly $map (version $node)"
+	echo "check-syms: $so does not export exactly $map (with its version nodes)"
 	fail=1
 fi
 
@@ -48,6 +51,6 @@ if [ -s "$tmp/stray" ]; then
 fi
 
 if [ "$fail" = 0 ]; then
-	echo "check-syms: $(wc -l < "$tmp/want") symbols, all @@$node: ok"
+	echo "check-syms: $(wc -l < "$tmp/want") symbols, each with its version node: ok"
 fi
 exit "$fail"
