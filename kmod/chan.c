@@ -402,10 +402,15 @@ static int shmchan_reuse_locked(struct shmchan_channel *chan, u64 length,
 
 	if (flags & SHMCHAN_CREATE_EXCL)
 		return -EEXIST;
-	if (length > chan->length)
-		return -EINVAL;
+	/*
+	 * Access before the length: comparing first would tell a caller who
+	 * may not open the channel how long it is (EINVAL above the length,
+	 * EACCES at or below it), one bisection step per call.
+	 */
 	if (!shmchan_may_access(chan, SHMCHAN_MAY_READ | SHMCHAN_MAY_WRITE))
 		return -EACCES;
+	if (length > chan->length)
+		return -EINVAL;
 	return 0;
 }
 

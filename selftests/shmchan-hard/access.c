@@ -140,6 +140,70 @@ TEST_F(acc, mode_matrix)
 	}
 }
 
+/* ---- no length oracle -------------------------------------------------------- */
+
+struct length_try {
+	const char *name;
+	__u64 length;		/* the channel's */
+};
+
+/*
+ * CREATE without EXCL of a channel the caller may not open: EACCES
+ * whatever the length asked, so the EINVAL of "longer than the channel"
+ * does not tell the length away.
+ */
+static int create_cannot_measure(void *arg)
+{
+	const struct length_try *t = arg;
+	const __u64 lengths[] = {
+		1, t->length - 1, t->length, t->length + 1, t->length + SC_PAGE,
+		64 * t->length,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(lengths); i++) {
+		int fd = sc_dev();
+
+		CHILD_TRUE(fd >= 0);
+		if (sc_create(fd, t->name, lengths[i], 0600, 0, NULL) != -EACCES)
+			CHILD_FAIL("length %llu: %d, not EACCES",
+				   (unsigned long long)lengths[i],
+				   sc_create(fd, t->name, lengths[i], 0600, 0, NULL));
+		close(fd);
+	}
+	/* the EEXIST of EXCL tells only what OPEN's EACCES tells: it exists */
+	CHILD_EQ(-EEXIST, sc_new(t->name, 64 * t->length, 0600, SHMCHAN_CREATE_EXCL));
+	return 0;
+}
+
+/* One who may open it still gets EINVAL for a length above the channel's. */
+static int create_may_measure(void *arg)
+{
+	const struct length_try *t = arg;
+	int fd = sc_new(t->name, t->length, 0600, 0);
+
+	CHILD_TRUE(fd >= 0);
+	close(fd);
+	CHILD_EQ(-EINVAL, sc_new(t->name, t->length + 1, 0600, 0));
+	return 0;
+}
+
+TEST_F(acc, create_is_no_length_oracle)
+{
+	struct length_try t = { .name = self->name, .length = SC_PAGE };
+	const __u32 modes[] = { 0600, 0640, 0604, 0 };
+	unsigned int m;
+
+	for (m = 0; m < ARRAY_SIZE(modes); m++) {
+		ASSERT_EQ(0, sc_chmod(self->fd, modes[m]));
+		/* others have no bits in any of these modes */
+		EXPECT_EQ(0, hard_as(OTHER, OTHER, create_cannot_measure, &t))
+			TH_LOG("mode %04o", modes[m]);
+	}
+	ASSERT_EQ(0, sc_chmod(self->fd, 0606));
+	EXPECT_EQ(0, hard_as(OTHER, OTHER, create_may_measure, &t));
+}
+
 /* ---- capabilities ----------------------------------------------------------- */
 
 struct cap_try {

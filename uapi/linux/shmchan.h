@@ -213,6 +213,10 @@ struct shmchan_features {
  * ENOMEM (no memory to commit or, with %SHMCHAN_CREATE_POPULATE, to back
  * the channel), EINTR (a fatal signal during %SHMCHAN_CREATE_POPULATE;
  * other signals do not interrupt it).
+ *
+ * On an existing channel the checks go in this order: EEXIST, then
+ * EACCES, then EINVAL for the length, so that a caller who may not open
+ * the channel learns nothing about its length.
  */
 struct shmchan_create {
 	__u32 size;
