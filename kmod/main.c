@@ -90,7 +90,13 @@ static long shmchan_bind_named(struct shmchan_handle *h, u64 uname, void *args,
 	if (ret)
 		return ret;
 
-	mutex_lock(&h->bind_lock);
+	/*
+	 * Killable: another thread or process sharing this handle may hold
+	 * the lock for a whole CREATE_POPULATE. A fatal signal must not have
+	 * to wait for that; the caller is dying, so EINTR is never seen.
+	 */
+	if (mutex_lock_killable(&h->bind_lock))
+		return -EINTR;
 	if (h->chan)
 		ret = -EBUSY;
 	else

@@ -40,6 +40,11 @@
  *   EBADFD   a channel command (mmap, STAT, WAIT, WAKE) on an unbound handle
  *   EBUSY    CREATE or OPEN on a handle that is already bound
  *
+ *   CREATE and OPEN on one handle are serialized: a second one waits
+ *   for the first (which may be a long %SHMCHAN_CREATE_POPULATE done by
+ *   another thread or process sharing the file). That wait ends at once
+ *   on a fatal signal (SIGKILL), as the caller is dying.
+ *
  * Names
  *   1 to SHMCHAN_NAME_MAX bytes followed by a NUL, each byte a graphic
  *   ASCII character (0x21-0x7e) other than '/'. An empty name or a bad
