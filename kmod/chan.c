@@ -281,6 +281,9 @@ static bool shmchan_may_administer(struct shmchan_channel *chan)
  * shmchan_chan_may_list - whether the caller may see @chan in the listing
  * @chan: the channel
  *
+ * Decided by the current (subjective) credentials, which proc.c sets to
+ * the opener's of the listing.
+ *
  * Return: true if the caller could open it read-only.
  */
 bool shmchan_chan_may_list(struct shmchan_channel *chan)

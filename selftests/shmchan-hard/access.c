@@ -13,6 +13,8 @@
 
 #include <sched.h>
 #include <stddef.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 /* The users of the matrix; the channel is made by CREATOR, owned by OWNER. */
 #define CREATOR		1001	/* group 1001 */
@@ -498,6 +500,102 @@ TEST_F(acc, listing_all_with_cap_ipc_owner)
 	if (pid == 0)
 		_exit(list_all_with_ipc_owner((void *)self->name));
 	EXPECT_EQ(0, sc_reap(pid, 30000));
+}
+
+/*
+ * What an open /proc/shmchan shows is decided by who opened it, as for
+ * /proc/sysvipc: a descriptor opened by nobody and read later with root's
+ * powers (the opener regained them, or passed the descriptor on) does not
+ * show root's 0600 channel; one opened by root and read by nobody does.
+ */
+#define NOBODY	65534
+
+static int listing_by_opener(void *arg)
+{
+	const char *name = arg;
+	int fd;
+
+	/* open as nobody, keeping root as the saved uid, then be root again */
+	CHILD_EQ(0, setresgid(-1, NOBODY, -1));
+	CHILD_EQ(0, setresuid(-1, NOBODY, -1));
+	fd = open("/proc/shmchan", O_RDONLY | O_CLOEXEC);
+	CHILD_TRUE(fd >= 0);
+	CHILD_EQ(0, hard_listing_find_fd(fd, name, NULL));
+	CHILD_EQ(0, setresuid(-1, 0, -1));
+	CHILD_EQ(0, setresgid(-1, 0, -1));
+	CHILD_EQ(1, hard_listing_find(name, NULL));
+	CHILD_EQ(0, hard_listing_find_fd(fd, name, NULL));
+	close(fd);
+
+	/* and the reverse: opened by root, read by nobody without privileges */
+	fd = open("/proc/shmchan", O_RDONLY | O_CLOEXEC);
+	CHILD_TRUE(fd >= 0);
+	CHILD_EQ(0, sc_become(NOBODY, NOBODY));
+	CHILD_EQ(0, hard_listing_find(name, NULL));
+	CHILD_EQ(1, hard_listing_find_fd(fd, name, NULL));
+	close(fd);
+	return 0;
+}
+
+TEST_F(acc, listing_by_the_opener_not_the_reader)
+{
+	const char *name = sc_newname("listop");
+	int fd = sc_new(name, SC_PAGE, 0600, 0);
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	pid = sc_fork();
+	if (pid == 0)
+		_exit(listing_by_opener((void *)name));
+	EXPECT_EQ(0, sc_reap(pid, 30000));
+	close(fd);
+}
+
+/* A descriptor opened by nobody and passed to root over a socket. */
+TEST_F(acc, listing_fd_passed_to_root)
+{
+	const char *name = sc_newname("listpass");
+	int fd = sc_new(name, SC_PAGE, 0600, 0), sv[2], got = -1;
+	char cbuf[CMSG_SPACE(sizeof(int))], byte = 0;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
+	pid = sc_fork();
+	if (pid == 0) {
+		int lfd;
+
+		CHILD_EQ(0, sc_become(NOBODY, NOBODY));
+		lfd = open("/proc/shmchan", O_RDONLY | O_CLOEXEC);
+		CHILD_TRUE(lfd >= 0);
+		memset(cbuf, 0, sizeof(cbuf));
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &lfd, sizeof(int));
+		CHILD_EQ(1, sendmsg(sv[1], &msg, 0));
+		_exit(0);
+	}
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(0, sc_reap(pid, 30000));
+	ASSERT_EQ(1, recvmsg(sv[0], &msg, 0));
+	cm = CMSG_FIRSTHDR(&msg);
+	ASSERT_TRUE(cm != NULL);
+	memcpy(&got, CMSG_DATA(cm), sizeof(int));
+	ASSERT_LE(0, got);
+	EXPECT_EQ(1, hard_listing_find(name, NULL));
+	EXPECT_EQ(0, hard_listing_find_fd(got, name, NULL));
+	close(got);
+	close(sv[0]);
+	close(sv[1]);
+	close(fd);
 }
 
 /* ---- namespaces ------------------------------------------------------------------------- */

@@ -70,8 +70,12 @@
  *   of letters (D destroyed, R revoked, T transient; "-" for none) and the
  *   name last, so that names of any length keep the columns parseable.
  *   Readers find columns by the names in the header: later versions may
- *   add columns before the name. A reader sees only the
- *   channels it may open read-only; CAP_IPC_OWNER sees all.
+ *   add columns before the name. An open file of /proc/shmchan shows
+ *   only the channels its opener could open read-only (CAP_IPC_OWNER:
+ *   all), judged by the credentials of the open(), as /proc/sysvipc
+ *   readers expect: a descriptor handed to or kept by a more privileged
+ *   reader shows no more than its opener may see, and ids are
+ *   translated into the opener's user namespace.
  *
  * Limits (module parameters, /sys/module/shmchan/parameters/, root may
  * change them at run time; 0 means no limit)
