@@ -25,6 +25,7 @@
 #include <linux/stringhash.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
+#include <linux/user_namespace.h>
 
 #include "internal.h"
 #include "rules.h"
@@ -37,6 +38,13 @@
  * sits in the lock order.
  */
 static DEFINE_MUTEX(shmchan_registry_lock);
+/*
+ * shmchan_setattr_lock serializes SETATTR, so that the owner a change is
+ * judged against (chown rules, which may ask for a capability and so
+ * sleep) is still the owner when the change is made. Never held with
+ * shmchan_registry_lock; see internal.h.
+ */
+static DEFINE_MUTEX(shmchan_setattr_lock);
 static DEFINE_HASHTABLE(shmchan_names, SHMCHAN_NAME_HASH_BITS);
 /* Every live channel, published or not, oldest first, for the listing */
 static LIST_HEAD(shmchan_all);
@@ -123,6 +131,7 @@ static void shmchan_chan_free(struct shmchan_channel *chan)
 	fput(chan->shm_file);
 	put_pid(chan->cpid);
 	put_pid(chan->lpid);
+	put_user_ns(chan->user_ns);
 	kfree(chan);
 }
 
@@ -369,6 +378,7 @@ static struct shmchan_channel *shmchan_chan_alloc(const char *name, u64 length,
 	chan->cuid = chan->uid;
 	chan->cgid = chan->gid;
 	chan->cpid = get_pid(task_tgid(current));
+	chan->user_ns = get_user_ns(current_user_ns());
 	ktime_get_real_ts64(&chan->ctime);
 
 	ret = shmchan_limits_check_length(length);
@@ -393,6 +403,7 @@ uncharge:
 	shmchan_limits_uncharge(chan);
 free_chan:
 	put_pid(chan->cpid);
+	put_user_ns(chan->user_ns);
 	kfree(chan);
 	return ERR_PTR(ret);
 }
@@ -597,10 +608,38 @@ void shmchan_chan_fill_stat_ns(struct shmchan_channel *chan,
 		st->state |= SHMCHAN_STATE_TRANSIENT;
 }
 
+/*
+ * CAP_CHOWN over @chan, for a change of its owner to @uid and/or its group
+ * to @gid (invalid ids: not changed). As for files (capable_wrt_inode_uidgid),
+ * the capability counts in the channel's user namespace, the creator's,
+ * only if that namespace can name the channel's ids, old and new; else
+ * only CAP_CHOWN in the initial namespace does. So the owner of a user
+ * namespace, who has every capability in it, cannot hand a channel made
+ * in there to a uid from outside it, such as root.
+ */
+static bool shmchan_may_chown(struct shmchan_channel *chan,
+			      const struct shmchan_attrs *old, kuid_t uid,
+			      kgid_t gid)
+{
+	struct user_namespace *ns = chan->user_ns;
+
+	if ((uid_valid(uid) && !kuid_has_mapping(ns, uid)) ||
+	    (gid_valid(gid) && !kgid_has_mapping(ns, gid)) ||
+	    !kuid_has_mapping(ns, old->uid) || !kgid_has_mapping(ns, old->gid))
+		ns = &init_user_ns;
+	return ns_capable(ns, CAP_CHOWN);
+}
+
 /**
  * shmchan_chan_setattr - SHMCHAN_IOC_SETATTR on @chan
  * @chan: the handle's channel
  * @args: the arguments, flags checked
+ *
+ * Who may call it at all is as for IPC_SET: the owner, the creator or
+ * CAP_SYS_ADMIN. Who may give the channel to whom is as for chown(2): a
+ * new owner needs CAP_CHOWN (see shmchan_may_chown()); setting the owner
+ * it has is no change; the group may become one the caller (owner or
+ * creator) is in, or stay as it is, else it needs CAP_CHOWN too.
  *
  * Return: 0, -EPERM or -EINVAL.
  */
@@ -608,34 +647,55 @@ int shmchan_chan_setattr(struct shmchan_channel *chan,
 			 const struct shmchan_setattr *args)
 {
 	struct user_namespace *ns = current_user_ns();
-	kuid_t uid = make_kuid(ns, args->uid);
-	kgid_t gid = make_kgid(ns, args->gid);
-	kuid_t euid = current_euid();
-	bool admin;
+	kuid_t uid = INVALID_UID, euid = current_euid();
+	kgid_t gid = INVALID_GID;
+	struct shmchan_attrs old;
+	bool admin, owner, give;
+	int ret = 0;
 
 	if ((args->flags & SHMCHAN_SETATTR_MODE) &&
 	    (args->mode & ~SHMCHAN_MODE_MASK))
 		return -EINVAL;
-	if ((args->flags & SHMCHAN_SETATTR_UID) && !uid_valid(uid))
-		return -EINVAL;
-	if ((args->flags & SHMCHAN_SETATTR_GID) && !gid_valid(gid))
-		return -EINVAL;
+	if (args->flags & SHMCHAN_SETATTR_UID) {
+		uid = make_kuid(ns, args->uid);
+		if (!uid_valid(uid))
+			return -EINVAL;
+	}
+	if (args->flags & SHMCHAN_SETATTR_GID) {
+		gid = make_kgid(ns, args->gid);
+		if (!gid_valid(gid))
+			return -EINVAL;
+	}
 	/* The capability first: it can't be asked under the spinlock. */
 	admin = capable(CAP_SYS_ADMIN);
 
-	spin_lock(&chan->lock);
-	if (!admin && !uid_eq(euid, chan->uid) && !uid_eq(euid, chan->cuid)) {
-		spin_unlock(&chan->lock);
-		return -EPERM;
+	mutex_lock(&shmchan_setattr_lock);
+	shmchan_chan_attrs(chan, &old);
+	owner = uid_eq(euid, old.uid) || uid_eq(euid, chan->cuid);
+	if (!admin && !owner) {
+		ret = -EPERM;
+		goto unlock;
 	}
+	/* Only a change that chown(2) would allow without CAP_CHOWN is free */
+	give = (uid_valid(uid) && !uid_eq(uid, old.uid)) ||
+	       (gid_valid(gid) && !gid_eq(gid, old.gid) &&
+		!(owner && in_group_p(gid)));
+	if (give && !shmchan_may_chown(chan, &old, uid, gid)) {
+		ret = -EPERM;
+		goto unlock;
+	}
+
+	spin_lock(&chan->lock);
 	if (args->flags & SHMCHAN_SETATTR_MODE)
 		chan->mode = args->mode;
-	if (args->flags & SHMCHAN_SETATTR_UID)
+	if (uid_valid(uid))
 		chan->uid = uid;
-	if (args->flags & SHMCHAN_SETATTR_GID)
+	if (gid_valid(gid))
 		chan->gid = gid;
 	spin_unlock(&chan->lock);
-	return 0;
+unlock:
+	mutex_unlock(&shmchan_setattr_lock);
+	return ret;
 }
 
 /* The listing walks shmchan_all under the registry lock, as a seq_file. */

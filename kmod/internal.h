@@ -29,6 +29,9 @@
  *     shmchan_registry_lock         (chan.c: names, the list of channels,
  *                                    accounting, publish/unpublish)
  *       shmchan_channel.lock        (chan.c: spinlock, mutable attributes)
+ *   shmchan_setattr_lock            (chan.c: serializes SETATTR, so that
+ *     shmchan_channel.lock           the owner it is judged against stays;
+ *                                    never held with the registry lock)
  *   mm->mmap_lock                   (held by the mm core around ->mmap and
  *     shmchan_registry_lock          vm_ops->open/close; close may unpublish)
  *   shmchan_wait_bucket.lock        (wait.c: spinlock; only the scheduler's
@@ -92,6 +95,8 @@ struct shmchan_charge;
  * @cuid: creator; constant
  * @cgid: creator's group; constant
  * @cpid: creating process (thread group); constant
+ * @user_ns: the creator's user namespace, where CAP_CHOWN over the
+ *	channel counts (SETATTR); holds a reference; constant
  * @ctime: creation time (CLOCK_REALTIME); constant
  * @name: NUL-terminated name; constant
  */
@@ -119,6 +124,7 @@ struct shmchan_channel {
 	kuid_t cuid;
 	kgid_t cgid;
 	struct pid *cpid;
+	struct user_namespace *user_ns;
 	struct timespec64 ctime;
 	char name[];
 };

@@ -35,9 +35,6 @@ static int create_as_creator(void *arg)
 	int fd = sc_new(name, SC_PAGE, 0600, 0);
 
 	CHILD_TRUE(fd >= 0);
-	/* the creator hands the channel over, as SysV IPC_SET allows */
-	CHILD_EQ(0, sc_setattr(fd, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_GID, 0,
-			       OWNER, OWNER_GROUP));
 	return 0;
 }
 
@@ -50,6 +47,9 @@ FIXTURE_SETUP(acc)
 	ASSERT_EQ(0, hard_as(CREATOR, CREATOR, create_as_creator, (void *)self->name));
 	self->fd = sc_attach(self->name, 0);
 	ASSERT_LE(0, self->fd);
+	/* root hands it over: a give-away needs CAP_CHOWN, as for chown(2) */
+	ASSERT_EQ(0, sc_setattr(self->fd, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_GID, 0,
+				OWNER, OWNER_GROUP));
 }
 
 FIXTURE_TEARDOWN(acc)
@@ -340,10 +340,13 @@ TEST_F(acc, administer_owner_creator_only)
 	EXPECT_EQ(-EIDRM, sc_wake(self->fd, 0, 1));
 }
 
+/* The owner, with CAP_CHOWN, gives the channel to OTHER. */
 static int chown_to_other(void *arg)
 {
-	int fd = sc_attach(arg, SHMCHAN_OPEN_RDONLY);
+	int fd;
 
+	CHILD_EQ(0, hard_become_with_caps(OWNER, OWNER, HARD_CAP(CAP_CHOWN)));
+	fd = sc_attach(arg, SHMCHAN_OPEN_RDONLY);
 	CHILD_TRUE(fd >= 0);
 	CHILD_EQ(0, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, OTHER, 0));
 	/* no longer the owner: no more SETATTR */
@@ -360,9 +363,13 @@ TEST_F(acc, setattr_moves_ownership_not_creation)
 {
 	struct admin_try t = { .name = self->name };
 	struct shmchan_stat st;
+	pid_t pid;
 
 	ASSERT_EQ(0, sc_chmod(self->fd, 0606));
-	ASSERT_EQ(0, hard_as(OWNER, OWNER, chown_to_other, (void *)self->name));
+	pid = sc_fork();
+	if (pid == 0)
+		_exit(chown_to_other((void *)self->name));
+	ASSERT_EQ(0, sc_reap(pid, 30000));
 	ASSERT_EQ(0, sc_stat(self->fd, &st));
 	EXPECT_EQ((__u32)OTHER, st.uid);
 	EXPECT_EQ((__u32)OWNER_GROUP, st.gid);
@@ -374,6 +381,108 @@ TEST_F(acc, setattr_moves_ownership_not_creation)
 	t.expect = 0;
 	EXPECT_EQ(0, hard_as(OTHER, OTHER, admin_try, &t)) TH_LOG("new owner");
 	EXPECT_EQ(0, hard_as(CREATOR, CREATOR, admin_try, &t)) TH_LOG("creator");
+}
+
+/* ---- give-away: chown(2) rules, not IPC_SET's ----------------------------------------- */
+
+struct give_try {
+	const char *name;
+	__u64 caps;
+	bool creator;		/* try as the creator, not the owner */
+};
+
+static int give_try(void *arg)
+{
+	const struct give_try *t = arg;
+	uid_t me = t->creator ? CREATOR : OWNER;
+	struct shmchan_stat st;
+	int fd;
+
+	CHILD_EQ(0, hard_become_with_caps(me, me, t->caps));
+	fd = sc_attach(t->name, SHMCHAN_OPEN_RDONLY);
+	CHILD_TRUE(fd >= 0);
+	/* no new owner without CAP_CHOWN: not root, not another user */
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, 0, 0));
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, OTHER, 0));
+	/* a refused call changes nothing, not even the mode asked with it */
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_MODE,
+				    0666, 0, 0));
+	/* the creator may not take it back either: that is a new owner too */
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, CREATOR, 0));
+	/* no group the caller is not in */
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_GID, 0, 0, 0));
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_GID, 0, 0, OTHER));
+	CHILD_EQ(0, sc_stat(fd, &st));
+	CHILD_EQ(OWNER, st.uid);
+	CHILD_EQ(OWNER_GROUP, st.gid);
+	CHILD_EQ(0640, st.mode);
+	/* no change is no give-away; nor is a group of one's own */
+	CHILD_EQ(0, sc_setattr(fd, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_GID, 0,
+			       OWNER, OWNER_GROUP));
+	CHILD_EQ(0, sc_setattr(fd, SHMCHAN_SETATTR_GID, 0, 0, me));
+	CHILD_EQ(0, sc_stat(fd, &st));
+	CHILD_EQ(OWNER, st.uid);
+	CHILD_EQ(me, st.gid);
+	close(fd);
+	return 0;
+}
+
+static int run_give_try(struct give_try *t)
+{
+	pid_t pid = sc_fork();
+
+	if (pid == 0)
+		_exit(give_try(t));
+	return sc_reap(pid, 30000);
+}
+
+/* A STAT that says "root" means root: an owner cannot give a channel away. */
+TEST_F(acc, setattr_give_away_needs_cap_chown)
+{
+	struct give_try t = { .name = self->name };
+	struct shmchan_stat st;
+	pid_t pid;
+
+	ASSERT_EQ(0, sc_chmod(self->fd, 0640));
+	EXPECT_EQ(0, run_give_try(&t)) TH_LOG("as the owner");
+	ASSERT_EQ(0, sc_setattr(self->fd, SHMCHAN_SETATTR_GID, 0, 0, OWNER_GROUP));
+	t.creator = true;
+	EXPECT_EQ(0, run_give_try(&t)) TH_LOG("as the creator");
+	ASSERT_EQ(0, sc_setattr(self->fd, SHMCHAN_SETATTR_GID, 0, 0, OWNER_GROUP));
+	/* CAP_SYS_ADMIN administers, but gives away only with CAP_CHOWN */
+	t.creator = false;
+	t.caps = HARD_CAP(CAP_SYS_ADMIN);
+	EXPECT_EQ(0, run_give_try(&t)) TH_LOG("as the owner with CAP_SYS_ADMIN");
+	ASSERT_EQ(0, sc_setattr(self->fd, SHMCHAN_SETATTR_GID, 0, 0, OWNER_GROUP));
+
+	/* with CAP_CHOWN the owner may give it to root */
+	pid = sc_fork();
+	if (pid == 0) {
+		int fd;
+
+		CHILD_EQ(0, hard_become_with_caps(OWNER, OWNER, HARD_CAP(CAP_CHOWN)));
+		fd = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
+		CHILD_TRUE(fd >= 0);
+		CHILD_EQ(0, sc_setattr(fd, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_GID, 0,
+				       0, 0));
+		_exit(0);
+	}
+	EXPECT_EQ(0, sc_reap(pid, 30000));
+	ASSERT_EQ(0, sc_stat(self->fd, &st));
+	EXPECT_EQ(0U, st.uid);
+	EXPECT_EQ(0U, st.gid);
+}
+
+/* CAP_CHOWN alone is no right to administer someone else's channel. */
+TEST_F(acc, setattr_cap_chown_alone_eperm)
+{
+	struct cap_try t = {
+		.name = self->name, .caps = HARD_CAP(CAP_CHOWN),
+		.expect_rw = 0, .expect_destroy = -EPERM, .expect_setattr = -EPERM,
+	};
+
+	ASSERT_EQ(0, sc_chmod(self->fd, 0666));
+	EXPECT_EQ(0, run_cap_try(&t));
 }
 
 /*
@@ -668,6 +777,19 @@ static int in_userns(void *arg)
 	return 0;
 }
 
+static int userns_owner_gives_away(void *arg)
+{
+	int fd = sc_attach(arg, 0);
+
+	CHILD_TRUE(fd >= 0);
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, 0, 0));
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, OTHER, 0));
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_GID, 0, 0, 0));
+	CHILD_EQ(0, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, OWNER, 0));
+	close(fd);
+	return 0;
+}
+
 TEST_F(acc, ids_in_user_namespace)
 {
 	struct ns_try t = {
@@ -695,6 +817,18 @@ TEST_F(acc, ids_in_user_namespace)
 	EXPECT_EQ((__u32)OWNER, st.cgid);
 	close(mine);
 	close(fd);
+
+	/*
+	 * OWNER has every capability in the namespace it made, CAP_CHOWN
+	 * included; that is no power over ids the namespace cannot name.
+	 */
+	EXPECT_EQ(0, hard_as(OWNER, OWNER, userns_owner_gives_away, (void *)t.mine));
+	mine = sc_attach(t.mine, SHMCHAN_OPEN_RDONLY);
+	ASSERT_LE(0, mine);
+	ASSERT_EQ(0, sc_stat(mine, &st));
+	EXPECT_EQ((__u32)OWNER, st.uid);
+	EXPECT_EQ((__u32)OWNER, st.gid);
+	close(mine);
 }
 
 /*

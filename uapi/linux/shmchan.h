@@ -474,8 +474,28 @@ struct shmchan_wake {
  * CREATE calls are checked against the new attributes. The creator ids
  * and the accounting of the channel to its creator do not change.
  *
- * Errors: EPERM (not allowed), EINVAL (mode above 0777, an id that does
- * not map into the kernel, unknown flags).
+ * Who may give the channel to whom follows chown(2), not IPC_SET:
+ *
+ * - a new owner (@uid other than the present one) needs CAP_CHOWN in the
+ *   user namespace the channel was created in, and only for ids that
+ *   namespace maps (owner and group, old and new); otherwise CAP_CHOWN in
+ *   the initial user namespace. Setting the present owner is no change
+ *   and always allowed;
+ * - a new group (@gid other than the present one) must be one the caller,
+ *   owner or creator, belongs to (its own group or a supplementary one),
+ *   unless the caller has that CAP_CHOWN.
+ *
+ * IPC_SET lets an owner hand a segment to any uid. Here that would let a
+ * user plant channels that STAT and the listing show as root's (or any
+ * victim's) while the creator still controls them, so that a program
+ * trusting the owner to tell who made a channel is misled; chown(2)
+ * rules keep the owner a statement the kernel vouches for. Mode changes
+ * stay as for IPC_SET.
+ *
+ * Errors: EPERM (not allowed: not the owner, creator or CAP_SYS_ADMIN, or
+ * a new owner or group the rules above refuse; nothing is changed),
+ * EINVAL (mode above 0777, an id that does not map into the kernel,
+ * unknown flags).
  */
 struct shmchan_setattr {
 	__u32 size;
