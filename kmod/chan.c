@@ -247,6 +247,39 @@ void shmchan_chan_map_get(struct shmchan_channel *chan)
 }
 
 /**
+ * shmchan_chan_map_new - the view's ->mmap makes a VMA of @chan
+ * @chan: the channel
+ *
+ * Mostly the handle being mapped is a user already. But remap_file_pages()
+ * unmaps the old VMA before it maps the view anew, and that VMA may have
+ * been the last user: a transient channel then lost its name, and must
+ * not come back to life without one (users 0 -> 1 with the name gone).
+ * Refuse that; a channel that is not transient may get its user back, as
+ * its name does not depend on it. A 0 -> 1 transition is made under the
+ * registry lock, as internal.h says; mmap_lock, held here, is outside it.
+ *
+ * Return: 0, or -EIDRM for a transient channel without users.
+ */
+int shmchan_chan_map_new(struct shmchan_channel *chan)
+{
+	int ret = 0;
+
+	if (!atomic_inc_not_zero(&chan->users)) {
+		mutex_lock(&shmchan_registry_lock);
+		/* The last user's going unpublished a transient channel */
+		if (chan->transient)
+			ret = -EIDRM;
+		else
+			atomic_inc(&chan->users);
+		mutex_unlock(&shmchan_registry_lock);
+		if (ret)
+			return ret;
+	}
+	atomic_inc(&chan->nmaps);
+	return 0;
+}
+
+/**
  * shmchan_chan_map_put - a VMA of @chan goes away
  * @chan: the channel
  */

@@ -15,7 +15,8 @@
  *
  * Then everything is killed, the names are destroyed, and the run checks
  * that the module is back where it started:
- *   - every ioctl failed only with an errno the uapi header documents;
+ *   - every ioctl, mmap and remap_file_pages failed only with an errno
+ *     the uapi header documents (or the mm core gives);
  *   - no worker died of a signal it did not ask for (SIGBUS, SIGSEGV);
  *   - no fz.* channel is left in /proc/shmchan;
  *   - the module's accounting is back to zero, probed through the limits:
@@ -552,8 +553,12 @@ static void op_garbage(void)
 	do_ioctl(OP_GARBAGE, any_fd(), cmd, arg);
 }
 
-/* mmap() of a handle: the header's errnos, and the mm core's own */
-static void mmap_errno(int err)
+/*
+ * mmap() of a handle: the header's errnos, and the mm core's own; for
+ * remap_file_pages() also EIDRM (the last mapping of a transient channel
+ * without handles).
+ */
+static void map_errno(const char *call, int err, bool remap)
 {
 	static const int ok[] = {
 		EINVAL, ENXIO, EACCES, EPERM, ENOMEM, EBADFD,	/* the module */
@@ -561,12 +566,19 @@ static void mmap_errno(int err)
 	};
 	size_t i;
 
+	if (remap && err == EIDRM)
+		return;
 	for (i = 0; i < ARRAY_SIZE(ok); i++)
 		if (err == ok[i])
 			return;
 	__atomic_fetch_add(&shared->unexpected, 1, __ATOMIC_RELAXED);
-	say("# pid %d: mmap failed with unexpected errno %d (%s)", (int)getpid(),
-	    err, strerror(err));
+	say("# pid %d: %s failed with unexpected errno %d (%s)", (int)getpid(),
+	    call, err, strerror(err));
+}
+
+static void mmap_errno(int err)
+{
+	map_errno("mmap", err, false);
 }
 
 static void op_mmap(void)
@@ -714,6 +726,7 @@ static void op_remap(void)
 	ret = remap_file_pages(m->addr, m->len, 0, pgoff, 0);
 	note(OP_REMAP, ret);
 	if (ret) {
+		map_errno("remap_file_pages", errno, true);
 		/* a failed remap may have unmapped the range already */
 		munmap(m->addr, m->len);
 		m->addr = NULL;

@@ -56,7 +56,12 @@
  *   (offset + length past its end: ENXIO), PROT_WRITE only on a read-write
  *   handle (EACCES), never PROT_EXEC (EPERM). A mapping cannot grow
  *   (mremap: EFAULT) and outlives close() of the handle, fork() and
- *   DESTROY. /proc/PID/maps names it "/shmchan:NAME (deleted)". Pages come
+ *   DESTROY. remap_file_pages() works on a shared mapping, but over the
+ *   whole of the last mapping of a transient channel that has no handle
+ *   left it fails with EIDRM and leaves the range unmapped: the kernel
+ *   unmaps the old pages first, which ends such a channel (its name is
+ *   gone, and it does not come back without one). /proc/PID/maps names
+ *   a mapping "/shmchan:NAME (deleted)". Pages come
  *   from shmem, so PTHREAD_PROCESS_SHARED objects and futexes work in a
  *   channel, and each page is charged to the memory cgroup of the task
  *   that first touches it.
