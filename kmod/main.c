@@ -26,11 +26,14 @@
  * @chan: the bound channel or NULL; set once under @bind_lock with release
  *	semantics, read with acquire semantics
  * @writable: bound read-write; set before @chan is published
+ * @dev_write: the device file was opened for writing (FMODE_WRITE), which
+ *	CREATE, DESTROY, SETATTR and a read-write OPEN need; constant
  */
 struct shmchan_handle {
 	struct mutex bind_lock; /* serializes binding; outside the registry lock */
 	struct shmchan_channel *chan;
 	bool writable;
+	bool dev_write;
 };
 
 static struct shmchan_channel *shmchan_handle_chan(struct shmchan_handle *h)
@@ -129,6 +132,8 @@ static long shmchan_ioc_create(struct shmchan_handle *h, void *arg)
 
 	if (args->flags & ~SHMCHAN_CREATE_FLAGS)
 		return -EINVAL;
+	if (!h->dev_write)
+		return -EBADF;
 	return shmchan_bind_named(h, args->name, args, shmchan_find_create);
 }
 
@@ -152,6 +157,9 @@ static long shmchan_ioc_open(struct shmchan_handle *h, void *arg)
 
 	if (args->flags & ~SHMCHAN_OPEN_FLAGS)
 		return -EINVAL;
+	/* A read-write binding could never be mapped writable: see below */
+	if (!(args->flags & SHMCHAN_OPEN_RDONLY) && !h->dev_write)
+		return -EBADF;
 	return shmchan_bind_named(h, args->name, args, shmchan_find_open);
 }
 
@@ -163,6 +171,8 @@ static long shmchan_ioc_destroy(struct shmchan_handle *h, void *arg)
 
 	if (args->flags & ~SHMCHAN_DESTROY_FLAGS)
 		return -EINVAL;
+	if (!h->dev_write)
+		return -EBADF;
 	ret = shmchan_name_from_user(name, args->name);
 	if (ret)
 		return ret;
@@ -219,6 +229,8 @@ static long shmchan_ioc_setattr(struct shmchan_handle *h, void *arg)
 
 	if (args->flags & ~SHMCHAN_SETATTR_FLAGS || args->__reserved)
 		return -EINVAL;
+	if (!h->dev_write)
+		return -EBADF;
 	if (!chan)
 		return -EBADFD;
 	return shmchan_chan_setattr(chan, args);
@@ -339,6 +351,17 @@ static int shmchan_open_file(struct inode *inode, struct file *file)
 	if (!h)
 		return -ENOMEM;
 	mutex_init(&h->bind_lock);
+	/*
+	 * The device node's mode says who may change the set of channels:
+	 * CREATE, DESTROY and SETATTR, like write(2), want a file opened for
+	 * writing (EBADF otherwise, as block devices answer BLKDISCARD on a
+	 * read-only file). OPEN, STAT, WAIT, WAKE and mmap of what is opened
+	 * are governed by each channel's own mode. A read-write OPEN wants it
+	 * too: mmap() with PROT_WRITE of a file not opened for writing fails
+	 * in the mm core before the module sees it, so such a binding would
+	 * only claim a write access it can never use.
+	 */
+	h->dev_write = file->f_mode & FMODE_WRITE;
 	file->private_data = h;
 	return 0;
 }

@@ -524,6 +524,87 @@ TEST_F(acc, existing_handles_keep_access)
 	EXPECT_EQ(0, sc_reap(pid, 10000));
 }
 
+/* ---- the device's own mode ------------------------------------------------------------ */
+
+/*
+ * With /dev/shmchan at 0644, a user who can only open it read-only cannot
+ * create, destroy or administer channels, nor bind one read-write, but
+ * opens existing channels read-only, maps them, waits and wakes. EBADF is
+ * the answer, as for write(2) on a read-only file.
+ */
+static int read_only_device(void *arg)
+{
+	const char *name = arg;
+	struct shmchan_features f;
+	struct shmchan_stat st;
+	char *p;
+	int fd;
+
+	CHILD_EQ(-1, open(SHMCHAN_DEVICE, O_RDWR | O_CLOEXEC));
+	CHILD_EQ(EACCES, errno);
+	fd = open(SHMCHAN_DEVICE, O_RDONLY | O_CLOEXEC);
+	CHILD_TRUE(fd >= 0);
+	CHILD_EQ(0, sc_features(fd, &f));
+	CHILD_EQ(-EBADF, sc_create(fd, sc_newname("rodev"), SC_PAGE, 0600, 0, NULL));
+	/* not even an existing channel, which CREATE would open read-write */
+	CHILD_EQ(-EBADF, sc_create(fd, name, SC_PAGE, 0600, 0, NULL));
+	/* the owner of the channel may not remove it through this handle */
+	CHILD_EQ(-EBADF, sc_destroy(fd, name, 0));
+	CHILD_EQ(-EBADF, sc_open(fd, name, 0, NULL));
+	/* a read-only OPEN works; the handle is bound, read-only */
+	CHILD_EQ(0, sc_open(fd, name, SHMCHAN_OPEN_RDONLY, NULL));
+	CHILD_EQ(-EBADF, sc_chmod(fd, 0600));
+	CHILD_EQ(-EBADF, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, OTHER, 0));
+	CHILD_EQ(0, sc_stat(fd, &st));
+	CHILD_EQ(0666, st.mode);
+	CHILD_EQ(0U, st.state & SHMCHAN_STATE_WRITABLE);
+	p = sc_map(fd, SC_PAGE, PROT_READ, 0);
+	CHILD_TRUE(p != MAP_FAILED);
+	CHILD_EQ('w', p[0]);
+	CHILD_EQ(-EAGAIN, sc_wait(fd, 0, 0, 0));
+	CHILD_EQ(-ETIMEDOUT, sc_wait(fd, 4, 0, sc_now_ns() + SC_NSEC / 100));
+	CHILD_EQ(0, sc_wake(fd, 4, 1));
+	munmap(p, SC_PAGE);
+	close(fd);
+	return 0;
+}
+
+static int device_mode_set(mode_t mode)
+{
+	return chmod(SHMCHAN_DEVICE, mode) ? -errno : 0;
+}
+
+TEST_F(acc, device_mode_limits_who_creates)
+{
+	const char *name = sc_newname("rodevch");
+	int fd = sc_new(name, SC_PAGE, 0666, 0), ro;
+	struct stat sb;
+	char *p;
+
+	ASSERT_LE(0, fd);
+	/* owned by OTHER, who could remove and chmod it through a writable handle */
+	ASSERT_EQ(0, sc_setattr(fd, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_GID, 0,
+				OTHER, OTHER));
+	p = sc_map(fd, SC_PAGE, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	p[0] = 'w';
+	munmap(p, SC_PAGE);
+	ASSERT_EQ(0, stat(SHMCHAN_DEVICE, &sb));
+	ASSERT_EQ(0, device_mode_set(0644));
+	/* from here on no ASSERT: the device's mode must be put back */
+	EXPECT_EQ(0, hard_as(OTHER, OTHER, read_only_device, (void *)name));
+
+	/* root too, on an O_RDONLY handle */
+	ro = open(SHMCHAN_DEVICE, O_RDONLY | O_CLOEXEC);
+	EXPECT_LE(0, ro);
+	EXPECT_EQ(-EBADF, sc_destroy(ro, name, 0));
+	EXPECT_EQ(-EBADF, sc_create(ro, sc_newname("rodevroot"), SC_PAGE, 0600, 0, NULL));
+	close(ro);
+	EXPECT_EQ(0, device_mode_set(sb.st_mode & 07777));
+	EXPECT_EQ(1, sc_exists(name));
+	close(fd);
+}
+
 /* ---- the listing ---------------------------------------------------------------------- */
 
 struct listing_try {

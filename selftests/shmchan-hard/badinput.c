@@ -356,20 +356,22 @@ TEST_F(bad, mmap_shared_validate)
 }
 
 /*
- * /dev/shmchan opened O_RDONLY, bound read-write by CREATE: the file's own
- * access mode forbids writable shared mappings (the mm core says EACCES),
- * but a read-only shared mapping is what such a descriptor is for. (The mm
- * core keeps VM_MAYSHARE but clears VM_SHARED on mappings of files not
- * open for writing.)
+ * /dev/shmchan opened O_RDONLY: it may not CREATE nor bind read-write (a
+ * read-write binding could never be mapped writable: the mm core refuses
+ * writable shared mappings of a file not open for writing, EACCES), but a
+ * read-only binding maps read-only, which is what such a descriptor is
+ * for. (The mm core keeps VM_MAYSHARE but clears VM_SHARED on mappings of
+ * files not open for writing.)
  */
 TEST_F(bad, rdonly_file_maps_read_only)
 {
-	const char *name = sc_newname("rofile");
 	int fd = open(SHMCHAN_DEVICE, O_RDONLY | O_CLOEXEC);
 	char *p;
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, sc_create(fd, name, self->page, 0600, 0, NULL));
+	EXPECT_EQ(-EBADF, sc_create(fd, sc_newname("rofile"), self->page, 0600, 0, NULL));
+	EXPECT_EQ(-EBADF, sc_open(fd, self->name, 0, NULL));
+	ASSERT_EQ(0, sc_open(fd, self->name, SHMCHAN_OPEN_RDONLY, NULL));
 	p = sc_map(fd, self->page, PROT_READ | PROT_WRITE, 0);
 	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(EACCES, errno);

@@ -11,6 +11,23 @@
  *   on that channel. SHMCHAN_IOC_FEATURES and SHMCHAN_IOC_DESTROY work on
  *   any handle, bound or not.
  *
+ * The device's permissions
+ *   The mode and owner of /dev/shmchan say who may change the set of
+ *   channels. SHMCHAN_IOC_CREATE, SHMCHAN_IOC_DESTROY, SHMCHAN_IOC_SETATTR
+ *   and a read-write SHMCHAN_IOC_OPEN (without %SHMCHAN_OPEN_RDONLY) need
+ *   a handle opened for writing (O_RDWR), as write(2) does, and fail with
+ *   EBADF on an O_RDONLY one (after the checks of their struct and flags).
+ *   A read-only OPEN, STAT, WAIT, WAKE, FEATURES and mmap() work on an
+ *   O_RDONLY handle; each channel's own mode decides what may be opened.
+ *   A read-write OPEN needs write access to the device because mmap()
+ *   with PROT_WRITE and MAP_SHARED of a file not opened for writing is
+ *   refused (EACCES) by the kernel before the module is asked: such a
+ *   binding could never write. So with the device at mode 0664, group
+ *   "shmchan", only that group's members (and root) create, remove and
+ *   administer channels and write into them; other users open existing
+ *   channels read-only and wait and wake on them. The default mode 0666
+ *   leaves all of this to the channels' modes.
+ *
  * Extensible structs
  *   Every argument struct starts with ``__u32 size``, which userspace sets
  *   to sizeof() the struct it was compiled with. The module dispatches on
@@ -38,6 +55,8 @@
  *   EINVAL   size below the first version, unknown flags, reserved not zero
  *   E2BIG    size above a page, or a non-zero tail the module does not know
  *   EBADFD   a channel command (mmap, STAT, WAIT, WAKE) on an unbound handle
+ *   EBADF    CREATE, DESTROY, SETATTR or a read-write OPEN on a handle
+ *            not opened for writing (see "The device's permissions")
  *   EBUSY    CREATE or OPEN on a handle that is already bound
  *
  *   CREATE and OPEN on one handle are serialized: a second one waits
@@ -217,8 +236,9 @@ struct shmchan_features {
  * Without %SHMCHAN_CREATE_EXCL an existing channel of that name is opened
  * as by SHMCHAN_IOC_OPEN (its mode, owner and flags stay as they are).
  *
- * Errors: EINVAL (length 0, length larger than an existing channel, mode
- * above 0777, bad name), EFBIG (length above the module's max_channel_size
+ * Errors: EBADF (the handle was not opened for writing), EINVAL (length
+ * 0, length larger than an existing channel, mode above 0777, bad name),
+ * EFBIG (length above the module's max_channel_size
  * parameter or what the kernel can map), EEXIST (%SHMCHAN_CREATE_EXCL and
  * the name exists), EACCES (opening an existing channel the caller may not
  * read and write), ENOSPC (the module's max_channels or max_total_size
@@ -260,8 +280,8 @@ struct shmchan_create {
  * Used with SHMCHAN_IOC_OPEN.
  *
  * Errors: ENOENT (no channel of that name), EACCES (the mode bits deny the
- * access asked for; CAP_IPC_OWNER overrides them), EINVAL/ENAMETOOLONG
- * (bad name).
+ * access asked for; CAP_IPC_OWNER overrides them), EBADF (read-write, on a
+ * handle not opened for writing), EINVAL/ENAMETOOLONG (bad name).
  */
 struct shmchan_open {
 	__u32 size;
@@ -293,7 +313,8 @@ struct shmchan_open {
  * last of them is gone, then its memory is freed.
  *
  * Errors: ENOENT (no such name), EPERM (caller is neither the owner nor the
- * creator and lacks CAP_SYS_ADMIN), EINVAL/ENAMETOOLONG (bad name).
+ * creator and lacks CAP_SYS_ADMIN), EBADF (the handle was not opened for
+ * writing), EINVAL/ENAMETOOLONG (bad name).
  */
 struct shmchan_destroy {
 	__u32 size;
@@ -497,7 +518,8 @@ struct shmchan_wake {
  * rules keep the owner a statement the kernel vouches for. Mode changes
  * stay as for IPC_SET.
  *
- * Errors: EPERM (not allowed: not the owner, creator or CAP_SYS_ADMIN, or
+ * Errors: EBADF (the handle was not opened for writing), EPERM (not
+ * allowed: not the owner, creator or CAP_SYS_ADMIN, or
  * a new owner or group the rules above refuse; nothing is changed),
  * EINVAL (mode above 0777, an id that does not map into the kernel,
  * unknown flags).
