@@ -19,6 +19,8 @@
  *     the uapi header documents (or the mm core gives);
  *   - no CREATE, DESTROY, SETATTR or read-write OPEN succeeded on a
  *     handle opened O_RDONLY (some workers open the device so);
+ *   - no unprivileged worker gave a channel to another owner or to a
+ *     group it is not in (SETATTR follows chown(2));
  *   - no worker died of a signal it did not ask for (SIGBUS, SIGSEGV);
  *   - no fz.* channel is left in /proc/shmchan;
  *   - the module's accounting is back to zero, probed through the limits:
@@ -477,19 +479,34 @@ static void op_features(void)
 	do_ioctl(OP_FEATURES, any_fd(), SHMCHAN_IOC_FEATURES, f);
 }
 
+/*
+ * An id no root worker ever sets and no worker has: an unprivileged
+ * worker (no CAP_CHOWN, not in that group) can never give a channel to
+ * it, since the owner or group it has already would have to be it.
+ */
+#define GIVEAWAY_ID	4242
+
 static void op_setattr(void)
 {
 	struct shmchan_setattr *s =
 		arg_struct(sizeof(*s), SHMCHAN_SETATTR_SIZE_VER0);
+	bool giveaway = getuid() != 0 && chance(20);
+	long ret;
 
 	s->flags = below(SHMCHAN_SETATTR_FLAGS + 1);
 	if (chance(3))
 		s->flags |= 1U << (3 + below(29));
 	s->mode = any_mode();
-	s->uid = any_id();
-	s->gid = any_id();
+	s->uid = giveaway ? GIVEAWAY_ID : any_id();
+	s->gid = giveaway ? GIVEAWAY_ID : any_id();
 	s->__reserved = chance(3);
-	do_ioctl(OP_SETATTR, any_fd(), SHMCHAN_IOC_SETATTR, s);
+	ret = do_ioctl(OP_SETATTR, any_fd(), SHMCHAN_IOC_SETATTR, s);
+	if (giveaway && ret == 0 &&
+	    (s->flags & (SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_GID))) {
+		__atomic_fetch_add(&shared->unexpected, 1, __ATOMIC_RELAXED);
+		say("# pid %d: uid %d gave a channel away to %d (flags %#x)",
+		    (int)getpid(), (int)getuid(), GIVEAWAY_ID, s->flags);
+	}
 }
 
 /* Mostly a few shared words, so that waits and wakes meet. */
@@ -1248,7 +1265,7 @@ int main(int argc, char **argv)
 	say("# %lu operations in %lu s", total, seconds);
 
 	tap(shared->unexpected == 0,
-	    "every error is documented, no write command on an O_RDONLY handle (%lu not)",
+	    "every error is documented, no write command on an O_RDONLY handle, no give-away (%lu not)",
 	    shared->unexpected);
 	tap(!died && shared->bad_signals == 0,
 	    "no process died of an unexpected signal");
