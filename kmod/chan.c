@@ -25,6 +25,7 @@
 #include <linux/stringhash.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
+#include <linux/user_namespace.h>
 
 #include "internal.h"
 #include "rules.h"
@@ -37,6 +38,13 @@
  * sits in the lock order.
  */
 static DEFINE_MUTEX(shmchan_registry_lock);
+/*
+ * shmchan_setattr_lock serializes SETATTR, so that the owner a change is
+ * judged against (chown rules, which may ask for a capability and so
+ * sleep) is still the owner when the change is made. Never held with
+ * shmchan_registry_lock; see internal.h.
+ */
+static DEFINE_MUTEX(shmchan_setattr_lock);
 static DEFINE_HASHTABLE(shmchan_names, SHMCHAN_NAME_HASH_BITS);
 /* Every live channel, published or not, oldest first, for the listing */
 static LIST_HEAD(shmchan_all);
@@ -124,6 +132,7 @@ static void shmchan_chan_free(struct shmchan_channel *chan)
 	shmchan_status_put(chan);
 	put_pid(chan->cpid);
 	put_pid(chan->lpid);
+	put_user_ns(chan->user_ns);
 	kfree(chan);
 }
 
@@ -240,6 +249,39 @@ void shmchan_chan_map_get(struct shmchan_channel *chan)
 }
 
 /**
+ * shmchan_chan_map_new - the view's ->mmap makes a VMA of @chan
+ * @chan: the channel
+ *
+ * Mostly the handle being mapped is a user already. But remap_file_pages()
+ * unmaps the old VMA before it maps the view anew, and that VMA may have
+ * been the last user: a transient channel then lost its name, and must
+ * not come back to life without one (users 0 -> 1 with the name gone).
+ * Refuse that; a channel that is not transient may get its user back, as
+ * its name does not depend on it. A 0 -> 1 transition is made under the
+ * registry lock, as internal.h says; mmap_lock, held here, is outside it.
+ *
+ * Return: 0, or -EIDRM for a transient channel without users.
+ */
+int shmchan_chan_map_new(struct shmchan_channel *chan)
+{
+	int ret = 0;
+
+	if (!atomic_inc_not_zero(&chan->users)) {
+		mutex_lock(&shmchan_registry_lock);
+		/* The last user's going unpublished a transient channel */
+		if (chan->transient)
+			ret = -EIDRM;
+		else
+			atomic_inc(&chan->users);
+		mutex_unlock(&shmchan_registry_lock);
+		if (ret)
+			return ret;
+	}
+	atomic_inc(&chan->nmaps);
+	return 0;
+}
+
+/**
  * shmchan_chan_map_put - a VMA of @chan goes away
  * @chan: the channel
  */
@@ -282,6 +324,9 @@ static bool shmchan_may_administer(struct shmchan_channel *chan)
 /**
  * shmchan_chan_may_list - whether the caller may see @chan in the listing
  * @chan: the channel
+ *
+ * Decided by the current (subjective) credentials, which proc.c sets to
+ * the opener's of the listing.
  *
  * Return: true if the caller could open it read-only.
  */
@@ -368,6 +413,7 @@ static struct shmchan_channel *shmchan_chan_alloc(const char *name, u64 length,
 	chan->cuid = chan->uid;
 	chan->cgid = chan->gid;
 	chan->cpid = get_pid(task_tgid(current));
+	chan->user_ns = get_user_ns(current_user_ns());
 	ktime_get_real_ts64(&chan->ctime);
 
 	ret = shmchan_limits_check_length(length);
@@ -397,6 +443,7 @@ put_status:
 	shmchan_status_put(chan);
 free_chan:
 	put_pid(chan->cpid);
+	put_user_ns(chan->user_ns);
 	kfree(chan);
 	return ERR_PTR(ret);
 }
@@ -409,10 +456,15 @@ static int shmchan_reuse_locked(struct shmchan_channel *chan, u64 length,
 
 	if (flags & SHMCHAN_CREATE_EXCL)
 		return -EEXIST;
-	if (length > chan->length)
-		return -EINVAL;
+	/*
+	 * Access before the length: comparing first would tell a caller who
+	 * may not open the channel how long it is (EINVAL above the length,
+	 * EACCES at or below it), one bisection step per call.
+	 */
 	if (!shmchan_may_access(chan, SHMCHAN_MAY_READ | SHMCHAN_MAY_WRITE))
 		return -EACCES;
+	if (length > chan->length)
+		return -EINVAL;
 	return 0;
 }
 
@@ -591,10 +643,38 @@ void shmchan_chan_fill_stat_ns(struct shmchan_channel *chan,
 	st->state = atomic_read(&chan->status->state);
 }
 
+/*
+ * CAP_CHOWN over @chan, for a change of its owner to @uid and/or its group
+ * to @gid (invalid ids: not changed). As for files (capable_wrt_inode_uidgid),
+ * the capability counts in the channel's user namespace, the creator's,
+ * only if that namespace can name the channel's ids, old and new; else
+ * only CAP_CHOWN in the initial namespace does. So the owner of a user
+ * namespace, who has every capability in it, cannot hand a channel made
+ * in there to a uid from outside it, such as root.
+ */
+static bool shmchan_may_chown(struct shmchan_channel *chan,
+			      const struct shmchan_attrs *old, kuid_t uid,
+			      kgid_t gid)
+{
+	struct user_namespace *ns = chan->user_ns;
+
+	if ((uid_valid(uid) && !kuid_has_mapping(ns, uid)) ||
+	    (gid_valid(gid) && !kgid_has_mapping(ns, gid)) ||
+	    !kuid_has_mapping(ns, old->uid) || !kgid_has_mapping(ns, old->gid))
+		ns = &init_user_ns;
+	return ns_capable(ns, CAP_CHOWN);
+}
+
 /**
  * shmchan_chan_setattr - SHMCHAN_IOC_SETATTR on @chan
  * @chan: the handle's channel
  * @args: the arguments, flags checked
+ *
+ * Who may call it at all is as for IPC_SET: the owner, the creator or
+ * CAP_SYS_ADMIN. Who may give the channel to whom is as for chown(2): a
+ * new owner needs CAP_CHOWN (see shmchan_may_chown()); setting the owner
+ * it has is no change; the group may become one the caller (owner or
+ * creator) is in, or stay as it is, else it needs CAP_CHOWN too.
  *
  * Return: 0, -EPERM or -EINVAL.
  */
@@ -602,34 +682,55 @@ int shmchan_chan_setattr(struct shmchan_channel *chan,
 			 const struct shmchan_setattr *args)
 {
 	struct user_namespace *ns = current_user_ns();
-	kuid_t uid = make_kuid(ns, args->uid);
-	kgid_t gid = make_kgid(ns, args->gid);
-	kuid_t euid = current_euid();
-	bool admin;
+	kuid_t uid = INVALID_UID, euid = current_euid();
+	kgid_t gid = INVALID_GID;
+	struct shmchan_attrs old;
+	bool admin, owner, give;
+	int ret = 0;
 
 	if ((args->flags & SHMCHAN_SETATTR_MODE) &&
 	    (args->mode & ~SHMCHAN_MODE_MASK))
 		return -EINVAL;
-	if ((args->flags & SHMCHAN_SETATTR_UID) && !uid_valid(uid))
-		return -EINVAL;
-	if ((args->flags & SHMCHAN_SETATTR_GID) && !gid_valid(gid))
-		return -EINVAL;
+	if (args->flags & SHMCHAN_SETATTR_UID) {
+		uid = make_kuid(ns, args->uid);
+		if (!uid_valid(uid))
+			return -EINVAL;
+	}
+	if (args->flags & SHMCHAN_SETATTR_GID) {
+		gid = make_kgid(ns, args->gid);
+		if (!gid_valid(gid))
+			return -EINVAL;
+	}
 	/* The capability first: it can't be asked under the spinlock. */
 	admin = capable(CAP_SYS_ADMIN);
 
-	spin_lock(&chan->lock);
-	if (!admin && !uid_eq(euid, chan->uid) && !uid_eq(euid, chan->cuid)) {
-		spin_unlock(&chan->lock);
-		return -EPERM;
+	mutex_lock(&shmchan_setattr_lock);
+	shmchan_chan_attrs(chan, &old);
+	owner = uid_eq(euid, old.uid) || uid_eq(euid, chan->cuid);
+	if (!admin && !owner) {
+		ret = -EPERM;
+		goto unlock;
 	}
+	/* Only a change that chown(2) would allow without CAP_CHOWN is free */
+	give = (uid_valid(uid) && !uid_eq(uid, old.uid)) ||
+	       (gid_valid(gid) && !gid_eq(gid, old.gid) &&
+		!(owner && in_group_p(gid)));
+	if (give && !shmchan_may_chown(chan, &old, uid, gid)) {
+		ret = -EPERM;
+		goto unlock;
+	}
+
+	spin_lock(&chan->lock);
 	if (args->flags & SHMCHAN_SETATTR_MODE)
 		chan->mode = args->mode;
-	if (args->flags & SHMCHAN_SETATTR_UID)
+	if (uid_valid(uid))
 		chan->uid = uid;
-	if (args->flags & SHMCHAN_SETATTR_GID)
+	if (gid_valid(gid))
 		chan->gid = gid;
 	spin_unlock(&chan->lock);
-	return 0;
+unlock:
+	mutex_unlock(&shmchan_setattr_lock);
+	return ret;
 }
 
 /* The listing walks shmchan_all under the registry lock, as a seq_file. */

@@ -29,15 +29,22 @@
  *   Counted apart from references so that a transient channel loses its
  *   name when the last user goes. A 0 -> 1 transition happens only under
  *   shmchan_registry_lock (binding by name); 1 -> 0 takes it through
- *   atomic_dec_and_mutex_lock(). A new VMA is always made from a bound
- *   handle or from an existing VMA (fork, split, remap_file_pages), which
- *   is a user already, so VMAs never raise users from 0.
+ *   atomic_dec_and_mutex_lock(). A new VMA is made from a bound handle or
+ *   from an existing VMA (fork, split), which is a user already, or by
+ *   remap_file_pages(), which unmaps the old VMA first: that may have been
+ *   the last user. So the view's ->mmap takes its user with
+ *   shmchan_chan_map_new(), which raises users from 0 only under the
+ *   registry lock and never for a transient channel (its name went with
+ *   that user; the call fails with EIDRM).
  *
  * Lock order, outermost first
  *   shmchan_handle.bind_lock        (main.c: one handle's CREATE/OPEN)
  *     shmchan_registry_lock         (chan.c: names, the list of channels,
  *                                    accounting, publish/unpublish)
  *       shmchan_channel.lock        (chan.c: spinlock, mutable attributes)
+ *   shmchan_setattr_lock            (chan.c: serializes SETATTR, so that
+ *     shmchan_channel.lock           the owner it is judged against stays;
+ *                                    never held with the registry lock)
  *   mm->mmap_lock                   (held by the mm core around ->mmap and
  *     shmchan_registry_lock          vm_ops->open/close; close may unpublish)
  *   shmchan_wait_bucket.lock        (wait.c: spinlock; only the scheduler's
@@ -115,6 +122,8 @@ struct shmchan_status_words {
  * @cuid: creator; constant
  * @cgid: creator's group; constant
  * @cpid: creating process (thread group); constant
+ * @user_ns: the creator's user namespace, where CAP_CHOWN over the
+ *	channel counts (SETATTR); holds a reference; constant
  * @ctime: creation time (CLOCK_REALTIME); constant
  * @name: NUL-terminated name; constant
  */
@@ -142,6 +151,7 @@ struct shmchan_channel {
 	kuid_t cuid;
 	kgid_t cgid;
 	struct pid *cpid;
+	struct user_namespace *user_ns;
 	struct timespec64 ctime;
 	char name[];
 };
@@ -167,6 +177,7 @@ int shmchan_chan_open(const char *name, bool writable,
 int shmchan_chan_destroy(const char *name, u32 flags);
 void shmchan_chan_unbind(struct shmchan_channel *chan);
 void shmchan_chan_map_get(struct shmchan_channel *chan);
+int shmchan_chan_map_new(struct shmchan_channel *chan);
 void shmchan_chan_map_put(struct shmchan_channel *chan);
 void shmchan_chan_get(struct shmchan_channel *chan);
 void shmchan_chan_put(struct shmchan_channel *chan);

@@ -41,6 +41,8 @@
  * Who counts as a dead peer through a handle: a process that used it
  * (shmchan_handle_note_use()) and exits holding it. See the top of
  * uapi/linux/shmchan.h and %SHMCHAN_FEATURE_DEATH_NOTICE for the rule.
+ * @dev_write: the device file was opened for writing (FMODE_WRITE), which
+ *	CREATE, DESTROY, SETATTR and a read-write OPEN need; constant
  */
 struct shmchan_handle {
 	struct mutex bind_lock; /* serializes binding; outside the registry lock */
@@ -50,6 +52,7 @@ struct shmchan_handle {
 	struct xarray users;
 	struct pid *last_user;
 	bool untracked;
+	bool dev_write;
 };
 
 static struct shmchan_channel *shmchan_handle_chan(struct shmchan_handle *h)
@@ -215,7 +218,13 @@ static long shmchan_bind_named(struct shmchan_handle *h, u64 uname, void *args,
 	if (ret)
 		return ret;
 
-	mutex_lock(&h->bind_lock);
+	/*
+	 * Killable: another thread or process sharing this handle may hold
+	 * the lock for a whole CREATE_POPULATE. A fatal signal must not have
+	 * to wait for that; the caller is dying, so EINTR is never seen.
+	 */
+	if (mutex_lock_killable(&h->bind_lock))
+		return -EINTR;
 	if (h->chan)
 		ret = -EBUSY;
 	else
@@ -250,6 +259,8 @@ static long shmchan_ioc_create(struct shmchan_handle *h, void *arg)
 
 	if (args->flags & ~SHMCHAN_CREATE_FLAGS)
 		return -EINVAL;
+	if (!h->dev_write)
+		return -EBADF;
 	return shmchan_bind_named(h, args->name, args, shmchan_find_create);
 }
 
@@ -273,6 +284,9 @@ static long shmchan_ioc_open(struct shmchan_handle *h, void *arg)
 
 	if (args->flags & ~SHMCHAN_OPEN_FLAGS)
 		return -EINVAL;
+	/* A read-write binding could never be mapped writable: see below */
+	if (!(args->flags & SHMCHAN_OPEN_RDONLY) && !h->dev_write)
+		return -EBADF;
 	return shmchan_bind_named(h, args->name, args, shmchan_find_open);
 }
 
@@ -284,6 +298,8 @@ static long shmchan_ioc_destroy(struct shmchan_handle *h, void *arg)
 
 	if (args->flags & ~SHMCHAN_DESTROY_FLAGS)
 		return -EINVAL;
+	if (!h->dev_write)
+		return -EBADF;
 	ret = shmchan_name_from_user(name, args->name);
 	if (ret)
 		return ret;
@@ -344,6 +360,8 @@ static long shmchan_ioc_setattr(struct shmchan_handle *h, void *arg)
 
 	if (args->flags & ~SHMCHAN_SETATTR_FLAGS || args->__reserved)
 		return -EINVAL;
+	if (!h->dev_write)
+		return -EBADF;
 	if (!chan)
 		return -EBADFD;
 	shmchan_handle_note_use(h);
@@ -466,6 +484,17 @@ static int shmchan_open_file(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_init(&h->bind_lock);
 	shmchan_handle_users_init(h);
+	/*
+	 * The device node's mode says who may change the set of channels:
+	 * CREATE, DESTROY and SETATTR, like write(2), want a file opened for
+	 * writing (EBADF otherwise, as block devices answer BLKDISCARD on a
+	 * read-only file). OPEN, STAT, WAIT, WAKE and mmap of what is opened
+	 * are governed by each channel's own mode. A read-write OPEN wants it
+	 * too: mmap() with PROT_WRITE of a file not opened for writing fails
+	 * in the mm core before the module sees it, so such a binding would
+	 * only claim a write access it can never use.
+	 */
+	h->dev_write = file->f_mode & FMODE_WRITE;
 	file->private_data = h;
 	return 0;
 }

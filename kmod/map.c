@@ -201,12 +201,18 @@ static int shmchan_view_mmap(struct file *view, struct vm_area_struct *vma)
 	ret = shmchan_check_vma(chan, priv->writable, vma);
 	if (ret)
 		return ret;
+	/* Not always from a user: see shmchan_chan_map_new() */
+	ret = shmchan_chan_map_new(chan);
+	if (ret)
+		return ret;
 
 	ret = call_mmap(chan->shm_file, vma);
 	if (ret)
-		return ret;
-	if (WARN_ON_ONCE(!vma->vm_ops || !vma->vm_ops->fault))
-		return -EINVAL;
+		goto unuse;
+	if (WARN_ON_ONCE(!vma->vm_ops || !vma->vm_ops->fault)) {
+		ret = -EINVAL;
+		goto unuse;
+	}
 	if (!priv->shmem_ops)
 		priv->shmem_ops = vma->vm_ops;
 	vma->vm_ops = &shmchan_vm_ops;
@@ -224,9 +230,12 @@ static int shmchan_view_mmap(struct file *view, struct vm_area_struct *vma)
 				(priv->writable ? 0 : VM_MAYWRITE));
 	/* Made by this process itself (mmap, remap_file_pages): used. */
 	vma->vm_private_data = SHMCHAN_VMA_USED;
-	shmchan_chan_map_get(chan);
 	shmchan_chan_note_attach(chan);
 	return 0;
+
+unuse:
+	shmchan_chan_map_put(chan);
+	return ret;
 }
 
 static int shmchan_view_release(struct inode *inode, struct file *view)

@@ -3,6 +3,7 @@
  * shmchan listing: /proc/shmchan, one line per live channel, like
  * /proc/sysvipc/shm. The format is part of the ABI (uapi/linux/shmchan.h).
  */
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
@@ -26,6 +27,25 @@ static void shmchan_proc_show_state(struct seq_file *m, u32 state)
 		seq_putc(m, 'T');
 }
 
+/*
+ * Whether @chan is listed is decided by the credentials of whoever opened
+ * the file, as the ids are translated into the opener's namespaces and as
+ * /proc/sysvipc readers expect: a descriptor opened by an unprivileged
+ * user and read by root (passed to it, or read after a setuid) must not
+ * show root's channels, and one opened by root shows them to whoever it
+ * is handed to, like any open file. The check uses the current task's
+ * credentials, so they are the opener's for its duration.
+ */
+static bool shmchan_proc_may_list(struct seq_file *m,
+				  struct shmchan_channel *chan)
+{
+	const struct cred *old = override_creds(m->file->f_cred);
+	bool visible = shmchan_chan_may_list(chan);
+
+	revert_creds(old);
+	return visible;
+}
+
 static int shmchan_proc_show(struct seq_file *m, void *v)
 {
 	struct shmchan_channel *chan = shmchan_registry_seq_chan(v);
@@ -35,7 +55,7 @@ static int shmchan_proc_show(struct seq_file *m, void *v)
 		seq_puts(m, "size mode uid gid cuid cgid cpid lpid nmaps nhandles nwaiters ctime deaths state name\n");
 		return 0;
 	}
-	if (!shmchan_chan_may_list(chan))
+	if (!shmchan_proc_may_list(m, chan))
 		return 0;
 
 	/* Ids as the namespaces of the reader and of this proc mount see them */

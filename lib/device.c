@@ -10,20 +10,32 @@
 
 #include "internal.h"
 
-/*
- * Read-write even for a read-only binding: ioctls do not care, and a
- * shared writable mmap needs a file opened for writing. Channel access is
- * decided by the module from the channel's mode, not by the device's.
- */
-int shmchan__open_device(void)
+static int open_device_mode(int flags)
 {
 	int fd;
 
 	do
-		fd = open(SHMCHAN_DEVICE, O_RDWR | O_CLOEXEC);
+		fd = open(SHMCHAN_DEVICE, flags | O_CLOEXEC);
 	while (fd < 0 && errno == EINTR);
 
 	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Read-write even for a read-only binding when the device allows it: a
+ * shared writable mmap needs a file opened for writing, and so do create,
+ * destroy, setattr and a read-write open. Where the device's mode lets
+ * this user only read it (shmchan(4) has a recipe for that), fall back to
+ * read-only: read-only opens, waits and wakes still work, and the module
+ * answers the rest with EBADF, which goes back to the caller as it is.
+ */
+int shmchan__open_device(void)
+{
+	int fd = open_device_mode(O_RDWR);
+
+	if (fd == -EACCES)
+		fd = open_device_mode(O_RDONLY);
+	return fd;
 }
 
 /* For commands that do not block: EINTR means nothing was done, so retry. */

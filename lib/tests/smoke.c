@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -378,6 +379,71 @@ static void permissions(struct shmchan *rw)
 		CHECK(status, 0);
 }
 
+/*
+ * As root: with /dev/shmchan at 0644, nobody's calls open the device
+ * read-only; read-only opens, maps, waits and wakes work, and what needs
+ * write access to the device (create, destroy, setattr, a read-write
+ * open) gives the module's -EBADF back.
+ */
+static void read_only_device(void)
+{
+	char ro_name[80];
+	struct shmchan *ch = NULL;
+	struct stat sb;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		skip("not root: read-only device not tried");
+		return;
+	}
+	snprintf(ro_name, sizeof(ro_name), "%s-rodev", name);
+	CHECK(shmchan_create(ro_name, page, 0666, SHMCHAN_CREATE_EXCL, &ch), 0);
+	if (!ch)
+		return;
+	/* nobody's own channel: only the device stands in its way */
+	CHECK(shmchan_setattr(ch, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_GID, 0,
+			      65534, 65534), 0);
+	shmchan_close(ch);
+	if (stat(SHMCHAN_DEVICE, &sb) || chmod(SHMCHAN_DEVICE, 0644)) {
+		CHECK(-errno, 0);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct shmchan_features feat;
+		struct timespec dl = in_ms(10);
+		struct shmchan *c = NULL;
+		void *addr = NULL;
+
+		/* the exit status is the number of the first check that failed */
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		if (shmchan_features(&feat) != 0)
+			_exit(3);
+		if (shmchan_create(ro_name, page, 0666, 0, &c) != -EBADF)
+			_exit(4);
+		if (shmchan_open(ro_name, 0, &c) != -EBADF)
+			_exit(5);
+		if (shmchan_destroy(ro_name, 0) != -EBADF)
+			_exit(6);
+		if (shmchan_open(ro_name, SHMCHAN_OPEN_RDONLY, &c) != 0)
+			_exit(7);
+		if (shmchan_setattr(c, SHMCHAN_SETATTR_MODE, 0600, 0, 0) != -EBADF)
+			_exit(8);
+		if (shmchan_map(c, PROT_READ, &addr) != 0)
+			_exit(9);
+		if (shmchan_wait(c, 0, 0, &dl) != -ETIMEDOUT)
+			_exit(10);
+		if (shmchan_wake(c, 0, 1) != 0)
+			_exit(11);
+		shmchan_close(c);
+		_exit(0);
+	}
+	CHECK(reap(pid), 0);
+	CHECK(chmod(SHMCHAN_DEVICE, sb.st_mode & 07777), 0);
+	CHECK(shmchan_destroy(ro_name, 0), 0);
+}
+
 static void destroy(struct shmchan *rw, struct shmchan *ro,
 		    const uint32_t *rd)
 {
@@ -473,6 +539,7 @@ int main(void)
 		return checks_done("smoke");
 	wait_wake(rw, ro, wr);
 	permissions(rw);
+	read_only_device();
 	check_deaths(&feat, rw);
 
 	/* Mappings outlive the handle. */

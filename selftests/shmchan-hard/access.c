@@ -13,6 +13,8 @@
 
 #include <sched.h>
 #include <stddef.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 /* The users of the matrix; the channel is made by CREATOR, owned by OWNER. */
 #define CREATOR		1001	/* group 1001 */
@@ -33,9 +35,6 @@ static int create_as_creator(void *arg)
 	int fd = sc_new(name, SC_PAGE, 0600, 0);
 
 	CHILD_TRUE(fd >= 0);
-	/* the creator hands the channel over, as SysV IPC_SET allows */
-	CHILD_EQ(0, sc_setattr(fd, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_GID, 0,
-			       OWNER, OWNER_GROUP));
 	return 0;
 }
 
@@ -48,6 +47,9 @@ FIXTURE_SETUP(acc)
 	ASSERT_EQ(0, hard_as(CREATOR, CREATOR, create_as_creator, (void *)self->name));
 	self->fd = sc_attach(self->name, 0);
 	ASSERT_LE(0, self->fd);
+	/* root hands it over: a give-away needs CAP_CHOWN, as for chown(2) */
+	ASSERT_EQ(0, sc_setattr(self->fd, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_GID, 0,
+				OWNER, OWNER_GROUP));
 }
 
 FIXTURE_TEARDOWN(acc)
@@ -138,6 +140,70 @@ TEST_F(acc, mode_matrix)
 				TH_LOG("mode %04o, %s", modes[m], w->what);
 		}
 	}
+}
+
+/* ---- no length oracle -------------------------------------------------------- */
+
+struct length_try {
+	const char *name;
+	__u64 length;		/* the channel's */
+};
+
+/*
+ * CREATE without EXCL of a channel the caller may not open: EACCES
+ * whatever the length asked, so the EINVAL of "longer than the channel"
+ * does not tell the length away.
+ */
+static int create_cannot_measure(void *arg)
+{
+	const struct length_try *t = arg;
+	const __u64 lengths[] = {
+		1, t->length - 1, t->length, t->length + 1, t->length + SC_PAGE,
+		64 * t->length,
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(lengths); i++) {
+		int fd = sc_dev();
+
+		CHILD_TRUE(fd >= 0);
+		if (sc_create(fd, t->name, lengths[i], 0600, 0, NULL) != -EACCES)
+			CHILD_FAIL("length %llu: %d, not EACCES",
+				   (unsigned long long)lengths[i],
+				   sc_create(fd, t->name, lengths[i], 0600, 0, NULL));
+		close(fd);
+	}
+	/* the EEXIST of EXCL tells only what OPEN's EACCES tells: it exists */
+	CHILD_EQ(-EEXIST, sc_new(t->name, 64 * t->length, 0600, SHMCHAN_CREATE_EXCL));
+	return 0;
+}
+
+/* One who may open it still gets EINVAL for a length above the channel's. */
+static int create_may_measure(void *arg)
+{
+	const struct length_try *t = arg;
+	int fd = sc_new(t->name, t->length, 0600, 0);
+
+	CHILD_TRUE(fd >= 0);
+	close(fd);
+	CHILD_EQ(-EINVAL, sc_new(t->name, t->length + 1, 0600, 0));
+	return 0;
+}
+
+TEST_F(acc, create_is_no_length_oracle)
+{
+	struct length_try t = { .name = self->name, .length = SC_PAGE };
+	const __u32 modes[] = { 0600, 0640, 0604, 0 };
+	unsigned int m;
+
+	for (m = 0; m < ARRAY_SIZE(modes); m++) {
+		ASSERT_EQ(0, sc_chmod(self->fd, modes[m]));
+		/* others have no bits in any of these modes */
+		EXPECT_EQ(0, hard_as(OTHER, OTHER, create_cannot_measure, &t))
+			TH_LOG("mode %04o", modes[m]);
+	}
+	ASSERT_EQ(0, sc_chmod(self->fd, 0606));
+	EXPECT_EQ(0, hard_as(OTHER, OTHER, create_may_measure, &t));
 }
 
 /* ---- capabilities ----------------------------------------------------------- */
@@ -274,10 +340,13 @@ TEST_F(acc, administer_owner_creator_only)
 	EXPECT_EQ(-EIDRM, sc_wake(self->fd, 0, 1));
 }
 
+/* The owner, with CAP_CHOWN, gives the channel to OTHER. */
 static int chown_to_other(void *arg)
 {
-	int fd = sc_attach(arg, SHMCHAN_OPEN_RDONLY);
+	int fd;
 
+	CHILD_EQ(0, hard_become_with_caps(OWNER, OWNER, HARD_CAP(CAP_CHOWN)));
+	fd = sc_attach(arg, SHMCHAN_OPEN_RDONLY);
 	CHILD_TRUE(fd >= 0);
 	CHILD_EQ(0, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, OTHER, 0));
 	/* no longer the owner: no more SETATTR */
@@ -294,9 +363,13 @@ TEST_F(acc, setattr_moves_ownership_not_creation)
 {
 	struct admin_try t = { .name = self->name };
 	struct shmchan_stat st;
+	pid_t pid;
 
 	ASSERT_EQ(0, sc_chmod(self->fd, 0606));
-	ASSERT_EQ(0, hard_as(OWNER, OWNER, chown_to_other, (void *)self->name));
+	pid = sc_fork();
+	if (pid == 0)
+		_exit(chown_to_other((void *)self->name));
+	ASSERT_EQ(0, sc_reap(pid, 30000));
 	ASSERT_EQ(0, sc_stat(self->fd, &st));
 	EXPECT_EQ((__u32)OTHER, st.uid);
 	EXPECT_EQ((__u32)OWNER_GROUP, st.gid);
@@ -308,6 +381,108 @@ TEST_F(acc, setattr_moves_ownership_not_creation)
 	t.expect = 0;
 	EXPECT_EQ(0, hard_as(OTHER, OTHER, admin_try, &t)) TH_LOG("new owner");
 	EXPECT_EQ(0, hard_as(CREATOR, CREATOR, admin_try, &t)) TH_LOG("creator");
+}
+
+/* ---- give-away: chown(2) rules, not IPC_SET's ----------------------------------------- */
+
+struct give_try {
+	const char *name;
+	__u64 caps;
+	bool creator;		/* try as the creator, not the owner */
+};
+
+static int give_try(void *arg)
+{
+	const struct give_try *t = arg;
+	uid_t me = t->creator ? CREATOR : OWNER;
+	struct shmchan_stat st;
+	int fd;
+
+	CHILD_EQ(0, hard_become_with_caps(me, me, t->caps));
+	fd = sc_attach(t->name, SHMCHAN_OPEN_RDONLY);
+	CHILD_TRUE(fd >= 0);
+	/* no new owner without CAP_CHOWN: not root, not another user */
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, 0, 0));
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, OTHER, 0));
+	/* a refused call changes nothing, not even the mode asked with it */
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_MODE,
+				    0666, 0, 0));
+	/* the creator may not take it back either: that is a new owner too */
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, CREATOR, 0));
+	/* no group the caller is not in */
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_GID, 0, 0, 0));
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_GID, 0, 0, OTHER));
+	CHILD_EQ(0, sc_stat(fd, &st));
+	CHILD_EQ(OWNER, st.uid);
+	CHILD_EQ(OWNER_GROUP, st.gid);
+	CHILD_EQ(0640, st.mode);
+	/* no change is no give-away; nor is a group of one's own */
+	CHILD_EQ(0, sc_setattr(fd, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_GID, 0,
+			       OWNER, OWNER_GROUP));
+	CHILD_EQ(0, sc_setattr(fd, SHMCHAN_SETATTR_GID, 0, 0, me));
+	CHILD_EQ(0, sc_stat(fd, &st));
+	CHILD_EQ(OWNER, st.uid);
+	CHILD_EQ(me, st.gid);
+	close(fd);
+	return 0;
+}
+
+static int run_give_try(struct give_try *t)
+{
+	pid_t pid = sc_fork();
+
+	if (pid == 0)
+		_exit(give_try(t));
+	return sc_reap(pid, 30000);
+}
+
+/* A STAT that says "root" means root: an owner cannot give a channel away. */
+TEST_F(acc, setattr_give_away_needs_cap_chown)
+{
+	struct give_try t = { .name = self->name };
+	struct shmchan_stat st;
+	pid_t pid;
+
+	ASSERT_EQ(0, sc_chmod(self->fd, 0640));
+	EXPECT_EQ(0, run_give_try(&t)) TH_LOG("as the owner");
+	ASSERT_EQ(0, sc_setattr(self->fd, SHMCHAN_SETATTR_GID, 0, 0, OWNER_GROUP));
+	t.creator = true;
+	EXPECT_EQ(0, run_give_try(&t)) TH_LOG("as the creator");
+	ASSERT_EQ(0, sc_setattr(self->fd, SHMCHAN_SETATTR_GID, 0, 0, OWNER_GROUP));
+	/* CAP_SYS_ADMIN administers, but gives away only with CAP_CHOWN */
+	t.creator = false;
+	t.caps = HARD_CAP(CAP_SYS_ADMIN);
+	EXPECT_EQ(0, run_give_try(&t)) TH_LOG("as the owner with CAP_SYS_ADMIN");
+	ASSERT_EQ(0, sc_setattr(self->fd, SHMCHAN_SETATTR_GID, 0, 0, OWNER_GROUP));
+
+	/* with CAP_CHOWN the owner may give it to root */
+	pid = sc_fork();
+	if (pid == 0) {
+		int fd;
+
+		CHILD_EQ(0, hard_become_with_caps(OWNER, OWNER, HARD_CAP(CAP_CHOWN)));
+		fd = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
+		CHILD_TRUE(fd >= 0);
+		CHILD_EQ(0, sc_setattr(fd, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_GID, 0,
+				       0, 0));
+		_exit(0);
+	}
+	EXPECT_EQ(0, sc_reap(pid, 30000));
+	ASSERT_EQ(0, sc_stat(self->fd, &st));
+	EXPECT_EQ(0U, st.uid);
+	EXPECT_EQ(0U, st.gid);
+}
+
+/* CAP_CHOWN alone is no right to administer someone else's channel. */
+TEST_F(acc, setattr_cap_chown_alone_eperm)
+{
+	struct cap_try t = {
+		.name = self->name, .caps = HARD_CAP(CAP_CHOWN),
+		.expect_rw = 0, .expect_destroy = -EPERM, .expect_setattr = -EPERM,
+	};
+
+	ASSERT_EQ(0, sc_chmod(self->fd, 0666));
+	EXPECT_EQ(0, run_cap_try(&t));
 }
 
 /*
@@ -347,6 +522,87 @@ TEST_F(acc, existing_handles_keep_access)
 				0600, OWNER, 0));
 	ASSERT_EQ(0, sc_send(&changed, 'c'));
 	EXPECT_EQ(0, sc_reap(pid, 10000));
+}
+
+/* ---- the device's own mode ------------------------------------------------------------ */
+
+/*
+ * With /dev/shmchan at 0644, a user who can only open it read-only cannot
+ * create, destroy or administer channels, nor bind one read-write, but
+ * opens existing channels read-only, maps them, waits and wakes. EBADF is
+ * the answer, as for write(2) on a read-only file.
+ */
+static int read_only_device(void *arg)
+{
+	const char *name = arg;
+	struct shmchan_features f;
+	struct shmchan_stat st;
+	char *p;
+	int fd;
+
+	CHILD_EQ(-1, open(SHMCHAN_DEVICE, O_RDWR | O_CLOEXEC));
+	CHILD_EQ(EACCES, errno);
+	fd = open(SHMCHAN_DEVICE, O_RDONLY | O_CLOEXEC);
+	CHILD_TRUE(fd >= 0);
+	CHILD_EQ(0, sc_features(fd, &f));
+	CHILD_EQ(-EBADF, sc_create(fd, sc_newname("rodev"), SC_PAGE, 0600, 0, NULL));
+	/* not even an existing channel, which CREATE would open read-write */
+	CHILD_EQ(-EBADF, sc_create(fd, name, SC_PAGE, 0600, 0, NULL));
+	/* the owner of the channel may not remove it through this handle */
+	CHILD_EQ(-EBADF, sc_destroy(fd, name, 0));
+	CHILD_EQ(-EBADF, sc_open(fd, name, 0, NULL));
+	/* a read-only OPEN works; the handle is bound, read-only */
+	CHILD_EQ(0, sc_open(fd, name, SHMCHAN_OPEN_RDONLY, NULL));
+	CHILD_EQ(-EBADF, sc_chmod(fd, 0600));
+	CHILD_EQ(-EBADF, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, OTHER, 0));
+	CHILD_EQ(0, sc_stat(fd, &st));
+	CHILD_EQ(0666, st.mode);
+	CHILD_EQ(0U, st.state & SHMCHAN_STATE_WRITABLE);
+	p = sc_map(fd, SC_PAGE, PROT_READ, 0);
+	CHILD_TRUE(p != MAP_FAILED);
+	CHILD_EQ('w', p[0]);
+	CHILD_EQ(-EAGAIN, sc_wait(fd, 0, 0, 0));
+	CHILD_EQ(-ETIMEDOUT, sc_wait(fd, 4, 0, sc_now_ns() + SC_NSEC / 100));
+	CHILD_EQ(0, sc_wake(fd, 4, 1));
+	munmap(p, SC_PAGE);
+	close(fd);
+	return 0;
+}
+
+static int device_mode_set(mode_t mode)
+{
+	return chmod(SHMCHAN_DEVICE, mode) ? -errno : 0;
+}
+
+TEST_F(acc, device_mode_limits_who_creates)
+{
+	const char *name = sc_newname("rodevch");
+	int fd = sc_new(name, SC_PAGE, 0666, 0), ro;
+	struct stat sb;
+	char *p;
+
+	ASSERT_LE(0, fd);
+	/* owned by OTHER, who could remove and chmod it through a writable handle */
+	ASSERT_EQ(0, sc_setattr(fd, SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_GID, 0,
+				OTHER, OTHER));
+	p = sc_map(fd, SC_PAGE, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	p[0] = 'w';
+	munmap(p, SC_PAGE);
+	ASSERT_EQ(0, stat(SHMCHAN_DEVICE, &sb));
+	ASSERT_EQ(0, device_mode_set(0644));
+	/* from here on no ASSERT: the device's mode must be put back */
+	EXPECT_EQ(0, hard_as(OTHER, OTHER, read_only_device, (void *)name));
+
+	/* root too, on an O_RDONLY handle */
+	ro = open(SHMCHAN_DEVICE, O_RDONLY | O_CLOEXEC);
+	EXPECT_LE(0, ro);
+	EXPECT_EQ(-EBADF, sc_destroy(ro, name, 0));
+	EXPECT_EQ(-EBADF, sc_create(ro, sc_newname("rodevroot"), SC_PAGE, 0600, 0, NULL));
+	close(ro);
+	EXPECT_EQ(0, device_mode_set(sb.st_mode & 07777));
+	EXPECT_EQ(1, sc_exists(name));
+	close(fd);
 }
 
 /* ---- the listing ---------------------------------------------------------------------- */
@@ -436,6 +692,102 @@ TEST_F(acc, listing_all_with_cap_ipc_owner)
 	EXPECT_EQ(0, sc_reap(pid, 30000));
 }
 
+/*
+ * What an open /proc/shmchan shows is decided by who opened it, as for
+ * /proc/sysvipc: a descriptor opened by nobody and read later with root's
+ * powers (the opener regained them, or passed the descriptor on) does not
+ * show root's 0600 channel; one opened by root and read by nobody does.
+ */
+#define NOBODY	65534
+
+static int listing_by_opener(void *arg)
+{
+	const char *name = arg;
+	int fd;
+
+	/* open as nobody, keeping root as the saved uid, then be root again */
+	CHILD_EQ(0, setresgid(-1, NOBODY, -1));
+	CHILD_EQ(0, setresuid(-1, NOBODY, -1));
+	fd = open("/proc/shmchan", O_RDONLY | O_CLOEXEC);
+	CHILD_TRUE(fd >= 0);
+	CHILD_EQ(0, hard_listing_find_fd(fd, name, NULL));
+	CHILD_EQ(0, setresuid(-1, 0, -1));
+	CHILD_EQ(0, setresgid(-1, 0, -1));
+	CHILD_EQ(1, hard_listing_find(name, NULL));
+	CHILD_EQ(0, hard_listing_find_fd(fd, name, NULL));
+	close(fd);
+
+	/* and the reverse: opened by root, read by nobody without privileges */
+	fd = open("/proc/shmchan", O_RDONLY | O_CLOEXEC);
+	CHILD_TRUE(fd >= 0);
+	CHILD_EQ(0, sc_become(NOBODY, NOBODY));
+	CHILD_EQ(0, hard_listing_find(name, NULL));
+	CHILD_EQ(1, hard_listing_find_fd(fd, name, NULL));
+	close(fd);
+	return 0;
+}
+
+TEST_F(acc, listing_by_the_opener_not_the_reader)
+{
+	const char *name = sc_newname("listop");
+	int fd = sc_new(name, SC_PAGE, 0600, 0);
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	pid = sc_fork();
+	if (pid == 0)
+		_exit(listing_by_opener((void *)name));
+	EXPECT_EQ(0, sc_reap(pid, 30000));
+	close(fd);
+}
+
+/* A descriptor opened by nobody and passed to root over a socket. */
+TEST_F(acc, listing_fd_passed_to_root)
+{
+	const char *name = sc_newname("listpass");
+	int fd = sc_new(name, SC_PAGE, 0600, 0), sv[2], got = -1;
+	char cbuf[CMSG_SPACE(sizeof(int))], byte = 0;
+	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+	pid_t pid;
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv));
+	pid = sc_fork();
+	if (pid == 0) {
+		int lfd;
+
+		CHILD_EQ(0, sc_become(NOBODY, NOBODY));
+		lfd = open("/proc/shmchan", O_RDONLY | O_CLOEXEC);
+		CHILD_TRUE(lfd >= 0);
+		memset(cbuf, 0, sizeof(cbuf));
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &lfd, sizeof(int));
+		CHILD_EQ(1, sendmsg(sv[1], &msg, 0));
+		_exit(0);
+	}
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(0, sc_reap(pid, 30000));
+	ASSERT_EQ(1, recvmsg(sv[0], &msg, 0));
+	cm = CMSG_FIRSTHDR(&msg);
+	ASSERT_TRUE(cm != NULL);
+	memcpy(&got, CMSG_DATA(cm), sizeof(int));
+	ASSERT_LE(0, got);
+	EXPECT_EQ(1, hard_listing_find(name, NULL));
+	EXPECT_EQ(0, hard_listing_find_fd(got, name, NULL));
+	close(got);
+	close(sv[0]);
+	close(sv[1]);
+	close(fd);
+}
+
 /* ---- namespaces ------------------------------------------------------------------------- */
 
 /*
@@ -506,6 +858,19 @@ static int in_userns(void *arg)
 	return 0;
 }
 
+static int userns_owner_gives_away(void *arg)
+{
+	int fd = sc_attach(arg, 0);
+
+	CHILD_TRUE(fd >= 0);
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, 0, 0));
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, OTHER, 0));
+	CHILD_EQ(-EPERM, sc_setattr(fd, SHMCHAN_SETATTR_GID, 0, 0, 0));
+	CHILD_EQ(0, sc_setattr(fd, SHMCHAN_SETATTR_UID, 0, OWNER, 0));
+	close(fd);
+	return 0;
+}
+
 TEST_F(acc, ids_in_user_namespace)
 {
 	struct ns_try t = {
@@ -533,6 +898,18 @@ TEST_F(acc, ids_in_user_namespace)
 	EXPECT_EQ((__u32)OWNER, st.cgid);
 	close(mine);
 	close(fd);
+
+	/*
+	 * OWNER has every capability in the namespace it made, CAP_CHOWN
+	 * included; that is no power over ids the namespace cannot name.
+	 */
+	EXPECT_EQ(0, hard_as(OWNER, OWNER, userns_owner_gives_away, (void *)t.mine));
+	mine = sc_attach(t.mine, SHMCHAN_OPEN_RDONLY);
+	ASSERT_LE(0, mine);
+	ASSERT_EQ(0, sc_stat(mine, &st));
+	EXPECT_EQ((__u32)OWNER, st.uid);
+	EXPECT_EQ((__u32)OWNER, st.gid);
+	close(mine);
 }
 
 /*

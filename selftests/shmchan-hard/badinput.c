@@ -5,7 +5,8 @@
  * limit of what shmem can hold, mmap/mremap/madvise odd cases, handles of
  * destroyed and revoked channels, read/write on the device, a wait with a
  * deadline past KTIME_MAX, two threads binding one handle at once, a
- * stopped and continued waiter, a wait on a word inside a huge shmem
+ * stopped and continued waiter, SIGKILL of a CREATE or OPEN waiting for a
+ * handle busy populating, a wait on a word inside a huge shmem
  * folio, part of a mapping moved, MAP_FIXED over a live mapping, and
  * forced writes into a read-only mapping.
  * Every call must fail with the errno uapi/linux/shmchan.h documents and
@@ -361,20 +362,22 @@ TEST_F(bad, mmap_shared_validate)
 }
 
 /*
- * /dev/shmchan opened O_RDONLY, bound read-write by CREATE: the file's own
- * access mode forbids writable shared mappings (the mm core says EACCES),
- * but a read-only shared mapping is what such a descriptor is for. (The mm
- * core keeps VM_MAYSHARE but clears VM_SHARED on mappings of files not
- * open for writing.)
+ * /dev/shmchan opened O_RDONLY: it may not CREATE nor bind read-write (a
+ * read-write binding could never be mapped writable: the mm core refuses
+ * writable shared mappings of a file not open for writing, EACCES), but a
+ * read-only binding maps read-only, which is what such a descriptor is
+ * for. (The mm core keeps VM_MAYSHARE but clears VM_SHARED on mappings of
+ * files not open for writing.)
  */
 TEST_F(bad, rdonly_file_maps_read_only)
 {
-	const char *name = sc_newname("rofile");
 	int fd = open(SHMCHAN_DEVICE, O_RDONLY | O_CLOEXEC);
 	char *p;
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, sc_create(fd, name, self->page, 0600, 0, NULL));
+	EXPECT_EQ(-EBADF, sc_create(fd, sc_newname("rofile"), self->page, 0600, 0, NULL));
+	EXPECT_EQ(-EBADF, sc_open(fd, self->name, 0, NULL));
+	ASSERT_EQ(0, sc_open(fd, self->name, SHMCHAN_OPEN_RDONLY, NULL));
 	p = sc_map(fd, self->page, PROT_READ | PROT_WRITE, 0);
 	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(EACCES, errno);
@@ -738,6 +741,128 @@ TEST_F(bad, bind_race_two_threads)
 		close(fd);
 		if (wins != 1)
 			break;
+	}
+}
+
+/* The state letter of /proc/PID/stat ('R', 'S', 'D', ...), or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/* Wait up to @ms for @pid to sleep in 'D' (killable or not); 1 if it does. */
+static int wait_state_d(pid_t pid, int ms)
+{
+	__u64 end = sc_now_ns() + (__u64)ms * 1000000ULL;
+
+	while (sc_now_ns() < end) {
+		if (proc_state(pid) == 'D')
+			return 1;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/*
+ * One round of bind_wait_killable: 1 if the victim died while the
+ * populating process still ran, 0 if the populate ended too soon to tell,
+ * -1 if the victim did not die in time.
+ */
+static int kill_waiting_binder(struct __test_metadata *_metadata,
+			       const char *existing, size_t len, bool create)
+{
+	const char *big = sc_newname("popbig");
+	long base_kb = hard_meminfo_kb("Shmem");
+	int fd = sc_dev(), code, verdict;
+	__u64 t0, end;
+	pid_t pop, victim;
+
+	if (fd < 0)
+		return -1;
+	pop = sc_fork();
+	if (pop == 0)
+		_exit(sc_create(fd, big, len, 0600, SHMCHAN_CREATE_POPULATE, NULL) ? 1 : 0);
+	/* the populate is under way (and holds the handle) once Shmem grows */
+	end = sc_now_ns() + 20 * SC_NSEC;
+	while (hard_meminfo_kb("Shmem") < base_kb + 8192 && sc_now_ns() < end &&
+	       !sc_finished(pop, NULL))
+		usleep(1000);
+
+	victim = sc_fork();
+	if (victim == 0) {
+		/* both must wait for the handle, as the populate has it */
+		if (create)
+			_exit(sc_create(fd, sc_newname("popv"), SC_PAGE, 0600, 0, NULL) == 0);
+		_exit(sc_open(fd, existing, 0, NULL) == 0);
+	}
+	verdict = 0;
+	if (wait_state_d(victim, 5000) && !sc_finished(pop, NULL)) {
+		ASSERT_EQ(0, kill(victim, SIGKILL));
+		t0 = sc_now_ns();
+		code = sc_reap(victim, 3000);
+		/* the populate must still be running: it did not free the victim */
+		if (code == 1000 + SIGKILL && !sc_finished(pop, NULL)) {
+			verdict = 1;
+		} else if (code != 1000 + SIGKILL) {
+			TH_LOG("SIGKILLed %s waiting for the handle: status %d after %llu ms",
+			       create ? "CREATE" : "OPEN", code,
+			       (unsigned long long)((sc_now_ns() - t0) / 1000000));
+			verdict = -1;
+		}
+		victim = 0;
+	}
+	if (victim) {
+		kill(victim, SIGKILL);
+		sc_reap(victim, 60000);
+	}
+	kill(pop, SIGKILL);
+	/* neither a killed populate nor the killed victim bound the handle */
+	if (sc_reap(pop, 60000) == 1000 + SIGKILL && verdict == 1)
+		EXPECT_EQ(-EBADFD, sc_wake(fd, 0, 1));
+	close(fd);
+	sc_rm(big, 0);
+	return verdict;
+}
+
+/*
+ * A second CREATE or OPEN on a handle whose CREATE_POPULATE is filling a
+ * large channel waits for it; SIGKILL must end that wait at once, not
+ * after the populate. The populate runs in another process sharing the
+ * handle, so the kill does not stop it. A populate that ends before the
+ * victim is seen waiting is tried again larger.
+ */
+TEST_F_TIMEOUT(bad, bind_wait_killable, 300)
+{
+	long avail_kb = hard_meminfo_kb("MemAvailable");
+	size_t len = 256UL << 20, max;
+	int k, r;
+
+	ASSERT_LT(0, avail_kb);
+	max = (size_t)avail_kb / 2 * 1024;
+	for (k = 0; k < 2; k++) {
+		for (len = 256UL << 20; len <= max; len *= 2) {
+			r = kill_waiting_binder(_metadata, self->name, len, k);
+			ASSERT_LE(0, r) TH_LOG("%s, populating %zu MiB",
+					       k ? "CREATE" : "OPEN", len >> 20);
+			if (r == 1)
+				break;
+		}
+		if (len > max)
+			SKIP(return, "populating %zu MiB ends too fast to tell", max >> 20);
 	}
 }
 

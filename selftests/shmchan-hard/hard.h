@@ -171,18 +171,29 @@ struct hard_entry {
 };
 
 /*
- * Find @name in /proc/shmchan as the caller sees it: 1 and *@e filled if
- * listed, 0 if not, -errno if the listing cannot be read or parsed.
+ * Find @name in the listing read from @fd, an open /proc/shmchan, from its
+ * start (@fd stays open): 1 and *@e filled if listed, 0 if not, -errno if
+ * the listing cannot be read or parsed.
  */
-static inline int hard_listing_find(const char *name, struct hard_entry *e)
+static inline int hard_listing_find_fd(int fd, const char *name, struct hard_entry *e)
 {
 	char line[1024];
 	struct hard_entry tmp;
-	FILE *f = fopen("/proc/shmchan", "re");
+	FILE *f;
 	int found = 0;
 
-	if (!f)
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
 		return -errno;
+	f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
+	if (fseek(f, 0, SEEK_SET)) {
+		fclose(f);
+		return -errno;
+	}
 	if (!fgets(line, sizeof(line), f)) {
 		fclose(f);
 		return -EIO;
@@ -204,6 +215,19 @@ static inline int hard_listing_find(const char *name, struct hard_entry *e)
 		}
 	}
 	fclose(f);
+	return found;
+}
+
+/* The same for the caller's own open of /proc/shmchan. */
+static inline int hard_listing_find(const char *name, struct hard_entry *e)
+{
+	int fd = open("/proc/shmchan", O_RDONLY | O_CLOEXEC);
+	int found;
+
+	if (fd < 0)
+		return -errno;
+	found = hard_listing_find_fd(fd, name, e);
+	close(fd);
 	return found;
 }
 

@@ -2,7 +2,8 @@
 /*
  * shmchan lifetimes: DESTROY removes the name at once while handles and
  * mappings keep the memory; channels outlive their creators; transient
- * channels vanish after the last handle and mapping, even after SIGKILL.
+ * channels vanish after the last handle and mapping, even after SIGKILL,
+ * and remap_file_pages() cannot bring one back without its name.
  */
 #include "shmchan_test.h"
 
@@ -440,6 +441,142 @@ TEST_F(life, destroyed_memory_freed_after_last_unmap)
 	ASSERT_EQ(0, munmap((void *)p, MEM_LEN));
 	grown = (int)(sc_poll_shmem_below(base + 1024, 3000) - base);
 	EXPECT_GT(1024, grown) TH_LOG("Shmem still %d KiB up", grown);
+}
+
+/* ---- remap_file_pages() ------------------------------------------------------------ */
+
+/* Is @name a line of /proc/shmchan? 1, 0, or -errno. */
+static int listed(const char *name)
+{
+	char line[1024];
+	size_t n = strlen(name);
+	FILE *f = fopen("/proc/shmchan", "re");
+	int found = 0;
+
+	if (!f)
+		return -errno;
+	while (!found && fgets(line, sizeof(line), f)) {
+		size_t len = strcspn(line, "\n");
+
+		found = len > n && line[len - n - 1] == ' ' &&
+			!strncmp(line + len - n, name, n);
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * remap_file_pages() over the whole of the only mapping of a transient
+ * channel that has no handle left: the mm core unmaps the old VMA (the
+ * last user: the name goes) before it maps the file anew. It must not
+ * bring the nameless channel back to life: the call fails with EIDRM, the
+ * range is left unmapped, the channel and its pages are gone, and the
+ * name is free.
+ */
+TEST_F(life, transient_remap_of_last_mapping_eidrm)
+{
+	const size_t half = MEM_LEN / 2;
+	long long base = sc_shmem_kib();
+	int fd = sc_new(self->name, MEM_LEN, 0600, SHMCHAN_CREATE_EXCL |
+			SHMCHAN_CREATE_TRANSIENT | SHMCHAN_CREATE_POPULATE);
+	unsigned char vec;
+	char *p;
+
+	ASSERT_LE(0, (int)base);
+	ASSERT_LE(0, fd);
+	p = sc_map(fd, half, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	close(fd);
+	ASSERT_EQ(1, sc_exists(self->name));
+
+	EXPECT_EQ(-1, remap_file_pages(p, half, 0, half / self->page, 0));
+	EXPECT_EQ(EIDRM, errno);
+	/* no stale state: no name, no channel in the listing, no mapping */
+	EXPECT_EQ(0, sc_exists(self->name));
+	EXPECT_EQ(0, listed(self->name));
+	EXPECT_EQ(-1, mincore(p, self->page, &vec));
+	EXPECT_EQ(ENOMEM, errno);
+	munmap(p, half);
+	EXPECT_GT(1024, (int)(sc_poll_shmem_below(base + 1024, 3000) - base));
+	/* the name makes a new channel */
+	fd = sc_new(self->name, self->page, 0600, SHMCHAN_CREATE_EXCL);
+	ASSERT_LE(0, fd);
+	close(fd);
+}
+
+/*
+ * Remapping part of the only mapping splits it first: the rest is still a
+ * user, so the name stays and the call works.
+ */
+TEST_F(life, transient_remap_of_part_of_last_mapping)
+{
+	int fd = sc_new(self->name, 2 * self->page, 0600,
+			SHMCHAN_CREATE_EXCL | SHMCHAN_CREATE_TRANSIENT);
+	char *p;
+
+	ASSERT_LE(0, fd);
+	p = sc_map(fd, 2 * self->page, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	p[self->page] = 's';
+	close(fd);
+	ASSERT_EQ(0, remap_file_pages(p, self->page, 0, 1, 0));
+	EXPECT_EQ('s', p[0]);
+	EXPECT_EQ(1, sc_exists(self->name));
+	EXPECT_EQ(1, listed(self->name));
+	munmap(p, 2 * self->page);
+	EXPECT_EQ(0, sc_exists(self->name));
+	EXPECT_EQ(0, listed(self->name));
+}
+
+/* While a handle is open, remapping the only mapping is fine. */
+TEST_F(life, transient_remap_with_handle_open)
+{
+	int fd = sc_new(self->name, 2 * self->page, 0600,
+			SHMCHAN_CREATE_EXCL | SHMCHAN_CREATE_TRANSIENT);
+	struct shmchan_stat st;
+	char *p;
+
+	ASSERT_LE(0, fd);
+	p = sc_map(fd, 2 * self->page, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	p[self->page] = 'h';
+	ASSERT_EQ(0, remap_file_pages(p, self->page, 0, 1, 0));
+	EXPECT_EQ('h', p[0]);
+	ASSERT_EQ(0, sc_stat(fd, &st));
+	EXPECT_EQ(2ULL, st.nmaps);
+	EXPECT_EQ(1, sc_exists(self->name));
+	munmap(p, 2 * self->page);
+	close(fd);
+	EXPECT_EQ(0, sc_exists(self->name));
+}
+
+/*
+ * A channel that is not transient keeps its name without users, so its
+ * only mapping may be remapped once every handle is closed.
+ */
+TEST_F(life, persistent_remap_of_last_mapping)
+{
+	int fd = sc_new(self->name, 2 * self->page, 0600, SHMCHAN_CREATE_EXCL);
+	struct shmchan_stat st;
+	char *p;
+
+	ASSERT_LE(0, fd);
+	p = sc_map(fd, 2 * self->page, PROT_READ | PROT_WRITE, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
+	p[self->page] = 'p';
+	close(fd);
+	ASSERT_EQ(0, remap_file_pages(p, 2 * self->page, 0, 0, 0));
+	ASSERT_EQ(0, remap_file_pages(p, self->page, 0, 1, 0));
+	EXPECT_EQ('p', p[0]);
+	fd = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sc_stat(fd, &st));
+	EXPECT_EQ(2ULL, st.nmaps);
+	munmap(p, 2 * self->page);
+	ASSERT_EQ(0, sc_stat(fd, &st));
+	EXPECT_EQ(0ULL, st.nmaps);
+	close(fd);
+	EXPECT_EQ(1, sc_exists(self->name));
 }
 
 /* A transient channel's pages go with its last user, after SIGKILL too. */

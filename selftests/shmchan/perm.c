@@ -535,11 +535,19 @@ TEST_F(perm, setattr_nonowner_eperm)
 	close(fd);
 }
 
-/* The creator keeps the right after giving the channel away. */
+/*
+ * The creator keeps the right after the channel was given away (by root:
+ * a give-away needs CAP_CHOWN, as for chown(2)).
+ */
 TEST_F(perm, setattr_creator_after_chown)
 {
-	pid_t pid = fork_as(SC_NOBODY, SC_NOBODY);
+	struct sc_pipe made, given;
+	pid_t pid;
+	int fd;
 
+	ASSERT_EQ(0, sc_pipe_init(&made));
+	ASSERT_EQ(0, sc_pipe_init(&given));
+	pid = fork_as(SC_NOBODY, SC_NOBODY);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		int cfd = sc_new(self->name, SC_PAGE, 0600, SHMCHAN_CREATE_EXCL);
@@ -547,7 +555,10 @@ TEST_F(perm, setattr_creator_after_chown)
 
 		CHILD_TRUE(cfd >= 0);
 		CHILD_EQ(0, perm_setattr(cfd, SHMCHAN_SETATTR_MODE, 0640, 0, 0));
-		CHILD_EQ(0, perm_setattr(cfd, SHMCHAN_SETATTR_UID, 0, SC_OTHER, 0));
+		/* the creator may not give it away itself */
+		CHILD_EQ(-EPERM, perm_setattr(cfd, SHMCHAN_SETATTR_UID, 0, SC_OTHER, 0));
+		CHILD_EQ(0, sc_send(&made, 'm'));
+		CHILD_EQ('g', sc_recv(&given, 10000));
 		CHILD_EQ(0, sc_stat(cfd, &st));
 		CHILD_EQ(SC_OTHER, st.uid);
 		CHILD_EQ(SC_NOBODY, st.cuid);
@@ -555,6 +566,12 @@ TEST_F(perm, setattr_creator_after_chown)
 		CHILD_EQ(0, perm_setattr(cfd, SHMCHAN_SETATTR_MODE, 0660, 0, 0));
 		_exit(0);
 	}
+	ASSERT_EQ('m', sc_recv(&made, 10000));
+	fd = sc_attach(self->name, SHMCHAN_OPEN_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, perm_setattr(fd, SHMCHAN_SETATTR_UID, 0, SC_OTHER, 0));
+	close(fd);
+	ASSERT_EQ(0, sc_send(&given, 'g'));
 	ASSERT_EQ(0, sc_reap(pid, 10000));
 	pid = fork_as(SC_NOBODY - 2, SC_NOBODY);	/* neither owner nor creator */
 	ASSERT_LE(0, pid);

@@ -503,6 +503,10 @@ int cli_chan_fail(const char *name, int err)
 		limits_text(limits, sizeof(limits), one);
 		return cli_fail("%s: size above what one channel may have%s",
 				name, limits);
+	case EBADF:
+		/* the module's answer on a device the library could only read */
+		return cli_fail("%s: %s is read-only for you: creating, removing or changing a channel, or opening it for writing, needs write access to it (see shmchan(4))",
+				name, SHMCHAN_DEVICE);
 	case EIDRM:
 		return cli_fail("%s: the channel was revoked", name);
 	case ENOMEM:

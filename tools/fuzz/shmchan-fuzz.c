@@ -15,7 +15,12 @@
  *
  * Then everything is killed, the names are destroyed, and the run checks
  * that the module is back where it started:
- *   - every ioctl failed only with an errno the uapi header documents;
+ *   - every ioctl, mmap and remap_file_pages failed only with an errno
+ *     the uapi header documents (or the mm core gives);
+ *   - no CREATE, DESTROY, SETATTR or read-write OPEN succeeded on a
+ *     handle opened O_RDONLY (some workers open the device so);
+ *   - no unprivileged worker gave a channel to another owner or to a
+ *     group it is not in (SETATTR follows chown(2));
  *   - no worker died of a signal it did not ask for (SIGBUS, SIGSEGV);
  *   - no fz.* channel is left in /proc/shmchan;
  *   - the module's accounting is back to zero, probed through the limits:
@@ -208,10 +213,36 @@ static bool documented(unsigned long cmd, int err)
 	return false;
 }
 
+/*
+ * CREATE, DESTROY, SETATTR and a read-write OPEN need a handle opened for
+ * writing: on an O_RDONLY one they must never succeed. @arg was accepted
+ * by the call, so it can be read.
+ */
+static bool needs_write_access(unsigned long cmd, const void *arg)
+{
+	switch (_IOC_NR(cmd)) {
+	case _IOC_NR(SHMCHAN_IOC_CREATE):
+	case _IOC_NR(SHMCHAN_IOC_DESTROY):
+	case _IOC_NR(SHMCHAN_IOC_SETATTR):
+		return true;
+	case _IOC_NR(SHMCHAN_IOC_OPEN):
+		return !(((const struct shmchan_open *)arg)->flags & SHMCHAN_OPEN_RDONLY);
+	}
+	return false;
+}
+
 static long do_ioctl(enum op op, int fd, unsigned long cmd, void *arg)
 {
 	long ret = ioctl(fd, cmd, arg);
 	int err = errno;
+
+	if (ret >= 0 && _IOC_TYPE(cmd) == SHMCHAN_IOC_MAGIC &&
+	    (fcntl(fd, F_GETFL) & O_ACCMODE) == O_RDONLY &&
+	    needs_write_access(cmd, arg)) {
+		__atomic_fetch_add(&shared->unexpected, 1, __ATOMIC_RELAXED);
+		say("# pid %d: %s (nr %u) succeeded on a handle opened O_RDONLY",
+		    (int)getpid(), op_names[op], _IOC_NR(cmd));
+	}
 
 	if (ret < 0 && err != EBADF && !documented(cmd, err)) {
 		__atomic_fetch_add(&shared->unexpected, 1, __ATOMIC_RELAXED);
@@ -448,19 +479,34 @@ static void op_features(void)
 	do_ioctl(OP_FEATURES, any_fd(), SHMCHAN_IOC_FEATURES, f);
 }
 
+/*
+ * An id no root worker ever sets and no worker has: an unprivileged
+ * worker (no CAP_CHOWN, not in that group) can never give a channel to
+ * it, since the owner or group it has already would have to be it.
+ */
+#define GIVEAWAY_ID	4242
+
 static void op_setattr(void)
 {
 	struct shmchan_setattr *s =
 		arg_struct(sizeof(*s), SHMCHAN_SETATTR_SIZE_VER0);
+	bool giveaway = getuid() != 0 && chance(20);
+	long ret;
 
 	s->flags = below(SHMCHAN_SETATTR_FLAGS + 1);
 	if (chance(3))
 		s->flags |= 1U << (3 + below(29));
 	s->mode = any_mode();
-	s->uid = any_id();
-	s->gid = any_id();
+	s->uid = giveaway ? GIVEAWAY_ID : any_id();
+	s->gid = giveaway ? GIVEAWAY_ID : any_id();
 	s->__reserved = chance(3);
-	do_ioctl(OP_SETATTR, any_fd(), SHMCHAN_IOC_SETATTR, s);
+	ret = do_ioctl(OP_SETATTR, any_fd(), SHMCHAN_IOC_SETATTR, s);
+	if (giveaway && ret == 0 &&
+	    (s->flags & (SHMCHAN_SETATTR_UID | SHMCHAN_SETATTR_GID))) {
+		__atomic_fetch_add(&shared->unexpected, 1, __ATOMIC_RELAXED);
+		say("# pid %d: uid %d gave a channel away to %d (flags %#x)",
+		    (int)getpid(), (int)getuid(), GIVEAWAY_ID, s->flags);
+	}
 }
 
 /* Mostly a few shared words, so that waits and wakes meet. */
@@ -552,8 +598,12 @@ static void op_garbage(void)
 	do_ioctl(OP_GARBAGE, any_fd(), cmd, arg);
 }
 
-/* mmap() of a handle: the header's errnos, and the mm core's own */
-static void mmap_errno(int err)
+/*
+ * mmap() of a handle: the header's errnos, and the mm core's own; for
+ * remap_file_pages() also EIDRM (the last mapping of a transient channel
+ * without handles).
+ */
+static void map_errno(const char *call, int err, bool remap)
 {
 	static const int ok[] = {
 		EINVAL, ENXIO, EACCES, EPERM, ENOMEM, EBADFD,	/* the module */
@@ -561,12 +611,19 @@ static void mmap_errno(int err)
 	};
 	size_t i;
 
+	if (remap && err == EIDRM)
+		return;
 	for (i = 0; i < ARRAY_SIZE(ok); i++)
 		if (err == ok[i])
 			return;
 	__atomic_fetch_add(&shared->unexpected, 1, __ATOMIC_RELAXED);
-	say("# pid %d: mmap failed with unexpected errno %d (%s)", (int)getpid(),
-	    err, strerror(err));
+	say("# pid %d: %s failed with unexpected errno %d (%s)", (int)getpid(),
+	    call, err, strerror(err));
+}
+
+static void mmap_errno(int err)
+{
+	map_errno("mmap", err, false);
 }
 
 static void op_mmap(void)
@@ -721,6 +778,7 @@ static void op_remap(void)
 	ret = remap_file_pages(m->addr, m->len, 0, pgoff, 0);
 	note(OP_REMAP, ret);
 	if (ret) {
+		map_errno("remap_file_pages", errno, true);
 		/* a failed remap may have unmapped the range already */
 		munmap(m->addr, m->len);
 		m->addr = NULL;
@@ -1213,7 +1271,8 @@ int main(int argc, char **argv)
 	}
 	say("# %lu operations in %lu s", total, seconds);
 
-	tap(shared->unexpected == 0, "every error is documented (%lu undocumented)",
+	tap(shared->unexpected == 0,
+	    "every error is documented, no write command on an O_RDONLY handle, no give-away (%lu not)",
 	    shared->unexpected);
 	tap(!died && shared->bad_signals == 0,
 	    "no process died of an unexpected signal");

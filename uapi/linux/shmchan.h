@@ -11,6 +11,23 @@
  *   on that channel. SHMCHAN_IOC_FEATURES and SHMCHAN_IOC_DESTROY work on
  *   any handle, bound or not.
  *
+ * The device's permissions
+ *   The mode and owner of /dev/shmchan say who may change the set of
+ *   channels. SHMCHAN_IOC_CREATE, SHMCHAN_IOC_DESTROY, SHMCHAN_IOC_SETATTR
+ *   and a read-write SHMCHAN_IOC_OPEN (without %SHMCHAN_OPEN_RDONLY) need
+ *   a handle opened for writing (O_RDWR), as write(2) does, and fail with
+ *   EBADF on an O_RDONLY one (after the checks of their struct and flags).
+ *   A read-only OPEN, STAT, WAIT, WAKE, FEATURES and mmap() work on an
+ *   O_RDONLY handle; each channel's own mode decides what may be opened.
+ *   A read-write OPEN needs write access to the device because mmap()
+ *   with PROT_WRITE and MAP_SHARED of a file not opened for writing is
+ *   refused (EACCES) by the kernel before the module is asked: such a
+ *   binding could never write. So with the device at mode 0664, group
+ *   "shmchan", only that group's members (and root) create, remove and
+ *   administer channels and write into them; other users open existing
+ *   channels read-only and wait and wake on them. The default mode 0666
+ *   leaves all of this to the channels' modes.
+ *
  * Extensible structs
  *   Every argument struct starts with ``__u32 size``, which userspace sets
  *   to sizeof() the struct it was compiled with. The module dispatches on
@@ -38,7 +55,14 @@
  *   EINVAL   size below the first version, unknown flags, reserved not zero
  *   E2BIG    size above a page, or a non-zero tail the module does not know
  *   EBADFD   a channel command (mmap, STAT, WAIT, WAKE) on an unbound handle
+ *   EBADF    CREATE, DESTROY, SETATTR or a read-write OPEN on a handle
+ *            not opened for writing (see "The device's permissions")
  *   EBUSY    CREATE or OPEN on a handle that is already bound
+ *
+ *   CREATE and OPEN on one handle are serialized: a second one waits
+ *   for the first (which may be a long %SHMCHAN_CREATE_POPULATE done by
+ *   another thread or process sharing the file). That wait ends at once
+ *   on a fatal signal (SIGKILL), as the caller is dying.
  *
  * Names
  *   1 to SHMCHAN_NAME_MAX bytes followed by a NUL, each byte a graphic
@@ -51,7 +75,12 @@
  *   (offset + length past its end: ENXIO), PROT_WRITE only on a read-write
  *   handle (EACCES), never PROT_EXEC (EPERM). A mapping cannot grow
  *   (mremap: EFAULT) and outlives close() of the handle, fork() and
- *   DESTROY. /proc/PID/maps names it "/shmchan:NAME (deleted)". Pages come
+ *   DESTROY. remap_file_pages() works on a shared mapping, but over the
+ *   whole of the last mapping of a transient channel that has no handle
+ *   left it fails with EIDRM and leaves the range unmapped: the kernel
+ *   unmaps the old pages first, which ends such a channel (its name is
+ *   gone, and it does not come back without one). /proc/PID/maps names
+ *   a mapping "/shmchan:NAME (deleted)". Pages come
  *   from shmem, so PTHREAD_PROCESS_SHARED objects and futexes work in a
  *   channel, and each page is charged to the memory cgroup of the task
  *   that first touches it.
@@ -117,8 +146,12 @@
  *   of letters (D destroyed, R revoked, T transient; "-" for none) and the
  *   name last, so that names of any length keep the columns parseable.
  *   Readers find columns by the names in the header: later versions may
- *   add columns before the name. A reader sees only the
- *   channels it may open read-only; CAP_IPC_OWNER sees all.
+ *   add columns before the name. An open file of /proc/shmchan shows
+ *   only the channels its opener could open read-only (CAP_IPC_OWNER:
+ *   all), judged by the credentials of the open(), as /proc/sysvipc
+ *   readers expect: a descriptor handed to or kept by a more privileged
+ *   reader shows no more than its opener may see, and ids are
+ *   translated into the opener's user namespace.
  *
  * Limits (module parameters, /sys/module/shmchan/parameters/, root may
  * change them at run time; 0 means no limit)
@@ -256,8 +289,9 @@ struct shmchan_features {
  * Without %SHMCHAN_CREATE_EXCL an existing channel of that name is opened
  * as by SHMCHAN_IOC_OPEN (its mode, owner and flags stay as they are).
  *
- * Errors: EINVAL (length 0, length larger than an existing channel, mode
- * above 0777, bad name), EFBIG (@length above %SHMCHAN_STATUS_OFFSET,
+ * Errors: EBADF (the handle was not opened for writing), EINVAL (length
+ * 0, length larger than an existing channel, mode above 0777, bad name),
+ * EFBIG (@length above %SHMCHAN_STATUS_OFFSET,
  * 2^43 bytes: checked first, before the name is looked up or any limit;
  * or, for a new channel, @length rounded up to whole pages above the
  * module's max_channel_size parameter), EEXIST (%SHMCHAN_CREATE_EXCL and
@@ -268,6 +302,10 @@ struct shmchan_features {
  * ENOMEM (no memory to commit or, with %SHMCHAN_CREATE_POPULATE, to back
  * the channel), EINTR (a fatal signal during %SHMCHAN_CREATE_POPULATE;
  * other signals do not interrupt it).
+ *
+ * On an existing channel the checks go in this order: EEXIST, then
+ * EACCES, then EINVAL for the length, so that a caller who may not open
+ * the channel learns nothing about its length.
  */
 struct shmchan_create {
 	__u32 size;
@@ -297,8 +335,8 @@ struct shmchan_create {
  * Used with SHMCHAN_IOC_OPEN.
  *
  * Errors: ENOENT (no channel of that name), EACCES (the mode bits deny the
- * access asked for; CAP_IPC_OWNER overrides them), EINVAL/ENAMETOOLONG
- * (bad name).
+ * access asked for; CAP_IPC_OWNER overrides them), EBADF (read-write, on a
+ * handle not opened for writing), EINVAL/ENAMETOOLONG (bad name).
  */
 struct shmchan_open {
 	__u32 size;
@@ -330,7 +368,8 @@ struct shmchan_open {
  * last of them is gone, then its memory is freed.
  *
  * Errors: ENOENT (no such name), EPERM (caller is neither the owner nor the
- * creator and lacks CAP_SYS_ADMIN), EINVAL/ENAMETOOLONG (bad name).
+ * creator and lacks CAP_SYS_ADMIN), EBADF (the handle was not opened for
+ * writing), EINVAL/ENAMETOOLONG (bad name).
  */
 struct shmchan_destroy {
 	__u32 size;
@@ -516,8 +555,29 @@ struct shmchan_wake {
  * CREATE calls are checked against the new attributes. The creator ids
  * and the accounting of the channel to its creator do not change.
  *
- * Errors: EPERM (not allowed), EINVAL (mode above 0777, an id that does
- * not map into the kernel, unknown flags).
+ * Who may give the channel to whom follows chown(2), not IPC_SET:
+ *
+ * - a new owner (@uid other than the present one) needs CAP_CHOWN in the
+ *   user namespace the channel was created in, and only for ids that
+ *   namespace maps (owner and group, old and new); otherwise CAP_CHOWN in
+ *   the initial user namespace. Setting the present owner is no change
+ *   and always allowed;
+ * - a new group (@gid other than the present one) must be one the caller,
+ *   owner or creator, belongs to (its own group or a supplementary one),
+ *   unless the caller has that CAP_CHOWN.
+ *
+ * IPC_SET lets an owner hand a segment to any uid. Here that would let a
+ * user plant channels that STAT and the listing show as root's (or any
+ * victim's) while the creator still controls them, so that a program
+ * trusting the owner to tell who made a channel is misled; chown(2)
+ * rules keep the owner a statement the kernel vouches for. Mode changes
+ * stay as for IPC_SET.
+ *
+ * Errors: EBADF (the handle was not opened for writing), EPERM (not
+ * allowed: not the owner, creator or CAP_SYS_ADMIN, or
+ * a new owner or group the rules above refuse; nothing is changed),
+ * EINVAL (mode above 0777, an id that does not map into the kernel,
+ * unknown flags).
  */
 struct shmchan_setattr {
 	__u32 size;
