@@ -150,6 +150,7 @@ void *shmchan_registry_seq_start(struct seq_file *m, loff_t *pos);
 void *shmchan_registry_seq_next(struct seq_file *m, void *v, loff_t *pos);
 void shmchan_registry_seq_stop(struct seq_file *m, void *v);
 struct shmchan_channel *shmchan_registry_seq_chan(void *v);
+void shmchan_registry_init(void);
 void shmchan_registry_exit(void);
 
 /* limits.c: module parameters and per-user accounting */
