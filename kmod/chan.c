@@ -363,6 +363,8 @@ static struct shmchan_channel *shmchan_chan_alloc(const char *name, u64 length,
 	INIT_HLIST_NODE(&chan->node);
 	INIT_LIST_HEAD(&chan->all_node);
 	spin_lock_init(&chan->lock);
+	spin_lock_init(&chan->wait_lock);
+	INIT_LIST_HEAD(&chan->waiters);
 	memcpy(chan->name, name, name_size);
 	chan->transient = flags & SHMCHAN_CREATE_TRANSIENT;
 	chan->length = length;

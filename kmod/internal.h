@@ -31,12 +31,15 @@
  *       shmchan_channel.lock        (chan.c: spinlock, mutable attributes)
  *   mm->mmap_lock                   (held by the mm core around ->mmap and
  *     shmchan_registry_lock          vm_ops->open/close; close may unpublish)
- *   shmchan_wait_bucket.lock        (wait.c: spinlock; only the scheduler's
- *                                    locks are taken under it)
+ *   shmchan_channel.wait_lock       (wait.c: spinlock; the channel's list
+ *     shmchan_wait_bucket.lock       of waiters, for revoke and death
+ *                                    sweeps; a bucket lock, only the
+ *                                    scheduler's locks are taken under it)
  *   shmchan_limits_lock             (limits.c: accounting; a leaf, never
  *                                    held with any other shmchan lock)
  *   Nothing takes mmap_lock or bind_lock under shmchan_registry_lock, and
- *   no channel or bucket lock is held across another lock.
+ *   no channel or bucket lock is held across another lock but a bucket
+ *   lock inside the wait_lock of the same channel (one of each at most).
  */
 #ifndef SHMCHAN_INTERNAL_H
 #define SHMCHAN_INTERNAL_H
@@ -83,6 +86,10 @@ struct shmchan_charge;
  * @ndeathwaiters: tasks inside SHMCHAN_IOC_WAIT with SHMCHAN_WAIT_DEATHS
  * @deaths: exits of processes that had the channel open or mapped
  * @lock: protects @mode, @uid, @gid and @lpid
+ * @wait_lock: protects @waiters; outside the wait buckets' locks (wait.c)
+ * @waiters: struct shmchan_waiter of the tasks in SHMCHAN_IOC_WAIT on this
+ *	channel, whatever their word, so that a revoke or a death notice
+ *	ends only this channel's waits (wait.c)
  * @shm_file: the shmem file holding the pages; constant
  * @length: size in bytes, a multiple of PAGE_SIZE; constant
  * @mode: permission bits; under @lock
@@ -110,6 +117,8 @@ struct shmchan_channel {
 	atomic_t ndeathwaiters;
 	atomic_t deaths;
 	spinlock_t lock; /* inside shmchan_registry_lock; see above */
+	spinlock_t wait_lock; /* outside the bucket locks; see above */
+	struct list_head waiters;
 	struct file *shm_file;
 	u64 length;
 	umode_t mode;
