@@ -33,7 +33,7 @@ TESTS ?=
 
 .PHONY: all deps module lib tools selftests check run demo clean sparse \
 	checkpatch help install uninstall dkms-src dkms-check bench bench-quick \
-	stress check-debug fuzz lint shellcheck
+	stress check-debug fuzz lint shellcheck dmesg-scan-test
 
 all: module lib tools selftests
 
@@ -124,7 +124,11 @@ shellcheck: | deps
 		xargs shellcheck -x --source-path=SCRIPTDIR
 
 # All of the static checks; `make` itself builds userspace with -Werror.
-lint: checkpatch sparse shellcheck
+lint: checkpatch sparse shellcheck dmesg-scan-test
+
+# The VM's kernel-log scanner against sample logs (host only, no VM).
+dmesg-scan-test:
+	tools/vm/dmesg-scan-test
 
 # checkpatch.pl finds spelling.txt and const_structs.checkpatch beside it.
 $(CHECKPATCH_DIR)/checkpatch.pl: | deps
@@ -209,7 +213,7 @@ help:
 	@echo "make deps         install the Debian packages needed (as root)"
 	@echo "make sparse       check the module with sparse"
 	@echo "make checkpatch   check kmod/ and uapi/ with checkpatch.pl --strict"
-	@echo "make lint         checkpatch, sparse and shellcheck"
+	@echo "make lint         checkpatch, sparse, shellcheck, the dmesg scanner's test"
 	@echo "make clean        remove everything built"
 	@echo "make install      module, library, shmchan command, man pages, udev rule"
 	@echo "                  (PREFIX, DESTDIR, KVER); make uninstall undoes it"

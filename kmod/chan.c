@@ -17,20 +17,18 @@
 #include <linux/pagemap.h>
 #include <linux/pid.h>
 #include <linux/pid_namespace.h>
+#include <linux/random.h>
 #include <linux/seq_file.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
-#include <linux/stringhash.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 
 #include "internal.h"
 #include "rules.h"
-
-#define SHMCHAN_NAME_HASH_BITS	12
 
 /*
  * shmchan_registry_lock protects shmchan_names, shmchan_all, and every
@@ -48,6 +46,18 @@ static DEFINE_MUTEX(shmchan_setattr_lock);
 static DEFINE_HASHTABLE(shmchan_names, SHMCHAN_NAME_HASH_BITS);
 /* Every live channel, published or not, oldest first, for the listing */
 static LIST_HEAD(shmchan_all);
+/* The key of the names' hash (rules.h); drawn at load, constant after */
+static siphash_key_t shmchan_name_key __ro_after_init;
+
+/**
+ * shmchan_registry_init - draw the key of the name table's hash
+ *
+ * Called once at module load, before /dev/shmchan exists.
+ */
+void __init shmchan_registry_init(void)
+{
+	get_random_bytes(&shmchan_name_key, sizeof(shmchan_name_key));
+}
 
 /**
  * struct shmchan_attrs - a consistent copy of a channel's mutable attributes
@@ -88,11 +98,6 @@ int shmchan_name_from_user(char *name, u64 uptr)
 	return shmchan_check_name(name, len);
 }
 
-static u32 shmchan_name_hash(const char *name)
-{
-	return full_name_hash(NULL, name, strlen(name));
-}
-
 static struct shmchan_channel *shmchan_lookup_locked(const char *name)
 {
 	struct shmchan_channel *chan;
@@ -100,7 +105,7 @@ static struct shmchan_channel *shmchan_lookup_locked(const char *name)
 	lockdep_assert_held(&shmchan_registry_lock);
 
 	hash_for_each_possible(shmchan_names, chan, node,
-			       shmchan_name_hash(name)) {
+			       shmchan_name_hash(&shmchan_name_key, name)) {
 		if (!strcmp(chan->name, name))
 			return chan;
 	}
@@ -111,7 +116,8 @@ static void shmchan_publish_locked(struct shmchan_channel *chan)
 {
 	lockdep_assert_held(&shmchan_registry_lock);
 
-	hash_add(shmchan_names, &chan->node, shmchan_name_hash(chan->name));
+	hash_add(shmchan_names, &chan->node,
+		 shmchan_name_hash(&shmchan_name_key, chan->name));
 	chan->published = true;
 }
 
@@ -404,6 +410,8 @@ static struct shmchan_channel *shmchan_chan_alloc(const char *name, u64 length,
 	INIT_HLIST_NODE(&chan->node);
 	INIT_LIST_HEAD(&chan->all_node);
 	spin_lock_init(&chan->lock);
+	spin_lock_init(&chan->wait_lock);
+	INIT_LIST_HEAD(&chan->waiters);
 	memcpy(chan->name, name, name_size);
 	chan->transient = flags & SHMCHAN_CREATE_TRANSIENT;
 	chan->length = length;

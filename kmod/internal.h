@@ -47,8 +47,10 @@
  *                                    never held with the registry lock)
  *   mm->mmap_lock                   (held by the mm core around ->mmap and
  *     shmchan_registry_lock          vm_ops->open/close; close may unpublish)
- *   shmchan_wait_bucket.lock        (wait.c: spinlock; only the scheduler's
- *                                    locks are taken under it)
+ *   shmchan_channel.wait_lock       (wait.c: spinlock; the channel's list
+ *     shmchan_wait_bucket.lock       of waiters, for revoke and death
+ *                                    sweeps; a bucket lock, only the
+ *                                    scheduler's locks are taken under it)
  *   shmchan_limits_lock             (limits.c: accounting; a leaf, never
  *                                    held with any other shmchan lock)
  *   mm->mmap_lock                   (->mmap of a handle records its
@@ -56,7 +58,8 @@
  *                                    for the xarray's own lock and memory
  *                                    allocation)
  *   Nothing takes mmap_lock or bind_lock under shmchan_registry_lock, and
- *   no channel or bucket lock is held across another lock.
+ *   no channel or bucket lock is held across another lock but a bucket
+ *   lock inside the wait_lock of the same channel (one of each at most).
  */
 #ifndef SHMCHAN_INTERNAL_H
 #define SHMCHAN_INTERNAL_H
@@ -113,6 +116,10 @@ struct shmchan_status_words {
  * @nwaiters: tasks queued in SHMCHAN_IOC_WAIT (so wakeable), for STAT
  * @ndeathwaiters: tasks inside SHMCHAN_IOC_WAIT with SHMCHAN_WAIT_DEATHS
  * @lock: protects @mode, @uid, @gid and @lpid
+ * @wait_lock: protects @waiters; outside the wait buckets' locks (wait.c)
+ * @waiters: struct shmchan_waiter of the tasks in SHMCHAN_IOC_WAIT on this
+ *	channel, whatever their word, so that a revoke or a death notice
+ *	ends only this channel's waits (wait.c)
  * @shm_file: the shmem file holding the pages; constant
  * @length: size in bytes, a multiple of PAGE_SIZE; constant
  * @mode: permission bits; under @lock
@@ -142,6 +149,8 @@ struct shmchan_channel {
 	atomic_t nwaiters;
 	atomic_t ndeathwaiters;
 	spinlock_t lock; /* inside shmchan_registry_lock; see above */
+	spinlock_t wait_lock; /* outside the bucket locks; see above */
+	struct list_head waiters;
 	struct file *shm_file;
 	u64 length;
 	umode_t mode;
@@ -196,6 +205,7 @@ void *shmchan_registry_seq_start(struct seq_file *m, loff_t *pos);
 void *shmchan_registry_seq_next(struct seq_file *m, void *v, loff_t *pos);
 void shmchan_registry_seq_stop(struct seq_file *m, void *v);
 struct shmchan_channel *shmchan_registry_seq_chan(void *v);
+void shmchan_registry_init(void);
 void shmchan_registry_exit(void);
 
 /* limits.c: module parameters and per-user accounting */

@@ -589,6 +589,7 @@ static int __init shmchan_init(void)
 
 	shmchan_wait_init();
 	shmchan_limits_init();
+	shmchan_registry_init();
 	ret = shmchan_proc_init();
 	if (ret) {
 		pr_err("cannot create /proc/shmchan: %d\n", ret);

@@ -13,8 +13,11 @@
 
 #include <linux/errno.h>
 #include <linux/fs.h>
+#include <linux/hash.h>
 #include <linux/ktime.h>
 #include <linux/mm.h>
+#include <linux/siphash.h>
+#include <linux/string.h>
 #include <linux/types.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/shmchan.h>
@@ -90,6 +93,38 @@ static inline int shmchan_check_name(const char *name, long len)
 			return -EINVAL;
 	}
 	return 0;
+}
+
+/* The name table (chan.c) has 1 << SHMCHAN_NAME_HASH_BITS buckets */
+#define SHMCHAN_NAME_HASH_BITS	12
+
+/**
+ * shmchan_name_hash - the name table's hash of a channel name
+ * @key: the table's secret key, drawn at random when the module loads
+ * @name: a checked name
+ *
+ * Keyed (SipHash): without @key nobody can tell which names share a bucket,
+ * so one user can't pile colliding names into one bucket and slow every
+ * lookup, which all run under the registry lock.
+ *
+ * Return: the hash, to be given to hash_add() and hash_for_each_possible().
+ */
+static inline u32 shmchan_name_hash(const siphash_key_t *key, const char *name)
+{
+	return (u32)siphash(name, strlen(name), key);
+}
+
+/**
+ * shmchan_name_bucket - the bucket of the name table a name goes into
+ * @key: the table's key
+ * @name: a checked name
+ *
+ * Return: what hash_add() makes of shmchan_name_hash(), for the tests.
+ */
+static inline u32 shmchan_name_bucket(const siphash_key_t *key,
+				      const char *name)
+{
+	return hash_32(shmchan_name_hash(key, name), SHMCHAN_NAME_HASH_BITS);
 }
 
 /*

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of shmchan's rules (rules.h): argument struct sizes, names,
- * lengths, word offsets, mmap ranges, limits, mode bits, WAIT and WAKE
- * arguments. Built as shmchan_kunit.ko when the kernel has CONFIG_KUNIT;
+ * the name table's hash, lengths, word offsets, mmap ranges, limits, mode
+ * bits, WAIT and WAKE arguments. Built as shmchan_kunit.ko when the kernel has CONFIG_KUNIT;
  * the tests run when it is loaded and need no shmchan.ko.
  *
  * Suite "shmchan" is plain arithmetic. Suite "shmchan_args" copies argument
@@ -18,8 +18,10 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/module.h>
+#include <linux/random.h>
 #include <linux/sched/mm.h>
 #include <linux/string.h>
+#include <linux/stringhash.h>
 #include <linux/uaccess.h>
 
 #include "rules.h"
@@ -149,6 +151,81 @@ static void shmchan_test_names(struct kunit *test)
 
 	/* strncpy_from_user()'s own error goes through */
 	KUNIT_EXPECT_EQ(test, shmchan_check_name("x", -EFAULT), -EFAULT);
+}
+
+/* The name table's hash before it was keyed: anyone could compute it. */
+static u32 shmchan_unkeyed_bucket(const char *name)
+{
+	return hash_32(full_name_hash(NULL, name, strlen(name)),
+		       SHMCHAN_NAME_HASH_BITS);
+}
+
+#define SHMCHAN_COLLIDING	32
+#define SHMCHAN_COLLIDING_LEN	8	/* "c" and 6 hex digits */
+
+/* "c" and @i in 6 hex digits: cheaper than snprintf() for 10^5 names */
+static void shmchan_hex_name(char *name, u32 i)
+{
+	int d;
+
+	name[0] = 'c';
+	for (d = 6; d >= 1; d--, i >>= 4)
+		name[d] = hex_asc[i & 0xf];
+	name[7] = '\0';
+}
+
+/*
+ * Names an attacker would pick, all in one bucket of the unkeyed hash,
+ * spread over the table once it is keyed with a random key; and the key
+ * is what decides (a second key moves them).
+ */
+static void shmchan_test_name_hash(struct kunit *test)
+{
+	char (*names)[SHMCHAN_COLLIDING_LEN];
+	unsigned int moved = 0, most = 0;
+	siphash_key_t key, key2;
+	u32 target, i, n = 0;
+	u8 *count;
+
+	names = kunit_kcalloc(test, SHMCHAN_COLLIDING, sizeof(*names),
+			      GFP_KERNEL);
+	count = kunit_kzalloc(test, 1U << SHMCHAN_NAME_HASH_BITS, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, names);
+	KUNIT_ASSERT_NOT_NULL(test, count);
+
+	shmchan_hex_name(names[0], 0);
+	target = shmchan_unkeyed_bucket(names[0]);
+	n = 1;
+	for (i = 1; i < 1U << 24 && n < SHMCHAN_COLLIDING; i++) {
+		shmchan_hex_name(names[n], i);
+		if (shmchan_unkeyed_bucket(names[n]) == target)
+			n++;
+	}
+	KUNIT_ASSERT_EQ(test, n, SHMCHAN_COLLIDING);
+
+	get_random_bytes(&key, sizeof(key));
+	get_random_bytes(&key2, sizeof(key2));
+	for (i = 0; i < n; i++) {
+		u32 b = shmchan_name_bucket(&key, names[i]);
+
+		KUNIT_EXPECT_EQ(test, shmchan_test_name(names[i]), 0);
+		KUNIT_EXPECT_LT(test, b, 1U << SHMCHAN_NAME_HASH_BITS);
+		most = max_t(unsigned int, most, ++count[b]);
+		if (shmchan_name_bucket(&key2, names[i]) != b)
+			moved++;
+		/* the same key, the same bucket: lookups find what was added */
+		KUNIT_EXPECT_EQ(test, shmchan_name_bucket(&key, names[i]), b);
+	}
+	/*
+	 * 32 names in 4096 buckets: 5 or more in one bucket happens about
+	 * once in 10^9 runs; all 32 of them did so unkeyed.
+	 */
+	KUNIT_EXPECT_LE_MSG(test, most, 4U,
+			    "%u of %u names colliding unkeyed share a bucket keyed",
+			    most, n);
+	KUNIT_EXPECT_GE_MSG(test, moved, n / 2,
+			    "only %u of %u names change bucket with the key",
+			    moved, n);
 }
 
 /* ------------------------------------------------------------ lengths */
@@ -444,6 +521,7 @@ static struct kunit_case shmchan_rule_cases[] = {
 	KUNIT_CASE(shmchan_test_struct_versions),
 	KUNIT_CASE(shmchan_test_args_size),
 	KUNIT_CASE(shmchan_test_names),
+	KUNIT_CASE(shmchan_test_name_hash),
 	KUNIT_CASE(shmchan_test_length),
 	KUNIT_CASE(shmchan_test_word_offset),
 	KUNIT_CASE(shmchan_test_map_range),

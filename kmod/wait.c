@@ -9,9 +9,24 @@
  * lock, so a wake that follows a change of the word always finds every
  * waiter that saw the old value.
  *
- * A waker marks a waiter and wakes it while holding the bucket lock; the
- * waiter always takes that lock again before it returns, so its on-stack
- * entry and task stay valid for as long as a waker may touch them.
+ * Each waiter is also on its channel's list of waiters (chan->waiters, under
+ * chan->wait_lock, taken outside the bucket lock), so that a revoke or a
+ * death notice ends the waits of that one channel without looking at any
+ * other channel's waiters. WAKE does not touch that list or its lock: its
+ * cost stays one bucket lock.
+ *
+ * Who takes a waiter off which list:
+ *  - WAKE, under the bucket lock: off the bucket's list, then it sets the
+ *    state (SHMCHAN_WAITER_WOKEN); the waiter leaves the channel's list
+ *    itself, under chan->wait_lock.
+ *  - a sweep (revoke, death), under chan->wait_lock and the bucket lock:
+ *    off both lists, then it sets the state; the waiter, seeing that state,
+ *    returns without taking any lock.
+ *  - the waiter itself, for a timeout or a signal: off both, under both.
+ * Every waker sets the state last (release) and touches the waiter no more:
+ * the entry lives on the waiter's stack, and it is valid for as long as the
+ * waiter is on a list a waker may walk under a lock the waiter takes again
+ * before it returns.
  */
 #include <linux/cache.h>
 #include <linux/err.h>
@@ -77,6 +92,8 @@ enum shmchan_waiter_state {
 /**
  * struct shmchan_waiter - a task inside SHMCHAN_IOC_WAIT, on its stack
  * @node: link in the bucket's list while queued
+ * @chan_node: link in @chan->waiters, under @chan->wait_lock; from queueing
+ *	until the waiter leaves, or a sweep ends its wait
  * @chan: the channel waited on
  * @offset: the word's offset in @chan
  * @task: the waiting task
@@ -86,6 +103,7 @@ enum shmchan_waiter_state {
  */
 struct shmchan_waiter {
 	struct list_head node;
+	struct list_head chan_node;
 	struct shmchan_channel *chan;
 	u64 offset;
 	struct task_struct *task;
@@ -125,18 +143,24 @@ static int shmchan_check_word(const struct shmchan_channel *chan, u64 offset)
 }
 
 /*
- * Take @w off its bucket with its new @state, and wake its task, now or,
- * with a @batch that has room, once the caller dropped the lock.
+ * Take @w off its bucket (and, for a sweep, which holds the channel's
+ * wait_lock, off the channel's list too) with its new @state, and wake its
+ * task, now or, with a @batch that has room, once the caller dropped the
+ * locks.
  */
 static void shmchan_waiter_finish(struct shmchan_wait_bucket *hb,
 				  struct shmchan_waiter *w, int state,
-				  struct shmchan_wake_batch *batch)
+				  struct shmchan_wake_batch *batch, bool sweep)
 {
 	struct task_struct *task = w->task;
 
 	lockdep_assert_held(&hb->lock);
 
 	list_del_init(&w->node);
+	if (sweep) {
+		lockdep_assert_held(&w->chan->wait_lock);
+		list_del_init(&w->chan_node);
+	}
 	atomic_dec(&w->chan->nwaiters);
 	/* The task may exit as soon as it sees its state: hold it */
 	get_task_struct(task);
@@ -175,8 +199,11 @@ static u32 shmchan_read_word(struct page *page, u64 offset)
 
 /*
  * Queue @w unless the channel was revoked, a death the caller has not seen
- * happened, or the word moved on. Revoke and death notices sweep every
- * bucket under its lock after setting what is checked here.
+ * happened, or the word moved on. A revoke or a death notice sets what is
+ * checked here, then sweeps the channel's list under chan->wait_lock, which
+ * is held here from the check until @w is on that list: either the check
+ * sees the new state, or the sweep (taking the lock after us) finds @w.
+ * The bucket lock makes the same promise to WAKE for the word.
  */
 static int shmchan_wait_queue(struct shmchan_wait_bucket *hb,
 			      struct shmchan_waiter *w, struct page *page,
@@ -185,6 +212,7 @@ static int shmchan_wait_queue(struct shmchan_wait_bucket *hb,
 	struct shmchan_channel *chan = w->chan;
 	int ret = 0;
 
+	spin_lock(&chan->wait_lock);
 	spin_lock(&hb->lock);
 	/*
 	 * A hole punched since the page was looked up leaves it orphaned:
@@ -202,12 +230,14 @@ static int shmchan_wait_queue(struct shmchan_wait_bucket *hb,
 		ret = -EOWNERDEAD;
 	else if (shmchan_read_word(page, w->offset) != args->expected)
 		ret = -EAGAIN;
-	else
+	if (!ret) {
 		list_add_tail(&w->node, &hb->waiters);
-	/* Counted while queued: a STAT that sees it may WAKE it. */
-	if (!ret)
+		list_add_tail(&w->chan_node, &chan->waiters);
+		/* Counted while queued: a STAT that sees it may WAKE it. */
 		atomic_inc(&chan->nwaiters);
+	}
 	spin_unlock(&hb->lock);
+	spin_unlock(&chan->wait_lock);
 	return ret;
 }
 
@@ -228,24 +258,33 @@ static void shmchan_wait_sleep(struct shmchan_waiter *w, ktime_t *deadline)
 }
 
 /*
- * Leave the queue, if still on it; the result follows from how the wait
- * ended. A waiter that was woken (or revoked, or told of a death) is off
- * the queue already and needs no lock: its waker is done with it.
+ * Leave the lists still holding @w; the result follows from how the wait
+ * ended. Revoked or told of a death: the sweep took @w off both lists and
+ * is done with it, no lock needed. Woken: off the bucket's list, still on
+ * the channel's. Timed out or signalled: maybe still on both, and a waker
+ * may be about to end the wait; under both locks the state read is final.
  */
 static int shmchan_wait_dequeue(struct shmchan_wait_bucket *hb,
 				struct shmchan_waiter *w)
 {
+	struct shmchan_channel *chan = w->chan;
 	/* Pairs with the release in shmchan_waiter_finish() */
 	int state = smp_load_acquire(&w->state);
 
-	if (state == SHMCHAN_WAITER_QUEUED) {
-		spin_lock(&hb->lock);
-		state = w->state;
+	if (state == SHMCHAN_WAITER_QUEUED || state == SHMCHAN_WAITER_WOKEN) {
+		spin_lock(&chan->wait_lock);
 		if (state == SHMCHAN_WAITER_QUEUED) {
-			list_del(&w->node);
-			atomic_dec(&w->chan->nwaiters);
+			spin_lock(&hb->lock);
+			state = w->state;
+			if (state == SHMCHAN_WAITER_QUEUED) {
+				list_del(&w->node);
+				atomic_dec(&chan->nwaiters);
+			}
+			spin_unlock(&hb->lock);
 		}
-		spin_unlock(&hb->lock);
+		/* A sweep that ended the wait meanwhile unlinked it already */
+		list_del_init(&w->chan_node);
+		spin_unlock(&chan->wait_lock);
 	}
 	switch (state) {
 	case SHMCHAN_WAITER_WOKEN:
@@ -353,7 +392,8 @@ int shmchan_wake(struct shmchan_channel *chan, const struct shmchan_wake *args)
 			break;
 		if (w->chan != chan || w->offset != args->offset)
 			continue;
-		shmchan_waiter_finish(hb, w, SHMCHAN_WAITER_WOKEN, &batch);
+		shmchan_waiter_finish(hb, w, SHMCHAN_WAITER_WOKEN, &batch,
+				      false);
 		woken++;
 	}
 	spin_unlock(&hb->lock);
@@ -363,34 +403,38 @@ int shmchan_wake(struct shmchan_channel *chan, const struct shmchan_wake *args)
 
 /*
  * End the waits on @chan, whatever their word, with @state: all of them,
- * or only those that asked for death notices.
+ * or only those that asked for death notices. Only @chan's own waiters are
+ * looked at, each under its bucket's lock; a waiter already woken by WAKE
+ * (still on the list until it runs) is left to return 0.
  */
 static void shmchan_wait_sweep(struct shmchan_channel *chan, int state,
 			       bool deaths_only)
 {
+	struct shmchan_wake_batch batch = { .n = 0 };
 	struct shmchan_waiter *w, *tmp;
-	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(shmchan_wait_table); i++) {
-		struct shmchan_wait_bucket *hb = &shmchan_wait_table[i];
-		struct shmchan_wake_batch batch = { .n = 0 };
+	spin_lock(&chan->wait_lock);
+	list_for_each_entry_safe(w, tmp, &chan->waiters, chan_node) {
+		struct shmchan_wait_bucket *hb;
 
+		if (deaths_only && !w->deaths)
+			continue;
+		hb = shmchan_wait_bucket(chan, w->offset);
 		spin_lock(&hb->lock);
-		list_for_each_entry_safe(w, tmp, &hb->waiters, node) {
-			if (w->chan == chan && (w->deaths || !deaths_only))
-				shmchan_waiter_finish(hb, w, state, &batch);
-		}
+		if (w->state == SHMCHAN_WAITER_QUEUED)
+			shmchan_waiter_finish(hb, w, state, &batch, true);
 		spin_unlock(&hb->lock);
-		shmchan_wake_batch_run(&batch);
 	}
+	spin_unlock(&chan->wait_lock);
+	shmchan_wake_batch_run(&batch);
 }
 
 /**
  * shmchan_wait_revoke - end every wait on @chan with -EIDRM
  * @chan: a channel whose SHMCHAN_STATE_REVOKED bit is set
  *
- * A waiter that queues after its bucket was swept here sees the bit under
- * the bucket lock and does not queue.
+ * A waiter that queues after the sweep here sees the bit under the
+ * channel's wait_lock and does not queue.
  */
 void shmchan_wait_revoke(struct shmchan_channel *chan)
 {
@@ -402,8 +446,9 @@ void shmchan_wait_revoke(struct shmchan_channel *chan)
  * @chan: a channel whose death count was just raised
  *
  * Waits made with %SHMCHAN_WAIT_DEATHS end with -EOWNERDEAD; one that
- * queues after its bucket was swept here sees the new count under the
- * bucket lock instead. Other waits go on undisturbed.
+ * queues after the sweep here sees the new count under the channel's
+ * wait_lock instead. Other waits, and other channels' waiters, go on
+ * undisturbed.
  */
 void shmchan_wait_notify_death(struct shmchan_channel *chan)
 {

@@ -6,6 +6,10 @@
  * without users still exist (unload frees them). Each test leaves the
  * module loaded again (finit_module of $SHMCHAN_KO), so this binary runs
  * last and needs root and SHMCHAN_KO.
+ *
+ * races_openers_and_waiters: unloads while processes keep opening handles,
+ * binding them, waiting and mapping, 1,000 rounds (divided by
+ * SHMCHAN_TEST_SCALE); every unload must be done or refused within 1 s.
  */
 #include "shmchan_test.h"
 
@@ -273,6 +277,204 @@ TEST_F_TIMEOUT(unload, after_destroy_and_unmap, 60)
 	r = mod_delete_settled(3000);
 	ASSERT_EQ(0, r) TH_LOG("delete_module: %d", r);
 	reload(_metadata, self->ko);
+}
+
+/* ---- unload against openers and waiters ----------------------------------- */
+
+#define RACE_ROUNDS	1000
+#define RACE_WORKERS	3
+/* How long one unload may take, done or refused */
+#define RACE_UNLOAD_MS	1000
+/* and a load (it reads the module file, from 9p in the VM) */
+#define RACE_LOAD_MS	10000
+
+static int test_scale(void)
+{
+	const char *s = getenv("SHMCHAN_TEST_SCALE");
+	int n = s ? atoi(s) : 1;
+
+	return n >= 1 ? n : 1;
+}
+
+/* What the workers and the test share (an anonymous shared page) */
+struct race_shared {
+	volatile unsigned long binds, waits, maps, opens_failed;
+	volatile int bad_errno;		/* an errno no race allows, or 0 */
+};
+
+/*
+ * One handle's life: open /dev/shmchan, make or open a transient channel,
+ * wait on it (a short deadline, or a longer one, as `shmchan wait` in the
+ * background does), sometimes map it, close. The module may be going or
+ * gone at any point: opening then fails with ENOENT (no device node),
+ * ENXIO or ENODEV (the node of a module going away). Every wait has a
+ * deadline, so a worker always finishes.
+ */
+static void race_cycle(struct race_shared *sh, const char *name, unsigned int i)
+{
+	int fd = open(SHMCHAN_DEVICE, O_RDWR | O_CLOEXEC);
+	__u64 wait_ns = (i % 4 == 0 ? 5 : 1) * 1000000ULL;
+	void *p;
+	int r;
+
+	if (fd < 0) {
+		if (errno != ENOENT && errno != ENXIO && errno != ENODEV)
+			sh->bad_errno = errno;
+		sh->opens_failed++;
+		return;
+	}
+	r = sc_create(fd, name, SC_PAGE, 0600, SHMCHAN_CREATE_TRANSIENT, NULL);
+	if (r) {
+		sh->bad_errno = -r;
+		close(fd);
+		return;
+	}
+	sh->binds++;
+	r = sc_wait(fd, 0, 0, sc_now_ns() + wait_ns);
+	if (r != -ETIMEDOUT)
+		sh->bad_errno = r ? -r : 9999;
+	sh->waits++;
+	if (i % 3 == 0) {
+		p = sc_map(fd, SC_PAGE, PROT_READ, 0);
+		if (p != MAP_FAILED) {
+			sh->maps++;
+			munmap(p, SC_PAGE);
+		}
+	}
+	close(fd);
+}
+
+/*
+ * A worker: for each 'g' on @go, after a random delay of up to 2 ms, one
+ * or two handle lives, then a 'd' on @done; 'q' ends it.
+ */
+static void race_worker(struct race_shared *sh, struct sc_pipe *go,
+			struct sc_pipe *done, int id)
+{
+	char name[64];
+	unsigned int i;
+
+	srand(getpid());
+	snprintf(name, sizeof(name), "unload-race-%d-%d", (int)getpid(), id);
+	for (i = 0;; i++) {
+		int c = sc_recv(go, 60000);
+
+		if (c != 'g')
+			_exit(c == 'q' ? 0 : 1);
+		usleep(rand() % 2000);
+		race_cycle(sh, name, i);
+		if (i % 2)
+			race_cycle(sh, name, i + 1);
+		sc_send(done, 'd');
+	}
+}
+
+/*
+ * Run delete_module (@load 0) or finit_module of @ko (@load 1) in a child
+ * and wait for it at most @limit_ms. Returns 0 or -errno, or -ETIME if
+ * it took longer (the child is left behind: it may be stuck in the kernel,
+ * and waiting for it would hang the test). *@ms: how long it took.
+ */
+static int mod_op_bounded(const char *ko, int load, int limit_ms, long *ms)
+{
+	__u64 start = sc_now_ns(), end = start + limit_ms * 1000000ULL;
+	int status;
+	pid_t pid;
+
+	pid = sc_fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int r = load ? mod_load(ko) : mod_delete();
+
+		_exit(-r);
+	}
+	for (;;) {
+		pid_t w = waitpid(pid, &status, WNOHANG);
+
+		*ms = (long)((sc_now_ns() - start) / 1000000ULL);
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			return -ECHILD;
+		if (sc_now_ns() > end)
+			return -ETIME;
+		usleep(500);
+	}
+	if (!WIFEXITED(status))
+		return -EINTR;
+	return -WEXITSTATUS(status);
+}
+
+/*
+ * Each round the workers open, bind, wait on and close handles after
+ * random delays of up to 2 ms, and the test unloads after a random delay
+ * of up to 3 ms: before, amid or after their opens. Each unload must be
+ * done or refused within RACE_UNLOAD_MS; a done one is followed by a
+ * load, which the workers' opens race too in the next round.
+ */
+TEST_F_TIMEOUT(unload, races_openers_and_waiters, 900)
+{
+	int rounds = RACE_ROUNDS / test_scale();
+	int done = 0, refused_n = 0, r, i, w;
+	struct sc_pipe go[RACE_WORKERS], fin[RACE_WORKERS];
+	pid_t workers[RACE_WORKERS];
+	long ms, slowest = 0;
+	struct race_shared *sh;
+	__u64 start = sc_now_ns();
+
+	srand(getpid());
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(SC_P(MAP_FAILED), SC_P(sh));
+	for (w = 0; w < RACE_WORKERS; w++) {
+		ASSERT_EQ(0, sc_pipe_init(&go[w]));
+		ASSERT_EQ(0, sc_pipe_init(&fin[w]));
+		workers[w] = sc_fork();
+		ASSERT_LE(0, workers[w]);
+		if (workers[w] == 0)
+			race_worker(sh, &go[w], &fin[w], w);
+	}
+
+	for (i = 0; i < rounds; i++) {
+		for (w = 0; w < RACE_WORKERS; w++)
+			sc_send(&go[w], 'g');
+		usleep(rand() % 3000);
+		r = mod_op_bounded(NULL, 0, RACE_UNLOAD_MS, &ms);
+		slowest = ms > slowest ? ms : slowest;
+		ASSERT_NE(-ETIME, r)
+			TH_LOG("round %d: delete_module did not return within %d ms",
+			       i, RACE_UNLOAD_MS);
+		ASSERT_TRUE(r == 0 || refused(r))
+			TH_LOG("round %d: delete_module: %d", i, r);
+		for (w = 0; w < RACE_WORKERS; w++)
+			ASSERT_EQ('d', sc_recv(&fin[w], 30000))
+				TH_LOG("round %d: worker %d did not finish", i, w);
+		if (r) {
+			refused_n++;
+			ASSERT_TRUE(mod_loaded());
+			continue;
+		}
+		done++;
+		r = mod_op_bounded(self->ko, 1, RACE_LOAD_MS, &ms);
+		ASSERT_NE(-ETIME, r)
+			TH_LOG("round %d: finit_module did not return within %d ms",
+			       i, RACE_LOAD_MS);
+		ASSERT_EQ(0, r) TH_LOG("round %d: finit_module: %d", i, r);
+	}
+
+	for (w = 0; w < RACE_WORKERS; w++) {
+		sc_send(&go[w], 'q');
+		EXPECT_EQ(0, sc_reap(workers[w], 10000)) TH_LOG("worker %d", w);
+	}
+	EXPECT_EQ(0, sh->bad_errno);
+	TH_LOG("%d rounds in %llu s: %d unloads done, %d refused, slowest %ld ms; workers: %lu binds, %lu waits, %lu maps, %lu failed opens",
+	       rounds, (sc_now_ns() - start) / SC_NSEC, done, refused_n,
+	       slowest, sh->binds, sh->waits, sh->maps, sh->opens_failed);
+	/* Both outcomes happened: the unloads did race the workers. */
+	EXPECT_LT(0, refused_n);
+	EXPECT_LT(0, done);
+	munmap(sh, sizeof(*sh));
 }
 
 TEST_HARNESS_MAIN

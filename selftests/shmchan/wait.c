@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * shmchan WAIT and WAKE: values, counts, words and channels, deadlines,
- * signals, offsets, waits that outlive DESTROY, revoke (EIDRM), and a long
- * ping-pong between two processes that must never lose a wakeup.
+ * signals, offsets, waits that outlive DESTROY, revoke (EIDRM), a long
+ * ping-pong between two processes that must never lose a wakeup, and
+ * revokes and deaths racing waiters as they go to sleep.
  *
  * To know that a child is blocked in WAIT the tests poll STAT's nwaiters;
  * they never sleep a fixed time for that.
@@ -730,6 +731,245 @@ TEST_F_TIMEOUT(wt, broadcast_counter, 120)
 	for (i = 0; i < 3; i++) {
 		EXPECT_EQ(0, sc_reap(pids[i], 60000));
 	}
+}
+
+/* ---- revokes and deaths racing waiters going to sleep ----------------------- */
+
+#define SWEEP_ROUNDS	300
+#define SWEEP_WAITERS	2
+
+static int sweep_rounds(void)
+{
+	const char *s = getenv("SHMCHAN_TEST_SCALE");
+	int scale = s ? atoi(s) : 1;
+
+	return SWEEP_ROUNDS / (scale >= 1 ? scale : 1);
+}
+
+/* Spin for up to @max_ns, to land anywhere in a waiter's way to sleep. */
+static void spin_random(__u64 max_ns)
+{
+	__u64 end = sc_now_ns() + (__u64)rand() % max_ns;
+
+	while (sc_now_ns() < end)
+		;
+}
+
+static void pipe_close(struct sc_pipe *p)
+{
+	close(p->rd);
+	close(p->wr);
+}
+
+static int wait_deaths(int fd, __u64 off, __u32 seen, __u64 deadline)
+{
+	struct shmchan_wait w = {
+		.size = sizeof(w),
+		.flags = SHMCHAN_WAIT_DEATHS | SHMCHAN_WAIT_DEADLINE,
+		.offset = off,
+		.expected = 0,
+		.deadline_ns = deadline,
+		.deaths = seen,
+	};
+
+	return sc_ioctl(fd, SHMCHAN_IOC_WAIT, &w);
+}
+
+/*
+ * A waiter of the race tests: reports on @ready, then waits on its own word
+ * of @fd (a death-aware wait if @seen is not ~0, knowing @seen deaths)
+ * with a LONG_WAIT deadline; sends 'k' on @done if the wait ended with
+ * @want, 'x' if not (ETIMEDOUT: the revoke or death was lost), then stays
+ * until 'q' on @quit, so that its own exit is no death the others see.
+ */
+static void race_waiter(int fd, int id, __u32 seen, int want,
+			struct sc_pipe *ready, struct sc_pipe *done,
+			struct sc_pipe *quit)
+{
+	__u64 off = 64 * (__u64)id;
+	int r;
+
+	sc_send(ready, 'r');
+	if (seen != ~0U)
+		r = wait_deaths(fd, off, seen, sc_now_ns() + LONG_WAIT);
+	else
+		r = sc_wait(fd, off, 0, sc_now_ns() + LONG_WAIT);
+	if (r != want)
+		fprintf(stderr, "# waiter %d: WAIT returned %d, wanted %d\n",
+			id, r, want);
+	sc_send(done, r == want ? 'k' : 'x');
+	sc_recv(quit, 60000);
+	_exit(0);
+}
+
+/*
+ * A revoke racing waiters on their way to sleep ends every wait with
+ * EIDRM, whether the waiter sees the revoked state before it queues or the
+ * revoke's sweep finds it queued: none sleeps to its deadline. Many
+ * rounds, the waiters and the revoker on both vCPUs.
+ */
+TEST_F_TIMEOUT(wt, revoke_races_waiters, 600)
+{
+	int rounds = sweep_rounds(), i, w;
+
+	srand(getpid());
+	for (i = 0; i < rounds; i++) {
+		struct sc_pipe ready, done, quit;
+		pid_t pids[SWEEP_WAITERS];
+		const char *name = sc_newname("wtrev");
+		int fd = sc_new(name, SC_PAGE, 0600, SHMCHAN_CREATE_EXCL);
+
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, sc_pipe_init(&ready));
+		ASSERT_EQ(0, sc_pipe_init(&done));
+		ASSERT_EQ(0, sc_pipe_init(&quit));
+		for (w = 0; w < SWEEP_WAITERS; w++) {
+			pids[w] = sc_fork();
+			ASSERT_LE(0, pids[w]);
+			if (pids[w] == 0)
+				race_waiter(fd, w, ~0U, -EIDRM, &ready, &done,
+					    &quit);
+		}
+		for (w = 0; w < SWEEP_WAITERS; w++)
+			ASSERT_EQ('r', sc_recv(&ready, 30000));
+		spin_random(400000);
+		ASSERT_EQ(0, sc_destroy(fd, name, SHMCHAN_DESTROY_REVOKE));
+		for (w = 0; w < SWEEP_WAITERS; w++)
+			EXPECT_EQ('k', sc_recv(&done, 2 * LONG_WAIT / 1000000))
+				TH_LOG("round %d: a waiter missed the revoke", i);
+		for (w = 0; w < SWEEP_WAITERS; w++)
+			sc_send(&quit, 'q');
+		for (w = 0; w < SWEEP_WAITERS; w++)
+			EXPECT_EQ(0, sc_reap(pids[w], 10000));
+		close(fd);
+		pipe_close(&ready);
+		pipe_close(&done);
+		pipe_close(&quit);
+		if (_metadata->passed == 0)
+			break;
+	}
+}
+
+/*
+ * The same with a death: a participant (its own handle and mapping) is
+ * SIGKILLed while death-aware waiters, which saw the count before, go to
+ * sleep. Every such wait ends with EOWNERDEAD.
+ */
+TEST_F_TIMEOUT(wt, death_races_waiters, 600)
+{
+	int rounds = sweep_rounds(), i, w;
+
+	srand(getpid());
+	for (i = 0; i < rounds; i++) {
+		struct sc_pipe ready, done, quit, vready;
+		pid_t pids[SWEEP_WAITERS], victim;
+		struct shmchan_stat st;
+
+		ASSERT_EQ(0, sc_pipe_init(&ready));
+		ASSERT_EQ(0, sc_pipe_init(&done));
+		ASSERT_EQ(0, sc_pipe_init(&quit));
+		ASSERT_EQ(0, sc_pipe_init(&vready));
+		victim = sc_fork();
+		ASSERT_LE(0, victim);
+		if (victim == 0) {
+			int vfd = sc_attach(self->name, 0);
+			volatile __u32 *p;
+
+			if (vfd < 0)
+				_exit(1);
+			p = sc_map(vfd, SC_PAGE, PROT_READ | PROT_WRITE, 0);
+			if (p == MAP_FAILED)
+				_exit(1);
+			p[1000] = 1;
+			sc_send(&vready, 'r');
+			for (;;)
+				pause();
+		}
+		ASSERT_EQ('r', sc_recv(&vready, 30000));
+		ASSERT_EQ(0, sc_stat(self->fd, &st));
+		for (w = 0; w < SWEEP_WAITERS; w++) {
+			pids[w] = sc_fork();
+			ASSERT_LE(0, pids[w]);
+			if (pids[w] == 0)
+				race_waiter(self->fd, w, st.deaths, -EOWNERDEAD,
+					    &ready, &done, &quit);
+		}
+		for (w = 0; w < SWEEP_WAITERS; w++)
+			ASSERT_EQ('r', sc_recv(&ready, 30000));
+		spin_random(400000);
+		ASSERT_EQ(0, kill(victim, SIGKILL));
+		for (w = 0; w < SWEEP_WAITERS; w++)
+			EXPECT_EQ('k', sc_recv(&done, 2 * LONG_WAIT / 1000000))
+				TH_LOG("round %d: a waiter missed the death", i);
+		EXPECT_EQ(1000 + SIGKILL, sc_reap(victim, 10000));
+		for (w = 0; w < SWEEP_WAITERS; w++)
+			sc_send(&quit, 'q');
+		for (w = 0; w < SWEEP_WAITERS; w++)
+			EXPECT_EQ(0, sc_reap(pids[w], 10000));
+		pipe_close(&ready);
+		pipe_close(&done);
+		pipe_close(&quit);
+		pipe_close(&vready);
+		if (_metadata->passed == 0)
+			break;
+	}
+}
+
+/*
+ * Revokes and deaths of one channel end no wait of another: a death-aware
+ * waiter of channel A sleeps on through both on channel B, and is then
+ * woken by a WAKE of A.
+ */
+TEST_F(wt, sweeps_spare_other_channels)
+{
+	const char *name_b = sc_newname("wtb");
+	int fd_b = sc_new(name_b, SC_PAGE, 0600, SHMCHAN_CREATE_EXCL);
+	struct sc_pipe ready, done, quit, vready;
+	struct shmchan_stat st;
+	pid_t waiter, victim;
+
+	ASSERT_LE(0, fd_b);
+	ASSERT_EQ(0, sc_pipe_init(&ready));
+	ASSERT_EQ(0, sc_pipe_init(&done));
+	ASSERT_EQ(0, sc_pipe_init(&quit));
+	ASSERT_EQ(0, sc_pipe_init(&vready));
+	ASSERT_EQ(0, sc_stat(self->fd, &st));
+	waiter = sc_fork();
+	ASSERT_LE(0, waiter);
+	if (waiter == 0) {
+		close(fd_b);
+		race_waiter(self->fd, 0, st.deaths, 0, &ready, &done, &quit);
+	}
+	ASSERT_EQ('r', sc_recv(&ready, 30000));
+	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
+
+	/* A participant of B dies, then B is revoked */
+	victim = sc_fork();
+	ASSERT_LE(0, victim);
+	if (victim == 0) {
+		int vfd;
+
+		/* only B's participant: its death must be no death of A */
+		close(self->fd);
+		munmap((void *)self->w, self->len);
+		vfd = sc_attach(name_b, 0);
+
+		sc_send(&vready, vfd < 0 ? 'x' : 'r');
+		for (;;)
+			pause();
+	}
+	ASSERT_EQ('r', sc_recv(&vready, 30000));
+	ASSERT_EQ(0, kill(victim, SIGKILL));
+	EXPECT_EQ(1000 + SIGKILL, sc_reap(victim, 10000));
+	ASSERT_EQ(0, sc_destroy(fd_b, name_b, SHMCHAN_DESTROY_REVOKE));
+
+	EXPECT_EQ(-ETIMEDOUT, sc_recv(&done, 200));
+	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1, sc_wake(self->fd, 0, SHMCHAN_WAKE_ALL));
+	EXPECT_EQ('k', sc_recv(&done, 30000));
+	sc_send(&quit, 'q');
+	EXPECT_EQ(0, sc_reap(waiter, 10000));
+	close(fd_b);
 }
 
 TEST_HARNESS_MAIN

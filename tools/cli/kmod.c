@@ -42,8 +42,9 @@ const char cmd_load_help[] =
 const char cmd_unload_help[] =
 "Usage: shmchan unload [OPTIONS]\n"
 "\n"
-"Unload the shmchan module through libkmod. Needs root. Refused while any\n"
-"process has a channel open or mapped; channels nobody uses are freed.\n"
+"Unload the shmchan module through libkmod. Needs root. Refused at once,\n"
+"never waited for, while any process has a channel open or mapped (a\n"
+"background 'shmchan wait' too); channels nobody uses are freed.\n"
 "\n"
 "Options:\n"
 "  -h, --help         show this help\n";
