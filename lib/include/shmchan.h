@@ -293,8 +293,9 @@ struct shmchan_queue_info {
 /*
  * shmchan_queue_create - make a queue channel, or open an existing one
  * @name: channel name
- * @length: channel length in bytes (rounded up to pages; at least two
- *	pages: one holds the queue's header, the rest is the ring)
+ * @length: channel length in bytes: at least 8192 as given, whatever the
+ *	page size (-EINVAL), then rounded up to pages; the first 4096 bytes
+ *	hold the queue's header, the rest is the ring
  * @mode: permission bits for a new channel
  * @flags: SHMCHAN_QUEUE_SEND and/or _RECV, optionally _EXCL, _TRANSIENT,
  *	_POPULATE
