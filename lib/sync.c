@@ -19,6 +19,11 @@
  * death count, so a contended lock reads /proc only once per owner and
  * death.
  *
+ * A revoke (SHMCHAN_DESTROY_REVOKE) ends every sleep with -EIDRM, and
+ * makes every later one fail at once: a call that sleeps, or would have
+ * to, returns -EIDRM. The rest go on working on the memory, which stays
+ * mapped; a waker then has nobody to wake and returns 0.
+ *
  * Memory ordering: taking a mutex or a semaphore unit is an acquire, giving
  * it back a release; setting an event and bumping a condition's sequence
  * are releases seen by acquire loads. The waiters counts and the waiters
@@ -30,6 +35,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "peers.h"
 
@@ -198,7 +204,17 @@ static int sync_sleep(struct shmchan_sync *s, uint64_t off, uint32_t val,
 	return ret ? ret : -EOWNERDEAD;
 }
 
-/* Wake sleepers of @p if any (after the caller changed p->val). */
+/*
+ * Wake sleepers of @p if any (after the caller changed p->val).
+ *
+ * -EIDRM is no failure of the caller's: its change is made, and the revoke
+ * has woken every sleeper already (with -EIDRM), so there is nobody left
+ * to wake. The race this must not lose: a sleeper counted in p->waiters
+ * before the revoke, not yet back to uncount itself (or stopped inside its
+ * wait), makes this call WAKE on a revoked channel; reporting that as an
+ * error would make a caller that trusts "error: nothing happened" post or
+ * signal twice.
+ */
 static int pair_wake(struct shmchan_sync *s, struct pair *p, uint64_t off,
 		     uint32_t count)
 {
@@ -209,7 +225,7 @@ static int pair_wake(struct shmchan_sync *s, struct pair *p, uint64_t off,
 	if (!atomic_load_explicit(&p->waiters, memory_order_relaxed))
 		return 0;
 	ret = shmchan_wake(s->ch, off, count);
-	return ret < 0 ? ret : 0;
+	return ret < 0 && ret != -EIDRM ? ret : 0;
 }
 
 /*
@@ -495,6 +511,33 @@ void shmchan_cond_init(struct shmchan_cond *c)
 		memset(c, 0, sizeof(*c));
 }
 
+/*
+ * Lock @m again at the end of a condition wait, whatever ended it: the
+ * caller gets @m back in every case but a mutex that is unusable for good.
+ * A signal while the relock sleeps only makes it sleep again. The race
+ * this must not lose: a revoke before or during the relock. On a revoked
+ * channel every wait fails at once with -EIDRM, so a contended lock cannot
+ * sleep; it looks again every millisecond instead. The holder lets go in
+ * time: its own waits fail the same way, and a holder that dies is taken
+ * over (-EOWNERDEAD), as in any lock.
+ */
+static int cond_relock(struct shmchan_sync *s, struct shmchan_mutex *m)
+{
+	static const struct timespec pause = { 0, 1000000 };
+	bool revoked = false;
+	int ret;
+
+	for (;;) {
+		ret = shmchan_mutex_lock(s, m, revoked ? 0 : SHMCHAN_FOREVER);
+		if (ret == -EIDRM)
+			revoked = true;
+		else if (ret != -EINTR && ret != -EAGAIN)
+			return ret;
+		if (revoked)
+			nanosleep(&pause, NULL);
+	}
+}
+
 SHMCHAN_EXPORT
 int shmchan_cond_wait(struct shmchan_sync *s, struct shmchan_cond *c,
 		      struct shmchan_mutex *m, int64_t timeout_ns)
@@ -521,10 +564,10 @@ int shmchan_cond_wait(struct shmchan_sync *s, struct shmchan_cond *c,
 	}
 	ret = d.nowait ? -ETIMEDOUT : sync_sleep(s, off, seq, &d, false);
 	atomic_fetch_sub_explicit(&p->waiters, 1, memory_order_relaxed);
-	relock = shmchan_mutex_lock(s, m, SHMCHAN_FOREVER);
+	relock = cond_relock(s, m);
 	if (relock)
 		return relock;
-	return ret == -ETIMEDOUT || ret == -EINTR ? ret : 0;
+	return ret == -ETIMEDOUT || ret == -EINTR || ret == -EIDRM ? ret : 0;
 }
 
 static int cond_wake(struct shmchan_sync *s, struct shmchan_cond *c,

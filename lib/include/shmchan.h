@@ -308,8 +308,9 @@ struct shmchan_queue_info {
 /*
  * shmchan_queue_create - make a queue channel, or open an existing one
  * @name: channel name
- * @length: channel length in bytes (rounded up to pages; at least two
- *	pages: one holds the queue's header, the rest is the ring)
+ * @length: channel length in bytes: at least 8192 as given, whatever the
+ *	page size (-EINVAL), then rounded up to pages; the first 4096 bytes
+ *	hold the queue's header, the rest is the ring
  * @mode: permission bits for a new channel
  * @flags: SHMCHAN_QUEUE_SEND and/or _RECV, optionally _EXCL, _TRANSIENT,
  *	_POPULATE
@@ -514,7 +515,8 @@ struct shmchan_mutex {
 
 void shmchan_mutex_init(struct shmchan_mutex *m);
 /* 0, -EOWNERDEAD (locked; repair), -ENOTRECOVERABLE, -EDEADLK,
- * -EAGAIN (timeout 0), -ETIMEDOUT, -EINTR, -EINVAL */
+ * -EAGAIN (timeout 0), -ETIMEDOUT, -EINTR, -EIDRM (revoked: a lock that
+ * sleeps or would have to), -EINVAL */
 int shmchan_mutex_lock(struct shmchan_sync *s, struct shmchan_mutex *m,
 		       int64_t timeout_ns);
 /* 0, or -EPERM if the caller does not own it */
@@ -530,10 +532,11 @@ struct shmchan_sem {
 /* @value: at most SHMCHAN_SEM_MAX (-EINVAL) */
 #define SHMCHAN_SEM_MAX		0x7fffffffU
 int shmchan_sem_init(struct shmchan_sem *sem, uint32_t value);
-/* take one: 0, -EAGAIN, -ETIMEDOUT, -EINTR, -EINVAL */
+/* take one: 0, -EAGAIN, -ETIMEDOUT, -EINTR, -EIDRM (revoked: a wait that
+ * sleeps or would have to), -EINVAL */
 int shmchan_sem_wait(struct shmchan_sync *s, struct shmchan_sem *sem,
 		     int64_t timeout_ns);
-/* give one: 0, -EOVERFLOW, -EINVAL */
+/* give one: 0, -EOVERFLOW, -EINVAL (revoked: 0, it wakes nobody) */
 int shmchan_sem_post(struct shmchan_sync *s, struct shmchan_sem *sem);
 /* the current value (a snapshot) */
 uint32_t shmchan_sem_value(const struct shmchan_sem *sem);
@@ -546,8 +549,10 @@ struct shmchan_cond {
 void shmchan_cond_init(struct shmchan_cond *c);
 /*
  * Unlocks @m, sleeps until signalled (or spuriously), relocks @m. Returns
- * what relocking returned (0 or -EOWNERDEAD, with @m held), or -ETIMEDOUT /
- * -EINTR (also with @m held), or -EPERM if @m was not the caller's.
+ * what relocking returned (0 or -EOWNERDEAD, with @m held;
+ * -ENOTRECOVERABLE without), or -ETIMEDOUT / -EINTR / -EIDRM (revoked: a
+ * wait that sleeps or would have to), also with @m held, or -EPERM if @m
+ * was not the caller's. Signal and broadcast return 0 on a revoked channel.
  */
 int shmchan_cond_wait(struct shmchan_sync *s, struct shmchan_cond *c,
 		      struct shmchan_mutex *m, int64_t timeout_ns);
@@ -560,10 +565,11 @@ struct shmchan_event {
 };
 
 void shmchan_event_init(struct shmchan_event *e, int set);
-/* set it and wake every waiter */
+/* set it and wake every waiter (revoked: 0, it wakes nobody) */
 int shmchan_event_set(struct shmchan_sync *s, struct shmchan_event *e);
 void shmchan_event_reset(struct shmchan_event *e);
-/* wait until set: 0, -EAGAIN, -ETIMEDOUT, -EINTR, -EINVAL */
+/* wait until set: 0, -EAGAIN, -ETIMEDOUT, -EINTR, -EIDRM (revoked: a wait
+ * that sleeps or would have to), -EINVAL */
 int shmchan_event_wait(struct shmchan_sync *s, struct shmchan_event *e,
 		       int64_t timeout_ns);
 

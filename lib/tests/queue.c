@@ -112,6 +112,42 @@ TEST(api_errors, 30)
 	shmchan_queue_close(NULL);
 }
 
+/*
+ * The shortest queue channel is 8192 bytes, whatever the page size: the
+ * length is checked as given, then rounded up to pages like any channel's.
+ * The shortest queue carries a message of its max_msg.
+ */
+TEST(min_length, 30)
+{
+	const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	static const uint64_t lens[] = { 8192, 8193 };
+	struct shmchan_queue_info info;
+	struct shmchan_queue *q = NULL;
+	static char msg[8192], got[8192];
+	const char *n;
+	uint64_t want;
+	unsigned int i;
+
+	n = chan_name("min");
+	ASSERT_EQ(shmchan_queue_create(n, 8191, 0600, SHMCHAN_QUEUE_SEND, &q), -EINVAL);
+	ASSERT_EQ(shmchan_queue_create(n, 4097, 0600, SHMCHAN_QUEUE_SEND, &q), -EINVAL);
+	ASSERT_EQ(shmchan_queue_open(n, SHMCHAN_QUEUE_SEND, &q), -ENOENT);
+	for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		want = (lens[i] + page - 1) / page * page;
+		q = qcreate(chan_name(i ? "min2" : "min1"), lens[i],
+			    SHMCHAN_QUEUE_SEND | SHMCHAN_QUEUE_RECV);
+		ASSERT_EQ(shmchan_length(shmchan_queue_channel(q)), want);
+		ASSERT_EQ(shmchan_queue_info(q, &info), 0);
+		ASSERT_EQ(info.capacity, want - 4096);
+		ASSERT_TRUE(info.max_msg > 0 && info.max_msg <= sizeof(msg));
+		fill(msg, info.max_msg, i);
+		ASSERT_EQ(shmchan_queue_send(q, msg, info.max_msg, 0), 0);
+		ASSERT_EQ(shmchan_queue_recv(q, got, sizeof(got), 0), info.max_msg);
+		ASSERT_TRUE(!memcmp(msg, got, info.max_msg));
+		shmchan_queue_close(q);
+	}
+}
+
 /* Many sizes around the record and round limits, one process. */
 TEST(boundaries, 60)
 {

@@ -2,7 +2,8 @@
 /*
  * The sync helpers against the real module (run it in the VM): the robust
  * mutex (contention, errors, its owner killed with SIGKILL before and
- * while others wait), the semaphore, the condition variable, the event.
+ * while others wait), the semaphore, the condition variable, the event,
+ * and what each does when the channel is revoked.
  */
 #include "util.h"
 
@@ -294,6 +295,62 @@ TEST(condition, 60)
 	ASSERT_EQ(shmchan_cond_signal(a.s, CV(&a)), 0);
 }
 
+static _Atomic int *usr1_seen;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	atomic_store(usr1_seen, 1);
+}
+
+/*
+ * A signal handler (without SA_RESTART) that runs while shmchan_cond_wait()
+ * sleeps to get the mutex back does not make it return without the mutex:
+ * it sleeps again, and returns 0 (it was signalled) holding the mutex.
+ */
+TEST(cond_relock_interrupted, 60)
+{
+	const char *n = chan_name("condintr");
+	struct area a;
+	pid_t pid;
+	int i;
+
+	usr1_seen = shared_mem(4096);
+	area_open(&a, n, true);
+	shmchan_mutex_init(M(&a));
+	shmchan_cond_init(CV(&a));
+	*COUNTER(&a) = 0;
+	pid = fork();
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1 };
+		struct area b;
+		int ret = 0;
+
+		ASSERT_EQ(sigaction(SIGUSR1, &sa, NULL), 0);
+		area_open(&b, n, false);
+		ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), 0), 0);
+		while (*COUNTER(&b) != 2 && !ret)
+			ret = shmchan_cond_wait(b.s, CV(&b), M(&b), SHMCHAN_MSEC(20000));
+		ASSERT_EQ(ret, 0);
+		ASSERT_EQ(*COUNTER(&b), 2);
+		ASSERT_EQ(shmchan_mutex_unlock(b.s, M(&b)), 0);
+		_exit(0);
+	}
+	/* asleep in the condition, then signalled while we hold the mutex */
+	ASSERT_EQ(await_waiters(a.ch, 1), 0);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), SHMCHAN_MSEC(20000)), 0);
+	*COUNTER(&a) = 2;
+	ASSERT_EQ(shmchan_cond_signal(a.s, CV(&a)), 0);
+	/* the signal's WAKE took it off the queue: this is the relock */
+	ASSERT_EQ(await_waiters(a.ch, 1), 0);
+	ASSERT_EQ(kill(pid, SIGUSR1), 0);
+	for (i = 0; i < 5000 && !atomic_load(usr1_seen); i++)
+		usleep(1000);
+	ASSERT_TRUE(atomic_load(usr1_seen));
+	ASSERT_EQ(shmchan_mutex_unlock(a.s, M(&a)), 0);
+	ASSERT_EQ(reap(pid), 0);
+}
+
 /* ------------------------------------------------------------ event */
 
 TEST(event, 60)
@@ -321,6 +378,160 @@ TEST(event, 60)
 	shmchan_event_reset(EV(&a));
 	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), 0), -EAGAIN);
 	shmchan_event_init(EV(&a), 1);
+	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), 0), 0);
+}
+
+/* ------------------------------------------------------------ revoke */
+
+static void need_revoke(void)
+{
+	struct shmchan_features f;
+
+	if (shmchan_features(&f) || !(f.features & SHMCHAN_FEATURE_REVOKE))
+		SKIP("the module has no SHMCHAN_FEATURE_REVOKE");
+}
+
+/*
+ * shmchan_destroy() with SHMCHAN_DESTROY_REVOKE ends every sleep in the
+ * helpers with -EIDRM: each kind of sleeper asleep when it comes, and each
+ * call that has to sleep after it; the condition waiter has its mutex
+ * again. Calls that need not sleep work on the memory, which stays mapped.
+ */
+TEST(revoke_sleepers, 60)
+{
+	const char *n = chan_name("revoke");
+	struct area a;
+	pid_t holder, pid[4];
+	int fds[2], i;
+	char c;
+
+	need_revoke();
+	area_open(&a, n, true);
+	shmchan_mutex_init(M(&a));
+	shmchan_mutex_init(M2(&a));
+	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
+	shmchan_cond_init(CV(&a));
+	shmchan_event_init(EV(&a), 0);
+	ASSERT_EQ(pipe(fds), 0);
+	holder = fork();
+	if (holder == 0) {
+		struct area b;
+
+		area_open(&b, n, false);
+		ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), 0), 0);
+		ASSERT_EQ(write(fds[1], "l", 1), 1);
+		pause();
+	}
+	ASSERT_EQ(read(fds[0], &c, 1), 1);
+	for (i = 0; i < 4; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			const int64_t t = SHMCHAN_MSEC(20000);
+			struct area b;
+
+			area_open(&b, n, false);
+			if (i == 0)
+				ASSERT_EQ(shmchan_sem_wait(b.s, SEM(&b), t), -EIDRM);
+			if (i == 1)
+				ASSERT_EQ(shmchan_event_wait(b.s, EV(&b), t), -EIDRM);
+			if (i == 2)
+				ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), t), -EIDRM);
+			if (i == 3) {
+				ASSERT_EQ(shmchan_mutex_lock(b.s, M2(&b), 0), 0);
+				ASSERT_EQ(shmchan_cond_wait(b.s, CV(&b), M2(&b), t), -EIDRM);
+				/* held again: the caller's to unlock */
+				ASSERT_EQ(shmchan_mutex_unlock(b.s, M2(&b)), 0);
+			}
+			_exit(0);
+		}
+	}
+	ASSERT_EQ(await_waiters(a.ch, 4), 0);
+	ASSERT_EQ(shmchan_destroy(n, SHMCHAN_DESTROY_REVOKE), 0);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(reap(pid[i]), 0);
+
+	/* after it, a call that has to sleep fails at once */
+	ASSERT_EQ(shmchan_sem_wait(a.s, SEM(&a), SHMCHAN_MSEC(20000)), -EIDRM);
+	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), SHMCHAN_MSEC(20000)), -EIDRM);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), SHMCHAN_MSEC(20000)), -EIDRM);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M2(&a), 0), 0);
+	ASSERT_EQ(shmchan_cond_wait(a.s, CV(&a), M2(&a), SHMCHAN_MSEC(20000)), -EIDRM);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M2(&a), 0), -EDEADLK);
+	ASSERT_EQ(shmchan_mutex_unlock(a.s, M2(&a)), 0);
+
+	/* a call that need not sleep does what it always does */
+	ASSERT_EQ(shmchan_sem_wait(a.s, SEM(&a), 0), -EAGAIN);
+	ASSERT_EQ(shmchan_sem_post(a.s, SEM(&a)), 0);
+	ASSERT_EQ(shmchan_sem_wait(a.s, SEM(&a), SHMCHAN_MSEC(20000)), 0);
+	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), 0), -EAGAIN);
+	ASSERT_EQ(shmchan_event_set(a.s, EV(&a)), 0);
+	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), SHMCHAN_MSEC(20000)), 0);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), 0), -EAGAIN);
+	ASSERT_EQ(shmchan_cond_signal(a.s, CV(&a)), 0);
+	ASSERT_EQ(shmchan_cond_broadcast(a.s, CV(&a)), 0);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M2(&a), SHMCHAN_MSEC(20000)), 0);
+	ASSERT_EQ(shmchan_cond_wait(a.s, CV(&a), M2(&a), 0), -ETIMEDOUT);
+	ASSERT_EQ(shmchan_mutex_unlock(a.s, M2(&a)), 0);
+	kill(holder, SIGKILL);
+	ASSERT_EQ(reap(holder), 128 + SIGKILL);
+}
+
+/*
+ * A post, set, signal or broadcast that finds a sleeper still counted on a
+ * revoked channel (here: one stopped inside its wait, so it cannot uncount
+ * itself) makes its change and returns 0: there is nobody left to wake.
+ * Continued, the sleeper gets -EIDRM.
+ */
+TEST(revoke_wakers, 60)
+{
+	const char *n = chan_name("revokew");
+	struct area a;
+	pid_t pid[3];
+	int i, st;
+
+	need_revoke();
+	area_open(&a, n, true);
+	shmchan_mutex_init(M2(&a));
+	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
+	shmchan_cond_init(CV(&a));
+	shmchan_event_init(EV(&a), 0);
+	for (i = 0; i < 3; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0) {
+			const int64_t t = SHMCHAN_MSEC(20000);
+			struct area b;
+
+			area_open(&b, n, false);
+			if (i == 0)
+				ASSERT_EQ(shmchan_sem_wait(b.s, SEM(&b), t), -EIDRM);
+			if (i == 1)
+				ASSERT_EQ(shmchan_event_wait(b.s, EV(&b), t), -EIDRM);
+			if (i == 2) {
+				ASSERT_EQ(shmchan_mutex_lock(b.s, M2(&b), 0), 0);
+				ASSERT_EQ(shmchan_cond_wait(b.s, CV(&b), M2(&b), t), -EIDRM);
+				ASSERT_EQ(shmchan_mutex_unlock(b.s, M2(&b)), 0);
+			}
+			_exit(0);
+		}
+	}
+	ASSERT_EQ(await_waiters(a.ch, 3), 0);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(kill(pid[i], SIGSTOP), 0);
+		ASSERT_EQ(waitpid(pid[i], &st, WUNTRACED), pid[i]);
+		ASSERT_TRUE(WIFSTOPPED(st));
+	}
+	ASSERT_EQ(shmchan_destroy(n, SHMCHAN_DESTROY_REVOKE), 0);
+	ASSERT_EQ(shmchan_sem_post(a.s, SEM(&a)), 0);
+	ASSERT_EQ(shmchan_sem_value(SEM(&a)), 1);
+	ASSERT_EQ(shmchan_event_set(a.s, EV(&a)), 0);
+	ASSERT_EQ(shmchan_cond_signal(a.s, CV(&a)), 0);
+	ASSERT_EQ(shmchan_cond_broadcast(a.s, CV(&a)), 0);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(kill(pid[i], SIGCONT), 0);
+		ASSERT_EQ(reap(pid[i]), 0);
+	}
+	/* the sleeper took nothing: the unit is there */
+	ASSERT_EQ(shmchan_sem_value(SEM(&a)), 1);
 	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), 0), 0);
 }
 

@@ -17,7 +17,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -30,7 +32,8 @@ const char cmd_load_help[] =
 "\n"
 "Load the shmchan module through libkmod, with the given parameters (see\n"
 "'shmchan status' and shmchan(4): max_channels, max_total_size,\n"
-"max_user_channels, max_user_size, max_channel_size). Needs root.\n"
+"max_user_channels, max_user_size, max_channel_size). Needs root\n"
+"(CAP_SYS_MODULE): without it, says so before anything else.\n"
 "\n"
 "Without MODULE.ko, the first of: $SHMCHAN_KO; the kmod/shmchan.ko of the\n"
 "build tree this command comes from; the installed module (as modprobe\n"
@@ -246,12 +249,38 @@ static void print_vermagic_hint(struct kmod_module *mod)
 	kmod_module_info_free_list(info);
 }
 
+/*
+ * Whether this process may ask the kernel to load a module: CAP_SYS_MODULE
+ * in its effective set, whatever its uid. Asked first, so that a user
+ * without it is told so rather than what comes of looking at the module
+ * (its file unreadable, or already loaded). If the set cannot be read,
+ * the kernel judges.
+ */
+static bool may_load_modules(void)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = { { 0 } };
+
+	if (syscall(SYS_capget, &hdr, data))
+		return true;
+	return data[CAP_TO_INDEX(CAP_SYS_MODULE)].effective & CAP_TO_MASK(CAP_SYS_MODULE);
+}
+
+static int load_needs_root(void)
+{
+	struct stat st;
+
+	if (!stat(SHMCHAN_SYS_MODULE, &st))
+		return cli_fail("loading a module needs root (CAP_SYS_MODULE); the module is loaded already (see 'shmchan status')");
+	return cli_fail("loading a module needs root (CAP_SYS_MODULE)");
+}
+
 static int explain_insert(struct kmod_module *mod, const char *path, int err)
 {
 	switch (err) {
 	case EPERM:
-	case EACCES:
-		return cli_fail("%s: permission denied: loading a module needs root (CAP_SYS_MODULE)",
+		/* We have CAP_SYS_MODULE (checked first), but not where it counts. */
+		return cli_fail("%s: the kernel refused to load it: it takes CAP_SYS_MODULE in the initial user namespace (not in a container), kernel.modules_disabled=0 and no lockdown",
 				path);
 	case EEXIST:
 		return cli_fail("module already loaded (see 'shmchan status'; 'shmchan unload' first to reload)");
@@ -354,6 +383,8 @@ int cmd_load(int argc, char **argv)
 		return status;
 	argv += optind;
 	argc -= optind;
+	if (!may_load_modules())
+		return load_needs_root();
 	status = parse_load_args(argc, argv, &a);
 	if (status)
 		return status;

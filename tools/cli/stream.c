@@ -153,7 +153,7 @@ static int open_queue(const struct stream_opts *o, unsigned int role,
 		return cli_fail("%s: the queue has as many peers as it can take",
 				o->name);
 	case -EINVAL:
-		return cli_fail("%s: a queue needs at least two pages (--size)",
+		return cli_fail("%s: a queue needs at least 8192 bytes (--size)",
 				o->name);
 	}
 	return cli_chan_fail(o->name, -ret);

@@ -468,6 +468,27 @@ static void limits_text(char *buf, size_t len, const char *const params[])
 		snprintf(buf + used, len - used, ")");
 }
 
+/*
+ * Permission denied on @name: say where its mode and owner can be seen.
+ * The listing shows the caller only the channels it may read, so for one
+ * it cannot read, 'shmchan ls -l' is no help: only root sees it there.
+ */
+static int perm_denied(const char *name)
+{
+	struct chan_list list;
+	bool listed;
+
+	if (chan_list_read(&list))
+		return cli_fail("%s: permission denied", name);
+	listed = chan_list_find(&list, name) != NULL;
+	chan_list_free(&list);
+	if (listed)
+		return cli_fail("%s: permission denied (see its mode and owner with 'shmchan ls -l')",
+				name);
+	return cli_fail("%s: permission denied; 'shmchan ls' shows you only the channels you may read, so not this one: root sees its mode and owner with 'shmchan stat %s'",
+			name, name);
+}
+
 int cli_chan_fail(const char *name, int err)
 {
 	static const char *const global[] = { "max_channels", "max_total_size", NULL };
@@ -486,8 +507,7 @@ int cli_chan_fail(const char *name, int err)
 	case EEXIST:
 		return cli_fail("%s: channel exists", name);
 	case EACCES:
-		return cli_fail("%s: permission denied (see its mode and owner with 'shmchan ls -l')",
-				name);
+		return perm_denied(name);
 	case EPERM:
 		return cli_fail("%s: operation not permitted: only its owner, its creator or root may do this",
 				name);
