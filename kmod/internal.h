@@ -5,9 +5,13 @@
  * Objects
  *   struct shmchan_channel  one named channel: a shmem file plus attributes.
  *   struct shmchan_handle   one open file of /dev/shmchan, bound to at most
- *                           one channel.
+ *                           one channel, with the set of processes that
+ *                           used it (main.c): their exits are deaths.
  *   struct shmchan_view     one mmap() call: the VMAs' file (map.c); it
  *                           keeps the module loaded while they exist.
+ *                           Each VMA's ->vm_private_data marks whether
+ *                           its process made or touched it (its exit is
+ *                           then a death).
  *   the status page         one page per channel (status.c) holding its
  *                           death count and state bits as atomics (no
  *                           lock); each status mmap() makes a small file
@@ -40,6 +44,10 @@
  *                                    locks are taken under it)
  *   shmchan_limits_lock             (limits.c: accounting; a leaf, never
  *                                    held with any other shmchan lock)
+ *   mm->mmap_lock                   (->mmap of a handle records its
+ *     shmchan_handle.users_lock      caller as a user: main.c, a leaf but
+ *                                    for the xarray's own lock and memory
+ *                                    allocation)
  *   Nothing takes mmap_lock or bind_lock under shmchan_registry_lock, and
  *   no channel or bucket lock is held across another lock.
  */

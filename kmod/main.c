@@ -9,13 +9,16 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/compat.h>
+#include <linux/fdtable.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/pid.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/xarray.h>
 
 #include "internal.h"
 #include "rules.h"
@@ -26,11 +29,27 @@
  * @chan: the bound channel or NULL; set once under @bind_lock with release
  *	semantics, read with acquire semantics
  * @writable: bound read-write; set before @chan is published
+ * @users_lock: serializes changes to @users, @last_user and @untracked
+ * @users: the processes that used this handle and still hold it: their
+ *	tgid's struct pid (a reference each), indexed by its number in the
+ *	initial pid namespace; read without the lock (RCU, inside xa_load)
+ * @last_user: an entry of @users, the last one added or found under
+ *	@users_lock, or NULL; a hint read without the lock
+ * @untracked: a user could not be recorded (no memory): from then on
+ *	every exit holding the handle counts as a death, as if it had used it
+ *
+ * Who counts as a dead peer through a handle: a process that used it
+ * (shmchan_handle_note_use()) and exits holding it. See the top of
+ * uapi/linux/shmchan.h and %SHMCHAN_FEATURE_DEATH_NOTICE for the rule.
  */
 struct shmchan_handle {
 	struct mutex bind_lock; /* serializes binding; outside the registry lock */
 	struct shmchan_channel *chan;
 	bool writable;
+	struct mutex users_lock; /* leaf; see internal.h */
+	struct xarray users;
+	struct pid *last_user;
+	bool untracked;
 };
 
 static struct shmchan_channel *shmchan_handle_chan(struct shmchan_handle *h)
@@ -47,6 +66,111 @@ static void shmchan_handle_bind(struct shmchan_handle *h,
 	h->writable = writable;
 	/* Publish ->writable before ->chan; see shmchan_handle_chan() */
 	smp_store_release(&h->chan, chan);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static void shmchan_handle_note_use_slow(struct shmchan_handle *h,
+					 struct pid *tgid)
+{
+	unsigned long nr = pid_nr(tgid);
+	struct pid *old;
+	int ret = 0;
+
+	/*
+	 * Recorded already, while another process used @h last: no lock.
+	 * Processes that take turns on a shared handle stay off the mutex.
+	 */
+	if (xa_load(&h->users, nr) == tgid)
+		return;
+	mutex_lock(&h->users_lock);
+	old = xa_load(&h->users, nr);
+	/* Unless another of our threads recorded it meanwhile */
+	if (old != tgid) {
+		/*
+		 * @old is a process that lost the handle without a flush in
+		 * its own context (a descriptor table shared with another
+		 * process) and whose number has been reused since: gone.
+		 */
+		old = xa_store(&h->users, nr, get_pid(tgid), GFP_KERNEL_ACCOUNT);
+		ret = xa_err(old);
+		if (ret) {
+			put_pid(tgid);
+			/* Count too much rather than miss a death. */
+			WRITE_ONCE(h->untracked, true);
+		} else {
+			put_pid(old);
+		}
+	}
+	if (!ret)
+		WRITE_ONCE(h->last_user, tgid);
+	mutex_unlock(&h->users_lock);
+}
+
+/*
+ * The calling process uses @h, bound: from now on its exit with @h still
+ * open counts as a death of a peer of the channel (shmchan_flush_file()).
+ * On the hot path (WAIT, WAKE) by the process that used @h last, this is
+ * one load and one compare.
+ *
+ * The hint is only ever an entry of @users: set under the lock once the
+ * entry is there, cleared under the lock before the entry is dropped, so
+ * a stale pointer cannot match a new process whose struct pid reuses the
+ * memory. Only the process itself drops its entry (its close or its
+ * exit), so a match means the entry is there, but for a close racing this
+ * very call in another thread, after which the process no longer holds
+ * the handle and its exit is no death through it anyway.
+ */
+static void shmchan_handle_note_use(struct shmchan_handle *h)
+{
+	struct pid *tgid = task_tgid(current);
+
+	if (READ_ONCE(h->last_user) == tgid)
+		return;
+	shmchan_handle_note_use_slow(h, tgid);
+}
+
+/*
+ * The calling process no longer holds @h (or exits): drop its entry.
+ * Returns whether it had one, that is, whether it used @h.
+ */
+static bool shmchan_handle_forget_user(struct shmchan_handle *h)
+{
+	struct pid *tgid = task_tgid(current);
+	unsigned long nr = pid_nr(tgid);
+	bool used = false;
+
+	/* Nothing to do, without the lock, for a process that never used it */
+	if (xa_load(&h->users, nr) != tgid)
+		return false;
+	mutex_lock(&h->users_lock);
+	if (xa_load(&h->users, nr) == tgid) {
+		if (h->last_user == tgid)
+			WRITE_ONCE(h->last_user, NULL);
+		xa_erase(&h->users, nr);
+		used = true;
+	}
+	mutex_unlock(&h->users_lock);
+	if (used)
+		put_pid(tgid);
+	return used;
+}
+
+static void shmchan_handle_users_init(struct shmchan_handle *h)
+{
+	mutex_init(&h->users_lock);
+	xa_init(&h->users);
+}
+
+static void shmchan_handle_users_destroy(struct shmchan_handle *h)
+{
+	struct pid *pid;
+	unsigned long nr;
+
+	xa_for_each(&h->users, nr, pid)
+		put_pid(pid);
+	xa_destroy(&h->users);
+	mutex_destroy(&h->users_lock);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -99,6 +223,8 @@ static long shmchan_bind_named(struct shmchan_handle *h, u64 uname, void *args,
 	if (!ret)
 		shmchan_handle_bind(h, chan, writable);
 	mutex_unlock(&h->bind_lock);
+	if (!ret)
+		shmchan_handle_note_use(h);
 	return ret;
 }
 
@@ -173,6 +299,7 @@ static long shmchan_ioc_stat(struct shmchan_handle *h, void *arg)
 		return -EINVAL;
 	if (!chan)
 		return -EBADFD;
+	shmchan_handle_note_use(h);
 	shmchan_chan_fill_stat(chan, st);
 	if (h->writable)
 		st->state |= SHMCHAN_STATE_WRITABLE;
@@ -190,6 +317,8 @@ static long shmchan_ioc_wait(struct shmchan_handle *h, void *arg)
 		return ret;
 	if (!chan)
 		return -EBADFD;
+	/* Before it sleeps: a waiter killed in its wait is a dead peer */
+	shmchan_handle_note_use(h);
 	return shmchan_wait(chan, args);
 }
 
@@ -204,6 +333,7 @@ static long shmchan_ioc_wake(struct shmchan_handle *h, void *arg)
 		return ret;
 	if (!chan)
 		return -EBADFD;
+	shmchan_handle_note_use(h);
 	return shmchan_wake(chan, args);
 }
 
@@ -216,6 +346,7 @@ static long shmchan_ioc_setattr(struct shmchan_handle *h, void *arg)
 		return -EINVAL;
 	if (!chan)
 		return -EBADFD;
+	shmchan_handle_note_use(h);
 	return shmchan_chan_setattr(chan, args);
 }
 
@@ -334,6 +465,7 @@ static int shmchan_open_file(struct inode *inode, struct file *file)
 	if (!h)
 		return -ENOMEM;
 	mutex_init(&h->bind_lock);
+	shmchan_handle_users_init(h);
 	file->private_data = h;
 	return 0;
 }
@@ -344,19 +476,49 @@ static int shmchan_release_file(struct inode *inode, struct file *file)
 
 	if (h->chan)
 		shmchan_chan_unbind(h->chan);
+	shmchan_handle_users_destroy(h);
 	mutex_destroy(&h->bind_lock);
 	kfree(h);
 	return 0;
 }
 
-/* Every close() of a descriptor; at exit, a death notice for the channel. */
+static int shmchan_fd_is(const void *file, struct file *f, unsigned int fd)
+{
+	return f == file;
+}
+
+/*
+ * Every close of a descriptor of the handle, in the context of the process
+ * whose table held it (close(), dup2() over it, exec's close-on-exec, the
+ * table's teardown at exit).
+ *
+ * At exit (the last thread's exit_files(), before its parent can reap it)
+ * a process that used the handle is a dead peer: one death, even if it
+ * held the handle in several descriptors, whose later flushes find no
+ * entry. A process that never used it (a helper forked with it, its
+ * descriptors close-on-exec or not) is none.
+ *
+ * Otherwise the process lets go of one descriptor: once its table holds
+ * none, its entry goes, so a process that closed the handle is no peer at
+ * its exit, and the set stays bounded by the processes that hold it. A
+ * close racing a use in another thread can leave an entry behind; it is
+ * dropped with the handle or when the number is reused.
+ */
 static int shmchan_flush_file(struct file *file, fl_owner_t id)
 {
 	struct shmchan_handle *h = file->private_data;
 	struct shmchan_channel *chan = shmchan_handle_chan(h);
 
-	if (chan && (current->flags & PF_EXITING))
-		shmchan_chan_note_death(chan);
+	if (!chan)
+		return 0;
+	if (current->flags & PF_EXITING) {
+		if (shmchan_handle_forget_user(h) || READ_ONCE(h->untracked))
+			shmchan_chan_note_death(chan);
+		return 0;
+	}
+	/* @id is the table the descriptor was in; gone from it already */
+	if (id && !iterate_fd(id, 0, shmchan_fd_is, file))
+		shmchan_handle_forget_user(h);
 	return 0;
 }
 
@@ -367,6 +529,7 @@ static int shmchan_mmap_file(struct file *file, struct vm_area_struct *vma)
 
 	if (!chan)
 		return -EBADFD;
+	shmchan_handle_note_use(h);
 	/* Channels end at or below SHMCHAN_STATUS_OFFSET (rules.h). */
 	if (vma->vm_pgoff >= SHMCHAN_STATUS_OFFSET >> PAGE_SHIFT)
 		return shmchan_status_mmap(chan, vma);

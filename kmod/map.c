@@ -46,8 +46,43 @@ static struct shmchan_view *shmchan_vma_view(struct vm_area_struct *vma)
 	return vma->vm_file->private_data;
 }
 
+/*
+ * Who counts as a dead peer through a mapping: a process whose address
+ * space goes (exit, or exec) with a VMA of the channel that it made itself
+ * (mmap) or touched (a page fault in it). Each such VMA is marked *used*
+ * in ->vm_private_data, which shmem leaves alone in its VMAs (6.1 puts a
+ * mempolicy there only in on-stack pseudo VMAs, 6.12 not at all) and
+ * which the mm core copies into the VMAs it makes from ours (split,
+ * mremap, fork). The mark is set from the fault path under mmap_lock
+ * taken for reading (or, on 6.12, the VMA's own lock), by any number of
+ * threads at once, always to the same value: READ_ONCE/WRITE_ONCE.
+ */
+static const char shmchan_vma_used_mark;
+#define SHMCHAN_VMA_USED	((void *)&shmchan_vma_used_mark)
+
+static bool shmchan_vma_used(struct vm_area_struct *vma)
+{
+	return READ_ONCE(vma->vm_private_data) == SHMCHAN_VMA_USED;
+}
+
+/* @vma's own process touches it: a fault, not GUP from another process. */
+static void shmchan_vma_note_touch(struct vm_area_struct *vma)
+{
+	if (!shmchan_vma_used(vma) && vma->vm_mm == current->mm)
+		WRITE_ONCE(vma->vm_private_data, SHMCHAN_VMA_USED);
+}
+
 static void shmchan_vm_open(struct vm_area_struct *vma)
 {
+	/*
+	 * fork() copies the parent's VMAs into the child's mm, from the
+	 * parent: the copy starts unused, so that a child that never touches
+	 * the channel (it execs, or _exits) is no dead peer, and neither is
+	 * the mm of a fork() that failed half-way. A split or mremap() copy
+	 * is made in the VMA's own mm and keeps the mark.
+	 */
+	if (vma->vm_mm != current->mm)
+		WRITE_ONCE(vma->vm_private_data, NULL);
 	shmchan_chan_map_get(shmchan_vma_view(vma)->chan);
 }
 
@@ -55,23 +90,34 @@ static void shmchan_vm_close(struct vm_area_struct *vma)
 {
 	struct shmchan_channel *chan = shmchan_vma_view(vma)->chan;
 
-	/* The whole address space goes: the process exits (or execs). */
-	if (!atomic_read(&vma->vm_mm->mm_users))
+	/*
+	 * The whole address space goes: its process exited (or exec()ed
+	 * away from it). mm_users is 0 only in exit_mmap(), which runs in the
+	 * task that dropped the last user: normally the exiting task itself
+	 * (exit_mm(), before its parent can reap it), but it may be a task
+	 * that held the mm for a while (a /proc/PID reader, ptrace), which is
+	 * why the test is on the VMA, never on current. A vfork() child
+	 * shares the mm and never brings mm_users to 0 by exec or exit.
+	 */
+	if (!atomic_read(&vma->vm_mm->mm_users) && shmchan_vma_used(vma))
 		shmchan_chan_note_death(chan);
 	shmchan_chan_map_put(chan);
 }
 
 static vm_fault_t shmchan_vm_fault(struct vm_fault *vmf)
 {
+	shmchan_vma_note_touch(vmf->vma);
 	return shmchan_vma_view(vmf->vma)->shmem_ops->fault(vmf);
 }
 
+/* Fault-around: a read fault it satisfies never reaches ->fault. */
 static vm_fault_t shmchan_vm_map_pages(struct vm_fault *vmf,
 				       pgoff_t start_pgoff, pgoff_t end_pgoff)
 {
 	const struct vm_operations_struct *ops =
 		shmchan_vma_view(vmf->vma)->shmem_ops;
 
+	shmchan_vma_note_touch(vmf->vma);
 	if (!ops->map_pages)
 		return 0;
 	return ops->map_pages(vmf, start_pgoff, end_pgoff);
@@ -176,6 +222,8 @@ static int shmchan_view_mmap(struct file *view, struct vm_area_struct *vma)
 	shmchan_vma_flags_set(vma, VM_DONTEXPAND);
 	shmchan_vma_flags_clear(vma, VM_MAYEXEC |
 				(priv->writable ? 0 : VM_MAYWRITE));
+	/* Made by this process itself (mmap, remap_file_pages): used. */
+	vma->vm_private_data = SHMCHAN_VMA_USED;
 	shmchan_chan_map_get(chan);
 	shmchan_chan_note_attach(chan);
 	return 0;

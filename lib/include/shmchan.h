@@ -128,11 +128,10 @@ static inline int shmchan_stat(struct shmchan *ch, struct shmchan_stat *out)
  *
  * Returns 0 when woken by shmchan_wake(), -EAGAIN if the word did not hold
  * @expected, -ETIMEDOUT at the deadline, -EIDRM once the channel is
- * revoked, -EOWNERDEAD when a process that had the channel open or mapped
- * exited during the wait (SHMCHAN_FEATURE_DEATH_NOTICE), and -EINTR when a
- * signal handler installed without SA_RESTART ran: the library does not
- * retry, so that such a handler can interrupt the wait. The caller rechecks
- * the word in every case.
+ * revoked, and -EINTR when a signal handler installed without SA_RESTART
+ * ran: the library does not retry, so that such a handler can interrupt
+ * the wait. Deaths of peers do not disturb it: only shmchan_wait_deaths()
+ * hears of them. The caller rechecks the word in every case.
  */
 int shmchan_wait(struct shmchan *ch, uint64_t offset, uint32_t expected,
 		 const struct timespec *abs_deadline);
@@ -144,8 +143,11 @@ int shmchan_wait(struct shmchan *ch, uint64_t offset, uint32_t expected,
  *
  * Fails with -EOWNERDEAD at once if the channel's death count is no longer
  * @deaths, so that an exit between reading the count and sleeping is not
- * missed. Needs SHMCHAN_FEATURE_DEATH_NOTICE: an older module refuses
- * the request (-EINVAL or -E2BIG).
+ * missed, and ends with -EOWNERDEAD when the death of a participant of the
+ * channel (a process that used it: see "Death notices" in
+ * <linux/shmchan.h>) is counted during the wait. Needs
+ * SHMCHAN_FEATURE_DEATH_NOTICE: an older module refuses the request
+ * (-EINVAL or -E2BIG).
  */
 int shmchan_wait_deaths(struct shmchan *ch, uint64_t offset,
 			uint32_t expected, uint32_t deaths,

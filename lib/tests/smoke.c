@@ -298,8 +298,8 @@ static void wait_wake(struct shmchan *rw, struct shmchan *ro, uint32_t *word)
 }
 
 /*
- * The death notice: a process that had the channel open exits, and a
- * waiter hears of it; a stale death count fails a wait at once.
+ * The death notice: a process that used the channel exits, and a
+ * death-aware waiter hears of it; a stale death count fails a wait at once.
  */
 static void check_deaths(const struct shmchan_features *feat,
 			 struct shmchan *rw)
@@ -319,11 +319,19 @@ static void check_deaths(const struct shmchan_features *feat,
 	CHECK(shmchan_wait_deaths(rw, 16, 0, deaths, &soon), -ETIMEDOUT);
 	CHECK(shmchan_wait_deaths(rw, 16, 1, deaths, &soon), -EAGAIN);
 
-	pid = spawn_waiter(rw, 16, 0, -EOWNERDEAD);
+	/* Only a death-aware wait hears of it; shmchan_wait() would not. */
+	pid = fork();
+	if (pid == 0) {
+		struct timespec dl = in_ms(10000);
+
+		_exit(shmchan_wait_deaths(rw, 16, 0, deaths, &dl) == -EOWNERDEAD ? 0 : 1);
+	}
 	CHECK(await_waiters(rw, 1), 0);
 	quitter = fork();
-	if (quitter == 0)
-		_exit(0);	/* had the channel open (inherited handle) */
+	if (quitter == 0) {
+		/* Uses the inherited handle: a participant, its exit a death */
+		_exit(shmchan_stat(rw, &st) != 0);
+	}
 	CHECK(reap(quitter), 0);
 	CHECK(reap(pid), 0);
 	CHECK(shmchan_stat(rw, &st), 0);

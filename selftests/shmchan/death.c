@@ -1,15 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shmchan death notices: STAT's death count (an exiting process counts
- * once per handle it had open and per mapping it had; close() and munmap()
- * are not deaths), WAIT with SHMCHAN_WAIT_DEATHS (EOWNERDEAD at once for a
- * stale count, or when a user of the channel exits during the wait; waits
- * without the flag are not disturbed), and STAT's lpid.
+ * shmchan death notices: STAT's death count (an exiting participant counts
+ * once per handle it used and per mapping it made or touched; close() and
+ * munmap() are not deaths), who is a participant (helpers made by
+ * system(), popen(), posix_spawn(), fork()+exec or fork()+_exit that never
+ * touched the channel are not; a SIGKILLed participant and a forked child
+ * that used the handle or touched the mapping are), WAIT with
+ * SHMCHAN_WAIT_DEATHS (EOWNERDEAD at once for a stale count, or when a
+ * participant exits during the wait; waits without the flag are not
+ * disturbed), and STAT's lpid.
  *
  * Forked children first let go of what they inherited (close and munmap
  * are not deaths), so that each exit counts exactly what the test says.
  */
 #include "shmchan_test.h"
+
+#include <pthread.h>
+#include <spawn.h>
+
+extern char **environ;
 
 FIXTURE(death) {
 	int fd;			/* bound read-write */
@@ -169,14 +178,363 @@ TEST_F(death, counts_per_handle_and_mapping)
 	EXPECT_EQ(5U, deaths(self->fd));
 }
 
-/* A forked child shares the parent's handle and mapping: its exit counts. */
-TEST_F(death, forked_child_exit_counts)
+/* ---- who is a participant ------------------------------------------------- */
+
+/*
+ * A death-aware waiter on @self's channel, which must sleep through what
+ * the test does; it leaves the channel by close() and munmap() before it
+ * exits, which are no deaths. Returns its pid once it is asleep.
+ */
+static pid_t start_sleeper(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(death) *self)
+{
+	__u32 seen = deaths(self->fd);
+	pid_t pid = sc_fork();
+
+	if (pid == 0) {
+		CHILD_EQ(0, wait_deaths(self->fd, 4, 0, seen,
+					sc_now_ns() + 60 * SC_NSEC));
+		child_detach(self);
+		_exit(0);
+	}
+	EXPECT_LT(0, pid);
+	EXPECT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
+	return pid;
+}
+
+/*
+ * The helper has been reaped: no death was counted, and the sleeper is
+ * still asleep. Death notices are counted, and their waiters dequeued,
+ * by the dying process itself before its parent can reap it, so this
+ * needs no waiting.
+ */
+static void expect_no_death(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(death) *self, pid_t sleeper)
+{
+	struct shmchan_stat st;
+
+	ASSERT_EQ(0, sc_stat(self->fd, &st));
+	EXPECT_EQ(0U, st.deaths);
+	EXPECT_EQ(1ULL, st.nwaiters);
+	EXPECT_EQ(1, sc_wake(self->fd, 4, 1));
+	EXPECT_EQ(0, sc_reap(sleeper, 10000));
+	EXPECT_EQ(0U, deaths(self->fd));
+}
+
+/* The handle inherited by helpers that exec (it is O_CLOEXEC otherwise). */
+static void inheritable(struct __test_metadata *_metadata, int fd)
+{
+	ASSERT_EQ(0, fcntl(fd, F_SETFD, 0));
+}
+
+/* We used the handle and touched the mapping: we are a participant. */
+static void participate(struct __test_metadata *_metadata,
+			FIXTURE_DATA(death) *self)
+{
+	struct shmchan_stat st;
+
+	ASSERT_EQ(0, sc_stat(self->fd, &st));
+	((volatile char *)self->map)[0] = 1;
+	((volatile char *)self->map)[SC_PAGE] = 1;
+}
+
+TEST_F(death, system_helper_not_a_death)
+{
+	pid_t sleeper;
+
+	participate(_metadata, self);
+	sleeper = start_sleeper(_metadata, self);
+	EXPECT_EQ(0, system("exit 0"));
+	inheritable(_metadata, self->fd);
+	EXPECT_EQ(0, system("exit 0"));
+	expect_no_death(_metadata, self, sleeper);
+}
+
+TEST_F(death, popen_helper_not_a_death)
+{
+	pid_t sleeper;
+	FILE *f;
+
+	participate(_metadata, self);
+	sleeper = start_sleeper(_metadata, self);
+	inheritable(_metadata, self->fd);
+	f = popen("cat >/dev/null", "w");
+	ASSERT_NE(SC_P(NULL), SC_P(f));
+	EXPECT_LT(0, fputs("data\n", f));
+	EXPECT_EQ(0, pclose(f));
+	expect_no_death(_metadata, self, sleeper);
+}
+
+TEST_F(death, posix_spawn_helper_not_a_death)
+{
+	char *argv[] = { "sh", "-c", "exit 0", NULL };
+	int i, status;
+	pid_t sleeper, pid;
+
+	participate(_metadata, self);
+	sleeper = start_sleeper(_metadata, self);
+	for (i = 0; i < 2; i++) {
+		if (i)
+			inheritable(_metadata, self->fd);
+		ASSERT_EQ(0, posix_spawn(&pid, "/bin/sh", NULL, NULL, argv, environ));
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		EXPECT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+	}
+	expect_no_death(_metadata, self, sleeper);
+}
+
+/* fork() then exec: neither the close-on-exec handle nor the mapping. */
+TEST_F(death, fork_exec_helper_not_a_death)
+{
+	pid_t sleeper, pid;
+	int i;
+
+	participate(_metadata, self);
+	sleeper = start_sleeper(_metadata, self);
+	for (i = 0; i < 2; i++) {
+		if (i)
+			inheritable(_metadata, self->fd);
+		pid = sc_fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
+			_exit(127);
+		}
+		EXPECT_EQ(0, sc_reap(pid, 10000));
+	}
+	expect_no_death(_metadata, self, sleeper);
+}
+
+/* A forked child that exits (or is killed) without using anything. */
+TEST_F(death, forked_child_unused_not_a_death)
+{
+	pid_t sleeper, pid;
+
+	participate(_metadata, self);
+	sleeper = start_sleeper(_metadata, self);
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(0);	/* with the inherited handle and mapping */
+	EXPECT_EQ(0, sc_reap(pid, 10000));
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		for (;;)
+			pause();
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	EXPECT_EQ(1000 + SIGKILL, sc_reap(pid, 10000));
+	expect_no_death(_metadata, self, sleeper);
+}
+
+/* A forked child that used the inherited handle: one death. */
+TEST_F(death, forked_child_used_handle_counts)
 {
 	pid_t pid = sc_fork();
 
 	ASSERT_LE(0, pid);
-	if (pid == 0)
-		_exit(0);	/* with the inherited handle and mapping */
+	if (pid == 0) {
+		CHILD_EQ(0, sc_wake(self->fd, 0, 1));
+		_exit(0);
+	}
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	EXPECT_EQ(1U, deaths(self->fd));
+}
+
+/* A forked child that touched the inherited mapping: one death. */
+TEST_F(death, forked_child_touched_mapping_counts)
+{
+	pid_t pid = sc_fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		(void)((volatile char *)self->map)[0];
+		_exit(0);
+	}
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	EXPECT_EQ(1U, deaths(self->fd));
+}
+
+/*
+ * A participant killed by SIGKILL: counted, and already so when
+ * waitpid() returns. What it used decides how often: @use_handle (an
+ * ioctl on the inherited handle), @use_map (a write to the inherited
+ * mapping).
+ */
+static void killed_participant(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(death) *self, int use_handle,
+			       int use_map)
+{
+	struct sc_pipe ready;
+	pid_t waiter, pid;
+	int status;
+
+	ASSERT_EQ(0, sc_pipe_init(&ready));
+	waiter = sc_fork();
+	ASSERT_LE(0, waiter);
+	if (waiter == 0) {
+		CHILD_EQ(-EOWNERDEAD, wait_deaths(self->fd, 8, 0, 0,
+						  sc_now_ns() + 60 * SC_NSEC));
+		child_detach(self);
+		_exit(0);
+	}
+	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		if (use_handle)
+			CHILD_EQ(1, sc_wake(self->fd, 0, 0) + 1);
+		else
+			close(self->fd);
+		if (use_map)
+			((volatile char *)self->map)[SC_PAGE] = 7;
+		sc_send(&ready, 'r');
+		for (;;)
+			pause();
+	}
+	ASSERT_EQ('r', sc_recv(&ready, 20000));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	/* No polling: counted before waitpid() could return. */
+	EXPECT_EQ((__u32)(!!use_handle + !!use_map), deaths(self->fd));
+	EXPECT_EQ(0, sc_reap(waiter, 10000));
+}
+
+TEST_F(death, sigkill_handle_only_counts)
+{
+	killed_participant(_metadata, self, 1, 0);
+}
+
+TEST_F(death, sigkill_mapping_only_counts)
+{
+	killed_participant(_metadata, self, 0, 1);
+}
+
+TEST_F(death, sigkill_handle_and_mapping_count)
+{
+	killed_participant(_metadata, self, 1, 1);
+}
+
+struct user_thread {
+	FIXTURE_DATA(death) *self;
+	struct sc_pipe *ready;
+};
+
+/* Uses the handle and touches the mapping, then sleeps for good. */
+static void *user_thread(void *arg)
+{
+	struct user_thread *t = arg;
+
+	if (sc_wake(t->self->fd, 0, 1) == 0)
+		((volatile char *)t->self->map)[0] = 1;
+	sc_send(t->ready, 'r');
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/*
+ * A multi-threaded participant whose threads all used the handle and the
+ * mapping, and whose main thread left first (pthread_exit): SIGKILLed, it
+ * counts once for the handle and once for the mapping, by the time
+ * waitpid() returns.
+ */
+TEST_F(death, threaded_participant_counts_once_each)
+{
+	struct user_thread t = { .self = self };
+	struct sc_pipe ready;
+	pid_t pid;
+	int i;
+
+	ASSERT_EQ(0, sc_pipe_init(&ready));
+	t.ready = &ready;
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		pthread_t th;
+
+		for (i = 0; i < 4; i++)
+			CHILD_EQ(0, pthread_create(&th, NULL, user_thread, &t));
+		pthread_exit(NULL);
+	}
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ('r', sc_recv(&ready, 20000));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	EXPECT_EQ(1000 + SIGKILL, sc_reap(pid, 10000));
+	EXPECT_EQ(2U, deaths(self->fd));
+}
+
+/* A participant with its handle in several descriptors: one death. */
+TEST_F(death, dup_descriptors_count_once)
+{
+	pid_t pid = sc_fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd2;
+
+		munmap(self->map, self->len);
+		CHILD_EQ(0, sc_wake(self->fd, 0, 1));
+		fd2 = dup(self->fd);
+		CHILD_TRUE(fd2 >= 0 && dup(self->fd) >= 0);
+		/* Closing one of them is no leaving: it still holds the handle */
+		close(self->fd);
+		CHILD_EQ(0, sc_wake(fd2, 0, 1));
+		_exit(0);
+	}
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	EXPECT_EQ(1U, deaths(self->fd));
+}
+
+/*
+ * A participant that closes its handle has left: its exit is no death
+ * through it, though it used it.
+ */
+TEST_F(death, used_then_closed_not_a_death)
+{
+	pid_t pid = sc_fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_EQ(0, sc_wake(self->fd, 0, 1));
+		close(self->fd);
+		_exit(0);
+	}
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	EXPECT_EQ(0U, deaths(self->fd));
+}
+
+/*
+ * exec() by a participant: the close-on-exec handle is closed (no death),
+ * the mapping it touched goes with its address space (a death).
+ */
+TEST_F(death, exec_drops_used_mapping_counts)
+{
+	pid_t pid = sc_fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		CHILD_EQ(0, sc_wake(self->fd, 0, 1));
+		((volatile char *)self->map)[0] = 1;
+		execl("/bin/sh", "sh", "-c", "exit 0", (char *)NULL);
+		_exit(127);
+	}
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	EXPECT_EQ(1U, deaths(self->fd));
+}
+
+/* A child's own mmap() of the handle is a use of both. */
+TEST_F(death, child_mmap_counts)
+{
+	pid_t pid = sc_fork();
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		munmap(self->map, self->len);
+		CHILD_TRUE(sc_map(self->fd, SC_PAGE, PROT_READ, 0) != MAP_FAILED);
+		_exit(0);
+	}
 	ASSERT_EQ(0, sc_reap(pid, 10000));
 	EXPECT_EQ(2U, deaths(self->fd));
 }

@@ -62,6 +62,52 @@
  *   Any offset between the channel's end and the status page, or past
  *   it, is ENXIO. /proc/PID/maps names it "anon_inode:[shmchan_status]".
  *
+ * Death notices (%SHMCHAN_FEATURE_DEATH_NOTICE)
+ *   The module counts the deaths of a channel's *participants* in
+ *   &shmchan_stat.deaths (also &shmchan_status.deaths), and each death ends
+ *   the waits that ask for it (%SHMCHAN_WAIT_DEATHS) with EOWNERDEAD. A
+ *   process (all its threads) becomes a participant
+ *   - through a handle, once it uses that handle itself: CREATE or OPEN
+ *     bound it, or it issued STAT, WAIT, WAKE, SETATTR or mmap() on it
+ *     (FEATURES and DESTROY are no use of the handle's channel);
+ *   - through a mapping of the channel (the status page is none), once it
+ *     made that mapping itself (mmap(), remap_file_pages()) or touched it:
+ *     any access by it or by the kernel for it (read(2) into it, a futex
+ *     on it) that faults a page of it in.
+ *   A death is counted
+ *   - when a participant through a handle exits (SIGKILL included) still
+ *     holding that handle: once per handle, however many descriptors of
+ *     it the process has;
+ *   - when the address space of a participant through a mapping goes with
+ *     that mapping in it, at exit or at exec(): once per mapping (a VMA:
+ *     the pieces munmap() or mprotect() cut one into count one each).
+ *   So one exit counts at least once, and more than once for a process
+ *   that used several handles or mappings: compare counts for equality,
+ *   never count peers with them. A death is counted, and its waiters are
+ *   woken, before the dead process can be reaped: once waitpid() in its
+ *   parent has returned, STAT and the status page show it. (A process
+ *   that holds the dead one's address space, such as a reader of
+ *   /proc/PID/mem or a tracer, delays the mapping's count until it lets
+ *   go of it.)
+ *   Not deaths: close() of a handle (once no descriptor of the handle is
+ *   left in the process, its exit is no death through it), munmap(), and
+ *   the exit of a process that holds a handle or a mapping it never used.
+ *   fork(): a child inherits descriptors and mappings, not participation.
+ *   A child that exits or execs without using them is no death however it
+ *   was made (fork(), vfork(), posix_spawn(), system(), popen()); one that
+ *   uses an inherited handle or touches an inherited mapping becomes a
+ *   participant through it, like any process.
+ *   exec(): close-on-exec descriptors are closed as by close(), no death;
+ *   a handle kept open across exec() keeps the process a participant
+ *   through it. The address space exec() replaces takes its mappings with
+ *   it: each one the process used counts a death, as at exit, and the new
+ *   program is no participant until it uses something itself.
+ *   Limits: a process that shares its descriptor table with another
+ *   process (clone(2) with CLONE_FILES, without CLONE_THREAD) counts
+ *   through its handles only if it is the last of them to exit. If the
+ *   module runs out of memory recording a use, it counts from then on
+ *   every exit of a process holding that handle, used or not.
+ *
  * Listing
  *   /proc/shmchan (mode 0444) has a header line, then one line per channel,
  *   destroyed ones included while they are still in use, with the columns
@@ -118,10 +164,11 @@
 /** SHMCHAN_FEATURE_TRANSIENT - CREATE understands SHMCHAN_CREATE_TRANSIENT */
 #define SHMCHAN_FEATURE_TRANSIENT	(1ULL << 2)
 /**
- * SHMCHAN_FEATURE_DEATH_NOTICE - the module counts the exits of processes
- * that had a channel open or mapped (&shmchan_stat.deaths), and WAIT
- * understands %SHMCHAN_WAIT_DEATHS: such waits end with EOWNERDEAD when
- * one happens.
+ * SHMCHAN_FEATURE_DEATH_NOTICE - the module counts the deaths of a
+ * channel's participants, the processes that used it (see "Death notices"
+ * at the top), in &shmchan_stat.deaths, and WAIT understands
+ * %SHMCHAN_WAIT_DEATHS: such waits, and only those, end with EOWNERDEAD
+ * when one happens.
  */
 #define SHMCHAN_FEATURE_DEATH_NOTICE	(1ULL << 3)
 /** SHMCHAN_FEATURE_LISTING - /proc/shmchan lists the channels */
@@ -324,11 +371,9 @@ struct shmchan_destroy {
  * @nwaiters: out: number of tasks blocked in SHMCHAN_IOC_WAIT on it
  * @lpid: out: the process that last bound a handle to the channel or
  *	mapped it, in the caller's pid namespace (0 if not visible there)
- * @deaths: out: how many times a process that had the channel open or
- *	mapped has exited (wraps); see %SHMCHAN_WAIT_DEATHS. An exiting
- *	process counts once per descriptor of a handle it had open and
- *	once per VMA it had mapped; exec() counts like an exit for the
- *	mappings it drops
+ * @deaths: out: how many deaths of participants of the channel were
+ *	counted (wraps); see "Death notices" at the top for who is one and
+ *	how often an exit counts, and %SHMCHAN_WAIT_DEATHS
  *
  * Used with SHMCHAN_IOC_STAT on a bound handle.
  */
@@ -362,10 +407,11 @@ struct shmchan_stat {
 /**
  * SHMCHAN_WAIT_DEATHS - ask for death notices: fail with EOWNERDEAD at once
  * unless @deaths still equals the channel's death count
- * (&shmchan_stat.deaths), and end with EOWNERDEAD when a process that had
- * the channel open or mapped exits during the wait. So a library can see
- * a peer die between reading the count and sleeping, or while asleep.
- * Waits without this flag are not disturbed by deaths.
+ * (&shmchan_stat.deaths, &shmchan_status.deaths), and end with EOWNERDEAD
+ * when a death of a participant of the channel is counted during the wait
+ * (see "Death notices" at the top). So a library can see a peer die
+ * between reading the count and sleeping, or while asleep. Waits without
+ * this flag are not disturbed by deaths.
  */
 #define SHMCHAN_WAIT_DEATHS		(1U << 1)
 #define SHMCHAN_WAIT_FLAGS		(SHMCHAN_WAIT_DEADLINE | SHMCHAN_WAIT_DEATHS)
@@ -395,8 +441,9 @@ struct shmchan_stat {
  * not hold @expected), ETIMEDOUT (the deadline passed), EINTR (a signal
  * arrived; restarted instead under SA_RESTART, which is safe since the
  * deadline is absolute), EIDRM (the channel was revoked, before or during
- * the wait), EOWNERDEAD (with %SHMCHAN_WAIT_DEATHS only: a process that
- * had the channel open or mapped exited before or during the wait), EINVAL
+ * the wait), EOWNERDEAD (with %SHMCHAN_WAIT_DEATHS only: a participant's
+ * death was counted since the caller read @deaths, before or during the
+ * wait), EINVAL
  * (offset unaligned or past the end), ENOMEM.
  */
 struct shmchan_wait {
