@@ -1724,7 +1724,7 @@ int shmchan_queue_send(struct shmchan_queue *q, const void *msg, size_t len,
 	return q_send_rounds(q, msg, len, &d);
 }
 
-static int recv_check(struct shmchan_queue *q)
+static HOT int recv_check(struct shmchan_queue *q)
 {
 	int ret;
 
