@@ -33,9 +33,10 @@ TESTS ?=
 
 .PHONY: all deps module lib tools selftests check run demo clean sparse \
 	checkpatch help install uninstall dkms-src dkms-check bench bench-quick \
-	stress check-debug fuzz lint shellcheck dmesg-scan-test
+	stress check-debug fuzz lint shellcheck dmesg-scan-test errno-cov \
+	errno-cov-report
 
-all: module lib tools selftests
+all: module lib tools selftests errno-cov
 
 # Installs missing Debian packages when run as root, else names them.
 deps:
@@ -68,6 +69,15 @@ selftests: deps
 # The test command: the kselftest suite in the VM, TAP, then a summary line.
 check: all
 	tools/vm/check $(TESTS)
+
+# The errno coverage check's recorder, preloaded by tools/vm/check into
+# every test program (tools/errno-cov/README).
+errno-cov: deps
+	$(MAKE) -C tools/errno-cov
+
+# Its table again, from the log of the last `make check` (or ERRNO_LOG=...).
+errno-cov-report:
+	tools/errno-cov/report $(or $(ERRNO_LOG),build/errno-cov/last.log)
 
 # The same on the debug kernel (KASAN, lockdep, kmemleak, fault injection;
 # built from linux-source-6.1 once per machine, tools/debug-kernel/), with
@@ -202,6 +212,7 @@ clean:
 help:
 	@echo "make              module (kmod/shmchan.ko), lib, tools and selftests"
 	@echo "make check        run the kselftest suites in the VM (TESTS=\"abi ...\" for some)"
+	@echo "make errno-cov-report  the errno coverage table of the last make check"
 	@echo "make check-debug  the same on a debug kernel (KASAN, lockdep, kmemleak, fault"
 	@echo "                  injection), built once per machine (about 15 min)"
 	@echo "make fuzz         the fuzzer (SECONDS=20 SEED=n PROCS=4 KERNEL=debug)"

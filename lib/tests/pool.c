@@ -146,6 +146,23 @@ TEST(pool_through_queue, 60)
 	shmchan_pool_close(p);
 }
 
+/* A message in the queue that is not a pool's: EPROTO. */
+TEST(pool_recv_not_a_block, 30)
+{
+	struct shmchan_pool *p = pcreate(chan_name("pnb-pool"), 4096, 4);
+	const char *qn = chan_name("pnb-queue");
+	struct shmchan_queue *q, *s;
+	uint32_t idx;
+
+	ASSERT_EQ(shmchan_queue_create(qn, 16384, 0600, SHMCHAN_QUEUE_RECV, &q), 0);
+	ASSERT_EQ(shmchan_queue_open(qn, SHMCHAN_QUEUE_SEND, &s), 0);
+	ASSERT_EQ(shmchan_queue_send(s, "bad", 3, 0), 0);
+	ASSERT_EQ(shmchan_pool_recv(p, q, &idx, 0), -EPROTO);
+	shmchan_queue_close(s);
+	shmchan_queue_close(q);
+	shmchan_pool_close(p);
+}
+
 /* Four processes allocate and free at once; no block is had twice. */
 TEST(pool_concurrent, 120)
 {

@@ -9,6 +9,8 @@
  * stress): 10^7 messages instead of 10^5. SHMCHAN_TEST_SCALE=N divides
  * the big sizes and counts by N (the debug kernel's run: see util.h).
  */
+#include <grp.h>
+
 #include "util.h"
 
 #define KiB 1024UL
@@ -230,6 +232,101 @@ TEST(timeouts, 60)
 	ASSERT_EQ(memcmp(big, "next", 4), 0);
 	ASSERT_EQ(shmchan_queue_recv(r, big, sizeof(big), 0), -EAGAIN);
 
+	shmchan_queue_close(s);
+	shmchan_queue_close(r);
+}
+
+/* A signal handler without SA_RESTART ends every blocking call: EINTR. */
+TEST(interrupted, 60)
+{
+	const char *n = chan_name("eintr");
+	struct shmchan_queue *s = qcreate(n, 8192, SHMCHAN_QUEUE_SEND);
+	struct shmchan_queue *r = qopen(n, SHMCHAN_QUEUE_RECV);
+	static uint8_t big[1000];
+	const void *cptr;
+	void *ptr;
+	char buf[8];
+	int sent;
+
+	start_alarms();
+	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), SHMCHAN_MSEC(30000)), -EINTR);
+	ASSERT_EQ(shmchan_queue_peek_len(r, SHMCHAN_MSEC(30000)), -EINTR);
+	ASSERT_EQ(shmchan_queue_peek(r, &cptr, SHMCHAN_MSEC(30000)), -EINTR);
+	for (sent = 0; shmchan_queue_send(s, big, sizeof(big), 0) == 0; sent++)
+		;
+	ASSERT_EQ(shmchan_queue_send(s, big, sizeof(big), SHMCHAN_MSEC(30000)), -EINTR);
+	ASSERT_EQ(shmchan_queue_reserve(s, sizeof(big), &ptr, SHMCHAN_MSEC(30000)), -EINTR);
+	stop_alarms();
+	/* nothing of the interrupted sends was delivered */
+	for (; sent > 0; sent--)
+		ASSERT_EQ(shmchan_queue_recv(r, big, sizeof(big), 0), (int)sizeof(big));
+	ASSERT_EQ(shmchan_queue_recv(r, big, sizeof(big), 0), -EAGAIN);
+	shmchan_queue_close(s);
+	shmchan_queue_close(r);
+}
+
+static void open_as_nobody(void *arg)
+{
+	struct shmchan_queue *q;
+
+	ASSERT_EQ(setgroups(0, NULL), 0);
+	ASSERT_EQ(setgid(65534), 0);
+	ASSERT_EQ(setuid(65534), 0);
+	ASSERT_EQ(shmchan_queue_open(arg, SHMCHAN_QUEUE_RECV, &q), -EACCES);
+}
+
+/*
+ * The zero-copy calls' share of send's and recv's errors, a queue of
+ * another user, a revoked queue, and a ring written over by a process.
+ */
+TEST(more_errors, 60)
+{
+	const char *n = chan_name("more"), *n2 = chan_name("more2");
+	const char *n3 = chan_name("more3");
+	struct shmchan_queue *s = qcreate(n, 8192, SHMCHAN_QUEUE_SEND);
+	struct shmchan_queue *r = qopen(n, SHMCHAN_QUEUE_RECV);
+	struct shmchan_queue *s2, *r2;
+	static uint8_t big[1000];
+	const void *cptr;
+	uint8_t *base;
+	void *ptr;
+	int sent;
+
+	ASSERT_EQ(shmchan_queue_peek(r, &cptr, 0), -EAGAIN);
+	ASSERT_EQ(shmchan_queue_peek(r, &cptr, SHMCHAN_MSEC(50)), -ETIMEDOUT);
+	for (sent = 0; shmchan_queue_send(s, big, sizeof(big), 0) == 0; sent++)
+		;
+	ASSERT_EQ(shmchan_queue_reserve(s, sizeof(big), &ptr, 0), -EAGAIN);
+	ASSERT_EQ(shmchan_queue_reserve(s, sizeof(big), &ptr, SHMCHAN_MSEC(50)), -ETIMEDOUT);
+	for (; sent > 0; sent--)
+		ASSERT_EQ(shmchan_queue_recv(r, big, sizeof(big), 0), (int)sizeof(big));
+
+	ASSERT_EQ(reap(spawn(open_as_nobody, (void *)n)), 0);
+
+	/* every receiver gone */
+	s2 = qcreate(n2, 8192, SHMCHAN_QUEUE_SEND);
+	r2 = qopen(n2, SHMCHAN_QUEUE_RECV);
+	shmchan_queue_close(r2);
+	ASSERT_EQ(shmchan_queue_reserve(s2, 10, &ptr, 0), -EPIPE);
+	shmchan_queue_close(s2);
+
+	/* revoked while a sender waits for room */
+	s2 = qcreate(n3, 8192, SHMCHAN_QUEUE_SEND);
+	r2 = qopen(n3, SHMCHAN_QUEUE_RECV);
+	while (shmchan_queue_send(s2, big, sizeof(big), 0) == 0)
+		;
+	ASSERT_EQ(shmchan_destroy(n3, SHMCHAN_DESTROY_REVOKE), 0);
+	ASSERT_EQ(shmchan_queue_send(s2, big, sizeof(big), SHMCHAN_MSEC(5000)), -EIDRM);
+	shmchan_queue_close(s2);
+	shmchan_queue_close(r2);
+
+	/* the whole ring, after the header page, written over */
+	ASSERT_EQ(shmchan_queue_send(s, "x", 1, 0), 0);
+	ASSERT_EQ(shmchan_map(shmchan_queue_channel(r), PROT_READ | PROT_WRITE,
+			      (void **)&base), 0);
+	memset(base + 4096, 0xa5, shmchan_length(shmchan_queue_channel(r)) - 4096);
+	ASSERT_EQ(shmchan_queue_recv(r, big, sizeof(big), 0), -EPROTO);
+	ASSERT_EQ(shmchan_queue_peek(r, &cptr, 0), -EPROTO);
 	shmchan_queue_close(s);
 	shmchan_queue_close(r);
 }

@@ -380,6 +380,66 @@ TEST(event, 60)
 	shmchan_event_init(EV(&a), 1);
 	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), 0), 0);
 }
+/* NULL, and objects outside the channel, for the cond and the event */
+TEST(cond_event_errors, 30)
+{
+	const char *n = chan_name("cverr");
+	struct shmchan_cond outside_cv;
+	struct shmchan_event outside_ev;
+	struct area a;
+
+	area_open(&a, n, true);
+	shmchan_cond_init(&outside_cv);
+	shmchan_event_init(&outside_ev, 0);
+	shmchan_mutex_init(M(&a));
+	ASSERT_EQ(shmchan_cond_signal(NULL, CV(&a)), -EINVAL);
+	ASSERT_EQ(shmchan_cond_broadcast(a.s, &outside_cv), -EINVAL);
+	ASSERT_EQ(shmchan_cond_wait(a.s, NULL, M(&a), 0), -EINVAL);
+	ASSERT_EQ(shmchan_event_set(a.s, &outside_ev), -EINVAL);
+	ASSERT_EQ(shmchan_event_wait(NULL, EV(&a), 0), -EINVAL);
+}
+
+/* ------------------------------------------------------------ signals */
+
+static void hold_mutex(void *arg)
+{
+	struct area *a = arg, b;
+
+	area_open(&b, shmchan_name(a->ch), false);
+	ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), 0), 0);
+	*COUNTER(&b) = 1;
+	pause();
+}
+
+/* A signal handler without SA_RESTART ends every wait: EINTR. */
+TEST(interrupted_waits, 60)
+{
+	const char *n = chan_name("eintr");
+	struct area a;
+	pid_t pid;
+	int i;
+
+	area_open(&a, n, true);
+	shmchan_mutex_init(M(&a));
+	shmchan_mutex_init(M2(&a));
+	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
+	shmchan_cond_init(CV(&a));
+	shmchan_event_init(EV(&a), 0);
+	pid = spawn(hold_mutex, &a);
+	for (i = 0; i < 10000 && !*COUNTER(&a); i++)
+		usleep(1000);
+	ASSERT_TRUE(*COUNTER(&a));
+
+	start_alarms();
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), SHMCHAN_MSEC(30000)), -EINTR);
+	ASSERT_EQ(shmchan_sem_wait(a.s, SEM(&a), SHMCHAN_MSEC(30000)), -EINTR);
+	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), SHMCHAN_MSEC(30000)), -EINTR);
+	ASSERT_EQ(shmchan_mutex_lock(a.s, M2(&a), 0), 0);
+	ASSERT_EQ(shmchan_cond_wait(a.s, CV(&a), M2(&a), SHMCHAN_MSEC(30000)), -EINTR);
+	stop_alarms();
+	kill(pid, SIGKILL);
+	ASSERT_EQ(reap(pid), 128 + SIGKILL);
+}
 
 /* ------------------------------------------------------------ revoke */
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/time.h>
 
 #include <shmchan.h>
 
@@ -167,6 +168,42 @@ static inline bool alias_verify(const uint8_t *buf, size_t total,
 			return false;
 	}
 	return true;
+}
+
+static volatile sig_atomic_t alarms_seen;
+/* The test's own time limit (tap.h's alarm()), while start_alarms() runs */
+static struct itimerval alarms_saved;
+
+static inline void on_alarm(int sig)
+{
+	(void)sig;
+	alarms_seen++;
+}
+
+/*
+ * SIGALRM every 20 ms, its handler installed without SA_RESTART, until
+ * stop_alarms(): a call that sleeps is interrupted (EINTR), however late
+ * it starts to sleep on a loaded machine. The test's time limit shares
+ * the timer: stop_alarms() sets it again to what was left, and SIGALRM
+ * back to killing the test.
+ */
+static inline void start_alarms(void)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct itimerval it = { { 0, 20000 }, { 0, 20000 } };
+
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(sigaction(SIGALRM, &sa, NULL), 0);
+	ASSERT_EQ(setitimer(ITIMER_REAL, &it, &alarms_saved), 0);
+}
+
+static inline void stop_alarms(void)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+
+	ASSERT_EQ(setitimer(ITIMER_REAL, &alarms_saved, NULL), 0);
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(sigaction(SIGALRM, &sa, NULL), 0);
 }
 
 static inline pid_t spawn(void (*fn)(void *), void *arg)

@@ -95,8 +95,9 @@ main() {
 	(($# > 0)) || { echo "usage: $0 [COLLECTION:]PROGRAM..." >&2; exit 2; }
 	: >"$TAP"
 	emit "TAP version 13"
-	# One more top-level test follows: "dmesg clean", from tools/vm/check.
-	emit "1..$(($# + 1))"
+	# More top-level tests follow, from tools/vm/check: "dmesg clean",
+	# and the errno coverage check if SHMCHAN_HOST_TESTS=2.
+	emit "1..$(($# + ${SHMCHAN_HOST_TESTS:-1}))"
 	for entry in "$@"; do
 		[[ $entry == *:* ]] || entry=shmchan:$entry
 		n=$((n + 1))
