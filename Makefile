@@ -192,7 +192,7 @@ dkms-check:
 # root's kernel in QEMU, loads the DKMS-built module with modprobe, uses it
 # as an ordinary user, then purges the packages and checks that no file is
 # left behind. deb-check needs root.
-deb: | deps
+deb:
 	tools/deb/build
 
 deb-check: deb
