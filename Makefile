@@ -33,7 +33,7 @@ TESTS ?=
 
 .PHONY: all deps module lib tools selftests check run demo clean sparse \
 	checkpatch help install uninstall dkms-src dkms-check bench bench-quick \
-	stress check-debug fuzz lint shellcheck deb deb-check version-check
+	stress check-debug fuzz lint shellcheck
 
 all: module lib tools selftests
 
@@ -192,6 +192,7 @@ dkms-check:
 # root's kernel in QEMU, loads the DKMS-built module with modprobe, uses it
 # as an ordinary user, then purges the packages and checks that no file is
 # left behind. deb-check needs root.
+.PHONY: deb deb-check version-check
 deb:
 	tools/deb/build
 
