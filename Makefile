@@ -124,7 +124,7 @@ shellcheck: | deps
 		xargs shellcheck -x --source-path=SCRIPTDIR
 
 # All of the static checks; `make` itself builds userspace with -Werror.
-lint: checkpatch sparse shellcheck version-check
+lint: checkpatch sparse shellcheck
 
 # checkpatch.pl finds spelling.txt and const_structs.checkpatch beside it.
 $(CHECKPATCH_DIR)/checkpatch.pl: | deps
@@ -200,9 +200,10 @@ deb-check: deb
 	tools/deb/check
 
 # The version (PACKAGE_VERSION of dkms.conf) is the same in the man pages
-# and debian/changelog.
+# and debian/changelog; part of make lint.
 version-check:
 	tools/version --check
+lint: version-check
 
 clean:
 	$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
