@@ -187,7 +187,7 @@ uninstall:
 # DKMS: `make dkms-src` puts the module's sources in /usr/src/shmchan-VERSION
 # for `dkms add shmchan/VERSION`; `make dkms-check` runs dkms add and build
 # for every installed kernel with headers, in a scratch dkms tree.
-DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_VERSION = $(shell tools/version)
 DKMS_SRC = $(INSTALL_ROOT)/usr/src/shmchan-$(DKMS_VERSION)
 
 dkms-src:
@@ -198,6 +198,26 @@ dkms-src:
 
 dkms-check:
 	tools/dkms-check.sh
+
+# Debian packages (debian/; tools/deb/): `make deb` builds shmchan-dkms,
+# libshmchan1, libshmchan-dev and shmchan into build/deb (DEB_OUT=...) and
+# runs lintian on them; `make deb-check` installs them with apt in a fresh
+# Debian 12 root (debootstrap, cached in /var/cache/shmchan), boots that
+# root's kernel in QEMU, loads the DKMS-built module with modprobe, uses it
+# as an ordinary user, then purges the packages and checks that no file is
+# left behind. deb-check needs root.
+.PHONY: deb deb-check version-check
+deb:
+	tools/deb/build
+
+deb-check: deb
+	tools/deb/check
+
+# The version (PACKAGE_VERSION of dkms.conf) is the same in the man pages
+# and debian/changelog; part of make lint.
+version-check:
+	tools/version --check
+lint: version-check
 
 clean:
 	$(if $(KDIR),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
@@ -229,4 +249,6 @@ help:
 	@echo "make install      module, library, shmchan command, man pages, udev rule"
 	@echo "                  (PREFIX, DESTDIR, KVER); make uninstall undoes it"
 	@echo "make dkms-check   dkms build for every installed kernel with headers"
+	@echo "make deb          the Debian packages, into build/deb (lintian-checked)"
+	@echo "make deb-check    install them in a fresh Debian 12 root, test in QEMU, purge"
 	@echo "Variables: KDIR VM_KERNEL VM_MEM VM_ACCEL VM_TIMEOUT (see README.md)"

@@ -24,6 +24,8 @@ packages=(
 	linux-image-6.12.107+deb12-amd64-unsigned  # CI's second kernel lane:
 	linux-headers-6.12.107+deb12-amd64         #   make check KDIR=<its build>
 	gnuplot-nox                         # make bench: plots
+	debhelper dh-dkms pkgconf lintian   # make deb (debian/control)
+	debootstrap                         # make deb-check: its Debian 12 root
 )
 
 if ! command -v dpkg-query >/dev/null; then

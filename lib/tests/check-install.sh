@@ -46,7 +46,8 @@ readelf -d "$root$libdir/libshmchan.so.1.0.0" |
 export PKG_CONFIG_PATH="$root$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$root"
 [ "$(pkg-config --variable=libdir shmchan)" = "$root$libdir" ] ||
 	err "shmchan.pc: libdir is not $libdir"
-[ "$(pkg-config --modversion shmchan)" = 1.0.0 ] || err "shmchan.pc: version"
+[ "$(pkg-config --modversion shmchan)" = "$(../tools/version)" ] ||
+	err "shmchan.pc: version is not the project's ($(../tools/version))"
 read -ra cflags <<<"$(pkg-config --cflags shmchan)"
 read -ra libs <<<"$(pkg-config --libs shmchan)"
 

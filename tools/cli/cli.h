@@ -24,7 +24,10 @@
 
 #include <shmchan.h>
 
-#define SHMCHAN_TOOL_VERSION	"1.0.0"
+/* The project's version: tools/cli/Makefile passes it from tools/version. */
+#ifndef SHMCHAN_TOOL_VERSION
+#error "SHMCHAN_TOOL_VERSION is not defined: build with tools/cli/Makefile"
+#endif
 
 /* Where the module publishes things, besides SHMCHAN_DEVICE. */
 #define SHMCHAN_PROC_LISTING	"/proc/shmchan"
