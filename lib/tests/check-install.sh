@@ -26,20 +26,21 @@ err() {
 	fail=1
 }
 
+version=$("$(dirname "$0")/../../tools/version")
 rm -rf "$root"
 $MAKE -s install DESTDIR="$root" PREFIX="$prefix" LIBDIR="$libdir" >/dev/null
 
 for f in include/shmchan.h include/linux/shmchan.h \
-	 lib64/libshmchan.so.1.0.0 lib64/libshmchan.a \
+	 lib64/libshmchan.so.$version lib64/libshmchan.a \
 	 lib64/pkgconfig/shmchan.pc share/man/man7/shmchan.7 \
 	 share/man/man3/shmchan_create.3 share/man/man3/shmchan_unmap.3; do
 	[ -f "$root$prefix/$f" ] || err "$f not installed"
 done
-[ "$(readlink "$root$libdir/libshmchan.so.1")" = libshmchan.so.1.0.0 ] ||
-	err "libshmchan.so.1 is not a link to libshmchan.so.1.0.0"
+[ "$(readlink "$root$libdir/libshmchan.so.1")" = "libshmchan.so.$version" ] ||
+	err "libshmchan.so.1 is not a link to libshmchan.so.$version"
 [ "$(readlink "$root$libdir/libshmchan.so")" = libshmchan.so.1 ] ||
 	err "libshmchan.so is not a link to libshmchan.so.1"
-readelf -d "$root$libdir/libshmchan.so.1.0.0" |
+readelf -d "$root$libdir/libshmchan.so.$version" |
 	grep -q 'SONAME.*\[libshmchan\.so\.1\]' || err "wrong SONAME"
 
 # pkg-config, with the scratch root standing in for /.
