@@ -155,8 +155,9 @@ TEST(create_limits, 60)
 }
 
 /*
- * With the module's size limits off, 64 TiB (mappable, unlike 2^62) is
- * more memory than the VM can commit: ENOMEM.
+ * With the module's size limits off, the longest channel there may be
+ * (SHMCHAN_STATUS_OFFSET, 8 TiB; one page more is EFBIG) is more memory
+ * than the VM can commit: ENOMEM.
  */
 TEST(create_out_of_memory, 60)
 {
@@ -169,7 +170,7 @@ TEST(create_out_of_memory, 60)
 	one = param_get("max_channel_size");
 	param_set("max_total_size", 0);
 	param_set("max_channel_size", 0);
-	ret = shmchan_create(chan_name("nomem"), 1ULL << 46, 0600, 0, &ch);
+	ret = shmchan_create(chan_name("nomem"), SHMCHAN_STATUS_OFFSET, 0600, 0, &ch);
 	param_set("max_total_size", total);
 	param_set("max_channel_size", one);
 	ASSERT_EQ(ret, -ENOMEM);

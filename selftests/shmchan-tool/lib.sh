@@ -143,3 +143,9 @@ waiters() {
 has_waiters() {
 	[[ $(waiters "$1") == "$2" ]]
 }
+
+# blocked_writing_pipe PID: the process sleeps in a write to a full pipe
+# or fifo (its /proc wchan).
+blocked_writing_pipe() {
+	[[ $(cat "/proc/$1/wchan" 2>/dev/null) == pipe_write ]]
+}
