@@ -693,7 +693,7 @@ int shmchan_chan_setattr(struct shmchan_channel *chan,
 	kuid_t uid = INVALID_UID, euid = current_euid();
 	kgid_t gid = INVALID_GID;
 	struct shmchan_attrs old;
-	bool admin, owner, give;
+	bool owner, give;
 	int ret = 0;
 
 	if ((args->flags & SHMCHAN_SETATTR_MODE) &&
@@ -709,13 +709,15 @@ int shmchan_chan_setattr(struct shmchan_channel *chan,
 		if (!gid_valid(gid))
 			return -EINVAL;
 	}
-	/* The capability first: it can't be asked under the spinlock. */
-	admin = capable(CAP_SYS_ADMIN);
-
 	mutex_lock(&shmchan_setattr_lock);
 	shmchan_chan_attrs(chan, &old);
 	owner = uid_eq(euid, old.uid) || uid_eq(euid, chan->cuid);
-	if (!admin && !owner) {
+	/*
+	 * The capability only when ownership does not suffice, so that an
+	 * owner's call is no audited use of CAP_SYS_ADMIN; asked under the
+	 * mutex, which may sleep, never under the channel's spinlock.
+	 */
+	if (!owner && !capable(CAP_SYS_ADMIN)) {
 		ret = -EPERM;
 		goto unlock;
 	}

@@ -16,6 +16,7 @@
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
@@ -101,12 +102,17 @@ static void shmchan_handle_note_use_slow(struct shmchan_handle *h,
 			put_pid(tgid);
 			/* Count too much rather than miss a death. */
 			WRITE_ONCE(h->untracked, true);
-		} else {
-			put_pid(old);
+			goto unlock;
 		}
-	}
-	if (!ret)
+		/*
+		 * The hint moves off @old before @old may be freed: a new
+		 * struct pid at its address must never match a stale hint.
+		 */
 		WRITE_ONCE(h->last_user, tgid);
+		put_pid(old);
+	}
+	WRITE_ONCE(h->last_user, tgid);
+unlock:
 	mutex_unlock(&h->users_lock);
 }
 
@@ -133,6 +139,14 @@ static void shmchan_handle_note_use(struct shmchan_handle *h)
 	shmchan_handle_note_use_slow(h, tgid);
 }
 
+/* Whether the calling process has an entry in @h's users; no lock. */
+static bool shmchan_handle_is_user(struct shmchan_handle *h)
+{
+	struct pid *tgid = task_tgid(current);
+
+	return xa_load(&h->users, pid_nr(tgid)) == tgid;
+}
+
 /*
  * The calling process no longer holds @h (or exits): drop its entry.
  * Returns whether it had one, that is, whether it used @h.
@@ -144,7 +158,7 @@ static bool shmchan_handle_forget_user(struct shmchan_handle *h)
 	bool used = false;
 
 	/* Nothing to do, without the lock, for a process that never used it */
-	if (xa_load(&h->users, nr) != tgid)
+	if (!shmchan_handle_is_user(h))
 		return false;
 	mutex_lock(&h->users_lock);
 	if (xa_load(&h->users, nr) == tgid) {
@@ -541,11 +555,27 @@ static int shmchan_flush_file(struct file *file, fl_owner_t id)
 	if (!chan)
 		return 0;
 	if (current->flags & PF_EXITING) {
+		/*
+		 * Only the death of the whole process: a thread that unshared
+		 * its descriptor table (unshare(CLONE_FILES)) tears it down
+		 * alone while its process lives on, keeping its entry. do_exit()
+		 * brings signal->live to 0 before exit_files() of the last
+		 * thread.
+		 */
+		if (atomic_read(&current->signal->live))
+			return 0;
 		if (shmchan_handle_forget_user(h) || READ_ONCE(h->untracked))
 			shmchan_chan_note_death(chan);
 		return 0;
 	}
-	/* @id is the table the descriptor was in; gone from it already */
+	/*
+	 * A closer that never used @h has no entry to drop: no scan of its
+	 * table (a helper closing inherited descriptors costs nothing).
+	 * Otherwise @id is the table the descriptor was in, gone from it
+	 * already: the entry goes once no other descriptor holds @h.
+	 */
+	if (!shmchan_handle_is_user(h))
+		return 0;
 	if (id && !iterate_fd(id, 0, shmchan_fd_is, file))
 		shmchan_handle_forget_user(h);
 	return 0;

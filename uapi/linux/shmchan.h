@@ -54,7 +54,8 @@
  *   EFAULT   the argument or a pointer inside it is not readable/writable
  *   EINVAL   size below the first version, unknown flags, reserved not zero
  *   E2BIG    size above a page, or a non-zero tail the module does not know
- *   EBADFD   a channel command (mmap, STAT, WAIT, WAKE) on an unbound handle
+ *   EBADFD   a channel command (mmap, STAT, WAIT, WAKE, SETATTR) on an
+ *            unbound handle
  *   EBADF    CREATE, DESTROY, SETATTR or a read-write OPEN on a handle
  *            not opened for writing (see "The device's permissions")
  *   EBUSY    CREATE or OPEN on a handle that is already bound
@@ -133,7 +134,9 @@
  *   program is no participant until it uses something itself.
  *   Limits: a process that shares its descriptor table with another
  *   process (clone(2) with CLONE_FILES, without CLONE_THREAD) counts
- *   through its handles only if it is the last of them to exit. If the
+ *   through its handles only if it is the last of them to exit; a thread
+ *   that unshared its descriptor table and exits is no death of its
+ *   process, which keeps its participation. If the
  *   module runs out of memory recording a use, it counts from then on
  *   every exit of a process holding that handle, used or not.
  *
@@ -292,7 +295,7 @@ struct shmchan_features {
  * Errors: EBADF (the handle was not opened for writing), EINVAL (length
  * 0, length larger than an existing channel, mode above 0777, bad name),
  * EFBIG (@length above %SHMCHAN_STATUS_OFFSET,
- * 2^43 bytes: checked first, before the name is looked up or any limit;
+ * 2^43 bytes: checked before the name is looked up and before any limit;
  * or, for a new channel, @length rounded up to whole pages above the
  * module's max_channel_size parameter), EEXIST (%SHMCHAN_CREATE_EXCL and
  * the name exists), EACCES (opening an existing channel the caller may not
@@ -625,6 +628,16 @@ struct shmchan_setattr {
  * to learn, without a system call, that a peer died or that the channel
  * was revoked. Each field is changed before the waits it ends are woken,
  * so a waiter woken with EOWNERDEAD or EIDRM reads the new value.
+ *
+ * 32-bit x86: the load must not write. GCC's 64-bit atomic load (x87 or
+ * SSE) does not; a compiler that uses cmpxchg8b for it faults on this
+ * read-only page. There, read @deaths, then @state, then @deaths again,
+ * until both reads of @deaths agree.
+ *
+ * The page is charged to the memory cgroup of the channel's creator and
+ * lives as long as a mapping of it, also after its channel is freed; it
+ * counts against none of the module's limits (a mapping counts against
+ * vm.max_map_count, as any does).
  */
 struct shmchan_status {
 	__u32 deaths;
