@@ -18,31 +18,6 @@
 
 #define KiB 1024UL
 
-static struct shmchan_queue *qcreate(const char *name, uint64_t len,
-				     unsigned int roles)
-{
-	struct shmchan_queue *q = NULL;
-
-	ASSERT_EQ(shmchan_queue_create(name, len, 0600, roles, &q), 0);
-	return q;
-}
-
-static struct shmchan_queue *qopen(const char *name, unsigned int roles)
-{
-	struct shmchan_queue *q = NULL;
-
-	ASSERT_EQ(shmchan_queue_open(name, roles, &q), 0);
-	return q;
-}
-
-static struct shmchan_pool *pcreate(const char *name, uint32_t bs, uint32_t n)
-{
-	struct shmchan_pool *p = NULL;
-
-	ASSERT_EQ(shmchan_pool_create(name, bs, n, 0600, 0, &p), 0);
-	return p;
-}
-
 static bool has_status_page(void)
 {
 	struct shmchan_features f;
