@@ -35,6 +35,16 @@ static void area_open(struct area *a, const char *name, bool create)
 #define EV(a)	((struct shmchan_event *)((a)->base + 320))
 #define COUNTER(a) ((volatile uint64_t *)((a)->base + 4096))
 
+/* Every object above, fresh: mutexes free, semaphore 0, event clear. */
+static void objects_init(struct area *a)
+{
+	shmchan_mutex_init(M(a));
+	shmchan_mutex_init(M2(a));
+	ASSERT_EQ(shmchan_sem_init(SEM(a), 0), 0);
+	shmchan_cond_init(CV(a));
+	shmchan_event_init(EV(a), 0);
+}
+
 /* ------------------------------------------------------------ mutex */
 
 TEST(mutex_errors, 30)
@@ -411,24 +421,28 @@ static void hold_mutex(void *arg)
 	pause();
 }
 
+/* A child that holds M until killed; returns once it holds it (10 s at most). */
+static pid_t spawn_holder(struct area *a)
+{
+	pid_t pid = spawn(hold_mutex, a);
+	int i;
+
+	for (i = 0; i < 10000 && !*COUNTER(a); i++)
+		usleep(1000);
+	ASSERT_TRUE(*COUNTER(a));
+	return pid;
+}
+
 /* A signal handler without SA_RESTART ends every wait: EINTR. */
 TEST(interrupted_waits, 60)
 {
 	const char *n = chan_name("eintr");
 	struct area a;
 	pid_t pid;
-	int i;
 
 	area_open(&a, n, true);
-	shmchan_mutex_init(M(&a));
-	shmchan_mutex_init(M2(&a));
-	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
-	shmchan_cond_init(CV(&a));
-	shmchan_event_init(EV(&a), 0);
-	pid = spawn(hold_mutex, &a);
-	for (i = 0; i < 10000 && !*COUNTER(&a); i++)
-		usleep(1000);
-	ASSERT_TRUE(*COUNTER(&a));
+	objects_init(&a);
+	pid = spawn_holder(&a);
 
 	start_alarms();
 	ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), SHMCHAN_MSEC(30000)), -EINTR);
@@ -502,27 +516,12 @@ TEST(revoke_sleepers, 60)
 	const char *n = chan_name("revoke");
 	struct area a;
 	pid_t holder, pid[4];
-	int fds[2], i;
-	char c;
+	int i;
 
 	need_revoke();
 	area_open(&a, n, true);
-	shmchan_mutex_init(M(&a));
-	shmchan_mutex_init(M2(&a));
-	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
-	shmchan_cond_init(CV(&a));
-	shmchan_event_init(EV(&a), 0);
-	ASSERT_EQ(pipe(fds), 0);
-	holder = fork();
-	if (holder == 0) {
-		struct area b;
-
-		area_open(&b, n, false);
-		ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), 0), 0);
-		ASSERT_EQ(write(fds[1], "l", 1), 1);
-		pause();
-	}
-	ASSERT_EQ(read(fds[0], &c, 1), 1);
+	objects_init(&a);
+	holder = spawn_holder(&a);
 	pid[0] = spawn_revoked_sleeper(n, SLEEP_SEM);
 	pid[1] = spawn_revoked_sleeper(n, SLEEP_EVENT);
 	pid[2] = spawn_revoked_sleeper(n, SLEEP_MUTEX);
@@ -573,10 +572,7 @@ TEST(revoke_wakers, 60)
 
 	need_revoke();
 	area_open(&a, n, true);
-	shmchan_mutex_init(M2(&a));
-	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
-	shmchan_cond_init(CV(&a));
-	shmchan_event_init(EV(&a), 0);
+	objects_init(&a);
 	pid[0] = spawn_revoked_sleeper(n, SLEEP_SEM);
 	pid[1] = spawn_revoked_sleeper(n, SLEEP_EVENT);
 	pid[2] = spawn_revoked_sleeper(n, SLEEP_COND);
