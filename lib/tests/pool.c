@@ -7,14 +7,6 @@
  */
 #include "util.h"
 
-static struct shmchan_pool *pcreate(const char *name, uint32_t bs, uint32_t n)
-{
-	struct shmchan_pool *p = NULL;
-
-	ASSERT_EQ(shmchan_pool_create(name, bs, n, 0600, 0, &p), 0);
-	return p;
-}
-
 static struct shmchan_pool *popen_(const char *name)
 {
 	struct shmchan_pool *p = NULL;

@@ -18,31 +18,6 @@
 
 #define KiB 1024UL
 
-static struct shmchan_queue *qcreate(const char *name, uint64_t len,
-				     unsigned int roles)
-{
-	struct shmchan_queue *q = NULL;
-
-	ASSERT_EQ(shmchan_queue_create(name, len, 0600, roles, &q), 0);
-	return q;
-}
-
-static struct shmchan_queue *qopen(const char *name, unsigned int roles)
-{
-	struct shmchan_queue *q = NULL;
-
-	ASSERT_EQ(shmchan_queue_open(name, roles, &q), 0);
-	return q;
-}
-
-static struct shmchan_pool *pcreate(const char *name, uint32_t bs, uint32_t n)
-{
-	struct shmchan_pool *p = NULL;
-
-	ASSERT_EQ(shmchan_pool_create(name, bs, n, 0600, 0, &p), 0);
-	return p;
-}
-
 static bool has_status_page(void)
 {
 	struct shmchan_features f;
@@ -93,6 +68,24 @@ static void ready_wait(struct ready *r)
 	char c;
 
 	ASSERT_EQ(read(r->fds[0], &c, 1), 1);
+}
+
+/* In a child: says it is ready, then stays, a live peer, until killed (never returns). */
+static void ready_say_and_stay(struct ready *r)
+{
+	ready_say(r);
+	for (;;)
+		pause();
+}
+
+/*
+ * SIGKILLs child @pid and reaps it: it must die of the signal. Once
+ * reaped, the next call of a peer must see the death.
+ */
+static void kill_peer(pid_t pid)
+{
+	ASSERT_EQ(kill(pid, SIGKILL), 0);
+	ASSERT_EQ(reap(pid), 128 + SIGKILL);
 }
 
 /* The parent of a single child: a child that fails before it says so
@@ -166,14 +159,11 @@ static void dead_receiver_rounds(int worker)
 		if (pid == 0) {
 			pin(worker + 1);
 			qopen(name, SHMCHAN_QUEUE_RECV);
-			ready_say(&rd);
-			for (;;)
-				pause();
+			ready_say_and_stay(&rd);
 		}
 		ready_wait(&rd);
 		ASSERT_EQ(shmchan_queue_send(s1, "x", 1, 0), 0);
-		ASSERT_EQ(kill(pid, SIGKILL), 0);
-		ASSERT_EQ(reap(pid), 128 + SIGKILL);
+		kill_peer(pid);
 		for (k = 0; k < 3; k++) {
 			switch ((i + k) % 3) {
 			case 0:
@@ -248,13 +238,10 @@ static void dead_sender_rounds(int worker)
 			s = qopen(name, SHMCHAN_QUEUE_SEND);
 			for (k = 0; k < count; k++)
 				ASSERT_EQ(shmchan_queue_send(s, &k, sizeof(k), 0), 0);
-			ready_say(&rd);
-			for (;;)
-				pause();
+			ready_say_and_stay(&rd);
 		}
 		ready_wait(&rd);
-		ASSERT_EQ(kill(pid, SIGKILL), 0);
-		ASSERT_EQ(reap(pid), 128 + SIGKILL);
+		kill_peer(pid);
 		/* timeout 0 in three rounds of four, a long one in the rest */
 		timeout = i % 4 == 3 ? SHMCHAN_MSEC(10000) : 0;
 		for (k = 0; k < count; k++) {
@@ -312,14 +299,11 @@ TEST(commit_after_receivers_gone, 60)
 	pid = fork();
 	if (pid == 0) {
 		qopen(n, SHMCHAN_QUEUE_RECV);
-		ready_say(&rd);
-		for (;;)
-			pause();
+		ready_say_and_stay(&rd);
 	}
 	ready_wait_child(&rd);
 	ASSERT_EQ(shmchan_queue_reserve(s, 8, &ptr, 0), 0);
-	ASSERT_EQ(kill(pid, SIGKILL), 0);
-	ASSERT_EQ(reap(pid), 128 + SIGKILL);
+	kill_peer(pid);
 	ASSERT_EQ(shmchan_queue_commit(s, 8), -EPIPE);
 	shmchan_queue_close(s);
 }
@@ -440,8 +424,7 @@ TEST(wait_peer_errors, 60)
 			pause();
 	}
 	ASSERT_EQ(shmchan_queue_wait_peer(s, SHMCHAN_QUEUE_RECV, SHMCHAN_MSEC(20000)), -EINTR);
-	ASSERT_EQ(kill(pid, SIGKILL), 0);
-	ASSERT_EQ(reap(pid), 128 + SIGKILL);
+	kill_peer(pid);
 	shmchan_queue_close(s);
 }
 
@@ -551,9 +534,7 @@ TEST(fork_child_is_a_peer, 60)
 	pid = fork();
 	if (pid == 0) {
 		ASSERT_EQ(shmchan_queue_send(s, "child", 5, 0), 0);
-		ready_say(&rd);
-		for (;;)
-			pause();
+		ready_say_and_stay(&rd);
 	}
 	ready_wait_child(&rd);
 	ASSERT_EQ(shmchan_queue_info(r, &info), 0);
@@ -565,8 +546,7 @@ TEST(fork_child_is_a_peer, 60)
 	ASSERT_EQ(memcmp(buf, "child", 5), 0);
 	/* the child still sends, as far as anyone can tell */
 	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), 0), -EAGAIN);
-	ASSERT_EQ(kill(pid, SIGKILL), 0);
-	ASSERT_EQ(reap(pid), 128 + SIGKILL);
+	kill_peer(pid);
 	ASSERT_EQ(shmchan_queue_recv(r, buf, sizeof(buf), SHMCHAN_MSEC(10000)), -EPIPE);
 	ASSERT_EQ(shmchan_queue_info(r, &info), 0);
 	ASSERT_EQ(info.senders, 0);
@@ -702,15 +682,12 @@ TEST(fork_pool_child_owns_its_blocks, 60)
 
 		ASSERT_EQ(shmchan_pool_alloc(p, 0, &b), 0);
 		ASSERT_EQ(shmchan_pool_free(p, a), -EPERM);
-		ready_say(&rd);
-		for (;;)
-			pause();
+		ready_say_and_stay(&rd);
 	}
 	ready_wait_child(&rd);
 	ASSERT_EQ(shmchan_pool_stats(p, &st), 0);
 	ASSERT_EQ(st.owned, 2);
-	ASSERT_EQ(kill(pid, SIGKILL), 0);
-	ASSERT_EQ(reap(pid), 128 + SIGKILL);
+	kill_peer(pid);
 	ASSERT_EQ(shmchan_pool_stats(p, &st), 0);
 	ASSERT_EQ(st.owned, 1);
 	ASSERT_EQ(st.owned_by_dead, 1);

@@ -17,23 +17,6 @@
 #define MiB (1024UL * 1024)
 #define GiB (1024UL * 1024 * 1024)
 
-static struct shmchan_queue *qcreate(const char *name, uint64_t len,
-				     unsigned int roles)
-{
-	struct shmchan_queue *q = NULL;
-
-	ASSERT_EQ(shmchan_queue_create(name, len, 0600, roles, &q), 0);
-	return q;
-}
-
-static struct shmchan_queue *qopen(const char *name, unsigned int roles)
-{
-	struct shmchan_queue *q = NULL;
-
-	ASSERT_EQ(shmchan_queue_open(name, roles, &q), 0);
-	return q;
-}
-
 static bool stress(void)
 {
 	const char *s = getenv("QUEUE_STRESS");

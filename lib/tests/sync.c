@@ -35,6 +35,16 @@ static void area_open(struct area *a, const char *name, bool create)
 #define EV(a)	((struct shmchan_event *)((a)->base + 320))
 #define COUNTER(a) ((volatile uint64_t *)((a)->base + 4096))
 
+/* Every object above, fresh: mutexes free, semaphore 0, event clear. */
+static void objects_init(struct area *a)
+{
+	shmchan_mutex_init(M(a));
+	shmchan_mutex_init(M2(a));
+	ASSERT_EQ(shmchan_sem_init(SEM(a), 0), 0);
+	shmchan_cond_init(CV(a));
+	shmchan_event_init(EV(a), 0);
+}
+
 /* ------------------------------------------------------------ mutex */
 
 TEST(mutex_errors, 30)
@@ -411,24 +421,28 @@ static void hold_mutex(void *arg)
 	pause();
 }
 
+/* A child that holds M until killed; returns once it holds it (10 s at most). */
+static pid_t spawn_holder(struct area *a)
+{
+	pid_t pid = spawn(hold_mutex, a);
+	int i;
+
+	for (i = 0; i < 10000 && !*COUNTER(a); i++)
+		usleep(1000);
+	ASSERT_TRUE(*COUNTER(a));
+	return pid;
+}
+
 /* A signal handler without SA_RESTART ends every wait: EINTR. */
 TEST(interrupted_waits, 60)
 {
 	const char *n = chan_name("eintr");
 	struct area a;
 	pid_t pid;
-	int i;
 
 	area_open(&a, n, true);
-	shmchan_mutex_init(M(&a));
-	shmchan_mutex_init(M2(&a));
-	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
-	shmchan_cond_init(CV(&a));
-	shmchan_event_init(EV(&a), 0);
-	pid = spawn(hold_mutex, &a);
-	for (i = 0; i < 10000 && !*COUNTER(&a); i++)
-		usleep(1000);
-	ASSERT_TRUE(*COUNTER(&a));
+	objects_init(&a);
+	pid = spawn_holder(&a);
 
 	start_alarms();
 	ASSERT_EQ(shmchan_mutex_lock(a.s, M(&a), SHMCHAN_MSEC(30000)), -EINTR);
@@ -451,6 +465,46 @@ static void need_revoke(void)
 		SKIP("the module has no SHMCHAN_FEATURE_REVOKE");
 }
 
+/* What a revoke_* sleeper sleeps in. */
+enum sleeper { SLEEP_SEM, SLEEP_EVENT, SLEEP_MUTEX, SLEEP_COND };
+
+/*
+ * A child that opens @n and sleeps (20 s at most) on the semaphore, the
+ * event, the mutex M (which someone else must hold) or the condition
+ * variable CV (with M2, which it locks first): the sleep must end with
+ * -EIDRM, the condition waiter's with M2 held again (the caller's to
+ * unlock). It exits 0 if so.
+ */
+static pid_t spawn_revoked_sleeper(const char *n, enum sleeper kind)
+{
+	const int64_t t = SHMCHAN_MSEC(20000);
+	struct area b;
+	pid_t pid = fork();
+
+	ASSERT_TRUE(pid >= 0);
+	if (pid)
+		return pid;
+	area_open(&b, n, false);
+	switch (kind) {
+	case SLEEP_SEM:
+		ASSERT_EQ(shmchan_sem_wait(b.s, SEM(&b), t), -EIDRM);
+		break;
+	case SLEEP_EVENT:
+		ASSERT_EQ(shmchan_event_wait(b.s, EV(&b), t), -EIDRM);
+		break;
+	case SLEEP_MUTEX:
+		ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), t), -EIDRM);
+		break;
+	case SLEEP_COND:
+		ASSERT_EQ(shmchan_mutex_lock(b.s, M2(&b), 0), 0);
+		ASSERT_EQ(shmchan_cond_wait(b.s, CV(&b), M2(&b), t), -EIDRM);
+		/* held again: the caller's to unlock */
+		ASSERT_EQ(shmchan_mutex_unlock(b.s, M2(&b)), 0);
+		break;
+	}
+	_exit(0);
+}
+
 /*
  * shmchan_destroy() with SHMCHAN_DESTROY_REVOKE ends every sleep in the
  * helpers with -EIDRM: each kind of sleeper asleep when it comes, and each
@@ -462,49 +516,16 @@ TEST(revoke_sleepers, 60)
 	const char *n = chan_name("revoke");
 	struct area a;
 	pid_t holder, pid[4];
-	int fds[2], i;
-	char c;
+	int i;
 
 	need_revoke();
 	area_open(&a, n, true);
-	shmchan_mutex_init(M(&a));
-	shmchan_mutex_init(M2(&a));
-	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
-	shmchan_cond_init(CV(&a));
-	shmchan_event_init(EV(&a), 0);
-	ASSERT_EQ(pipe(fds), 0);
-	holder = fork();
-	if (holder == 0) {
-		struct area b;
-
-		area_open(&b, n, false);
-		ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), 0), 0);
-		ASSERT_EQ(write(fds[1], "l", 1), 1);
-		pause();
-	}
-	ASSERT_EQ(read(fds[0], &c, 1), 1);
-	for (i = 0; i < 4; i++) {
-		pid[i] = fork();
-		if (pid[i] == 0) {
-			const int64_t t = SHMCHAN_MSEC(20000);
-			struct area b;
-
-			area_open(&b, n, false);
-			if (i == 0)
-				ASSERT_EQ(shmchan_sem_wait(b.s, SEM(&b), t), -EIDRM);
-			if (i == 1)
-				ASSERT_EQ(shmchan_event_wait(b.s, EV(&b), t), -EIDRM);
-			if (i == 2)
-				ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), t), -EIDRM);
-			if (i == 3) {
-				ASSERT_EQ(shmchan_mutex_lock(b.s, M2(&b), 0), 0);
-				ASSERT_EQ(shmchan_cond_wait(b.s, CV(&b), M2(&b), t), -EIDRM);
-				/* held again: the caller's to unlock */
-				ASSERT_EQ(shmchan_mutex_unlock(b.s, M2(&b)), 0);
-			}
-			_exit(0);
-		}
-	}
+	objects_init(&a);
+	holder = spawn_holder(&a);
+	pid[0] = spawn_revoked_sleeper(n, SLEEP_SEM);
+	pid[1] = spawn_revoked_sleeper(n, SLEEP_EVENT);
+	pid[2] = spawn_revoked_sleeper(n, SLEEP_MUTEX);
+	pid[3] = spawn_revoked_sleeper(n, SLEEP_COND);
 	ASSERT_EQ(await_waiters(a.ch, 4), 0);
 	ASSERT_EQ(shmchan_destroy(n, SHMCHAN_DESTROY_REVOKE), 0);
 	for (i = 0; i < 4; i++)
@@ -551,29 +572,10 @@ TEST(revoke_wakers, 60)
 
 	need_revoke();
 	area_open(&a, n, true);
-	shmchan_mutex_init(M2(&a));
-	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
-	shmchan_cond_init(CV(&a));
-	shmchan_event_init(EV(&a), 0);
-	for (i = 0; i < 3; i++) {
-		pid[i] = fork();
-		if (pid[i] == 0) {
-			const int64_t t = SHMCHAN_MSEC(20000);
-			struct area b;
-
-			area_open(&b, n, false);
-			if (i == 0)
-				ASSERT_EQ(shmchan_sem_wait(b.s, SEM(&b), t), -EIDRM);
-			if (i == 1)
-				ASSERT_EQ(shmchan_event_wait(b.s, EV(&b), t), -EIDRM);
-			if (i == 2) {
-				ASSERT_EQ(shmchan_mutex_lock(b.s, M2(&b), 0), 0);
-				ASSERT_EQ(shmchan_cond_wait(b.s, CV(&b), M2(&b), t), -EIDRM);
-				ASSERT_EQ(shmchan_mutex_unlock(b.s, M2(&b)), 0);
-			}
-			_exit(0);
-		}
-	}
+	objects_init(&a);
+	pid[0] = spawn_revoked_sleeper(n, SLEEP_SEM);
+	pid[1] = spawn_revoked_sleeper(n, SLEEP_EVENT);
+	pid[2] = spawn_revoked_sleeper(n, SLEEP_COND);
 	ASSERT_EQ(await_waiters(a.ch, 3), 0);
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(kill(pid[i], SIGSTOP), 0);

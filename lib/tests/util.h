@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
-/* Helpers shared by the queue, sync, heap and pool tests. */
+/* Helpers shared by the queue, qpeers, sync, heap and pool tests. */
 #ifndef LIBSHMCHAN_TESTS_UTIL_H
 #define LIBSHMCHAN_TESTS_UTIL_H
 
@@ -57,6 +57,34 @@ static inline const char *chan_name(const char *tag)
 	snprintf(n, 64, "libtest-%d-%s", (int)getpid(), tag);
 	shmchan_destroy(n, 0);
 	return n;
+}
+
+/* A queue created (mode 0600) or opened with @roles; any error fails the test. */
+static inline struct shmchan_queue *qcreate(const char *name, uint64_t len,
+					    unsigned int roles)
+{
+	struct shmchan_queue *q = NULL;
+
+	ASSERT_EQ(shmchan_queue_create(name, len, 0600, roles, &q), 0);
+	return q;
+}
+
+static inline struct shmchan_queue *qopen(const char *name, unsigned int roles)
+{
+	struct shmchan_queue *q = NULL;
+
+	ASSERT_EQ(shmchan_queue_open(name, roles, &q), 0);
+	return q;
+}
+
+/* A pool of @n blocks of @bs bytes, mode 0600; any error fails the test. */
+static inline struct shmchan_pool *pcreate(const char *name, uint32_t bs,
+					   uint32_t n)
+{
+	struct shmchan_pool *p = NULL;
+
+	ASSERT_EQ(shmchan_pool_create(name, bs, n, 0600, 0, &p), 0);
+	return p;
 }
 
 /* splitmix64: data that a receiver can regenerate from a seed. */

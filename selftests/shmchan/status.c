@@ -103,6 +103,52 @@ static void one_death(struct __test_metadata *_metadata, const char *name,
 	ASSERT_EQ(0, sc_reap(pid, 10000));
 }
 
+/*
+ * What ends a page_reader()'s wait: a death (the page's deaths count is
+ * read) or a revoke (its state is read).
+ */
+enum woken_by { BY_DEATH, BY_REVOKE };
+
+/*
+ * A child asleep in a WAIT on @fd (death-aware for BY_DEATH) that reads
+ * the page @s the moment it is woken and sends what it saw through @res:
+ * the page must have changed before the wake, not after. It exits 0 if
+ * the wait ended with -EOWNERDEAD (BY_DEATH) or -EIDRM (BY_REVOKE).
+ * Returns once the child is counted as a waiter (a bounded poll), so the
+ * death or revoke that follows cannot come before the sleep.
+ */
+static pid_t page_reader(struct __test_metadata *_metadata, int fd,
+			 const volatile struct shmchan_status *s,
+			 enum woken_by by, struct sc_pipe *res)
+{
+	pid_t pid;
+
+	ASSERT_EQ(0, sc_pipe_init(res));
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		__u64 end = sc_now_ns() + 30 * SC_NSEC;
+		int r = by == BY_DEATH ? wait_deaths(fd, 0, end) : sc_wait(fd, 0, 0, end);
+		__u32 seen = by == BY_DEATH ? s->deaths : s->state;
+
+		CHILD_EQ(0, sc_send_buf(res, &seen, sizeof(seen)));
+		_exit(r == (by == BY_DEATH ? -EOWNERDEAD : -EIDRM) ? 0 : 2);
+	}
+	ASSERT_EQ(1LL, sc_poll_nwaiters(fd, 1, 10000));
+	return pid;
+}
+
+/* Reaps a page_reader() (it must exit 0) and gives what it saw. */
+static __u32 page_reader_saw(struct __test_metadata *_metadata, pid_t pid,
+			     struct sc_pipe *res)
+{
+	__u32 seen = 0;
+
+	ASSERT_EQ(0, sc_reap(pid, 10000));
+	ASSERT_EQ(0, sc_recv_buf(res, &seen, sizeof(seen), 5000));
+	return seen;
+}
+
 TEST_F(status, feature_advertised)
 {
 	struct shmchan_features f;
@@ -164,25 +210,12 @@ TEST_F(status, death_counted_on_page)
 	struct shmchan_stat st;
 	struct sc_pipe res;
 	pid_t waiter;
-	__u32 seen;
 
 	ASSERT_NE(SC_P(NULL), SC_P(s));
-	ASSERT_EQ(0, sc_pipe_init(&res));
-	waiter = sc_fork();
-	ASSERT_LE(0, waiter);
-	if (waiter == 0) {
-		int r = wait_deaths(self->fd, 0, sc_now_ns() + 30 * SC_NSEC);
-
-		/* Woken with EOWNERDEAD: the page already says so. */
-		seen = s->deaths;
-		CHILD_EQ(0, sc_send_buf(&res, &seen, sizeof(seen)));
-		_exit(r == -EOWNERDEAD ? 0 : 2);
-	}
-	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
+	waiter = page_reader(_metadata, self->fd, s, BY_DEATH, &res);
 	one_death(_metadata, self->name, self->fd);
-	ASSERT_EQ(0, sc_reap(waiter, 10000));
-	ASSERT_EQ(0, sc_recv_buf(&res, &seen, sizeof(seen), 5000));
-	EXPECT_EQ(1U, seen);
+	/* Woken with EOWNERDEAD: the page already said so. */
+	EXPECT_EQ(1U, page_reader_saw(_metadata, waiter, &res));
 	/* The waiter used the handle: its own exit counted as well. */
 	ASSERT_EQ(0, sc_stat(self->fd, &st));
 	EXPECT_EQ(st.deaths, s->deaths);
@@ -213,24 +246,12 @@ TEST_F(status, revoke_sets_revoked_before_wake)
 	struct shmchan_stat st;
 	struct sc_pipe res;
 	pid_t waiter;
-	__u32 seen;
 
 	ASSERT_NE(SC_P(NULL), SC_P(s));
-	ASSERT_EQ(0, sc_pipe_init(&res));
-	waiter = sc_fork();
-	ASSERT_LE(0, waiter);
-	if (waiter == 0) {
-		int r = sc_wait(self->fd, 0, 0, sc_now_ns() + 30 * SC_NSEC);
-
-		seen = s->state;
-		CHILD_EQ(0, sc_send_buf(&res, &seen, sizeof(seen)));
-		_exit(r == -EIDRM ? 0 : 2);
-	}
-	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
+	waiter = page_reader(_metadata, self->fd, s, BY_REVOKE, &res);
 	ASSERT_EQ(0, sc_rm(self->name, SHMCHAN_DESTROY_REVOKE));
-	ASSERT_EQ(0, sc_reap(waiter, 10000));
-	ASSERT_EQ(0, sc_recv_buf(&res, &seen, sizeof(seen), 5000));
-	EXPECT_EQ((__u32)(SHMCHAN_STATE_DESTROYED | SHMCHAN_STATE_REVOKED), seen);
+	EXPECT_EQ((__u32)(SHMCHAN_STATE_DESTROYED | SHMCHAN_STATE_REVOKED),
+		  page_reader_saw(_metadata, waiter, &res));
 	ASSERT_EQ(0, sc_stat(self->fd, &st));
 	EXPECT_EQ(st.state & ~SHMCHAN_STATE_WRITABLE, s->state);
 	munmap((void *)s, self->page);
