@@ -16,6 +16,8 @@
 #include "shmchan_test.h"
 
 #include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <spawn.h>
 
 extern char **environ;
@@ -463,6 +465,54 @@ TEST_F(death, threaded_participant_counts_once_each)
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	EXPECT_EQ(1000 + SIGKILL, sc_reap(pid, 10000));
 	EXPECT_EQ(2U, deaths(self->fd));
+}
+
+/* Unshares its descriptor table, then exits; returns its tid. */
+static void *unshared_files_thread(void *arg)
+{
+	(void)arg;
+	if (unshare(CLONE_FILES))
+		return NULL;
+	return (void *)(long)syscall(SYS_gettid);
+}
+
+/*
+ * A thread that unshared its descriptor table (a copy holding the handle)
+ * exits: no death of its process, which stays a participant and counts
+ * once it is SIGKILLed.
+ */
+TEST_F(death, thread_with_own_files_exit_not_a_death)
+{
+	struct sc_pipe ready;
+	pid_t pid;
+
+	ASSERT_EQ(0, sc_pipe_init(&ready));
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char path[64];
+		pthread_t th;
+		void *tid;
+		int i;
+
+		CHILD_TRUE(sc_wake(self->fd, 0, 1) >= 0);
+		CHILD_EQ(0, pthread_create(&th, NULL, unshared_files_thread, NULL));
+		CHILD_EQ(0, pthread_join(th, &tid));
+		CHILD_TRUE(tid != NULL);
+		/* Gone from /proc only after exit_files() of its exit */
+		snprintf(path, sizeof(path), "/proc/self/task/%ld", (long)tid);
+		for (i = 0; i < 10000 && access(path, F_OK) == 0; i++)
+			usleep(1000);
+		CHILD_TRUE(access(path, F_OK) != 0);
+		sc_send(&ready, 'r');
+		for (;;)
+			pause();
+	}
+	ASSERT_EQ('r', sc_recv(&ready, 20000));
+	EXPECT_EQ(0U, deaths(self->fd));
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	EXPECT_EQ(1000 + SIGKILL, sc_reap(pid, 10000));
+	EXPECT_EQ(1U, deaths(self->fd));
 }
 
 /* A participant with its handle in several descriptors: one death. */
