@@ -314,6 +314,32 @@ TEST(more_errors, 60)
 	shmchan_queue_close(r);
 }
 
+/*
+ * A reserved record written over before its commit: the commit finds
+ * another state than the BUSY one its reservation left, refuses to
+ * publish it (EPROTO), and the reservation ends all the same.
+ */
+TEST(commit_overwritten, 60)
+{
+	const char *n = chan_name("commitover");
+	struct shmchan_queue *s = qcreate(n, 8192, SHMCHAN_QUEUE_SEND);
+	struct shmchan_queue *r = qopen(n, SHMCHAN_QUEUE_RECV);
+	struct shmchan *ch = shmchan_queue_channel(s);
+	uint8_t *base;
+	void *ptr;
+
+	ASSERT_EQ(shmchan_queue_reserve(s, 16, &ptr, 0), 0);
+	memcpy(ptr, "overwritten soon", 16);
+	/* the whole ring, after the header page, record headers included */
+	ASSERT_EQ(shmchan_map(ch, PROT_READ | PROT_WRITE, (void **)&base), 0);
+	memset(base + 4096, 0xa5, shmchan_length(ch) - 4096);
+	ASSERT_EQ(shmchan_queue_commit(s, 16), -EPROTO);
+	ASSERT_EQ(shmchan_queue_commit(s, 16), -EINVAL);
+	ASSERT_EQ(shmchan_unmap(base, shmchan_length(ch)), 0);
+	shmchan_queue_close(s);
+	shmchan_queue_close(r);
+}
+
 /* ------------------------------------------------------------ too small */
 
 TEST(too_small, 60)

@@ -219,6 +219,55 @@ TEST(device_missing_or_denied, 60)
 	in_child(device_for_root, NULL);
 }
 
+/*
+ * ... and with a /dev/shmchan nobody may open only for reading (0644): the
+ * library falls back to O_RDONLY, and the module refuses whatever changes
+ * channels on such a descriptor (EBADF), but a read-only open. Done in a
+ * private mount namespace rather than by chmod of the real device, so that
+ * a failed assertion cannot leave the device's mode changed for the tests
+ * that follow.
+ */
+static void device_read_only(void *arg)
+{
+	const char *n = arg;
+	char fresh[80];
+	struct shmchan *ch;
+	struct stat st;
+
+	snprintf(fresh, sizeof(fresh), "%s-new", n);
+	ASSERT_EQ(stat("/dev/shmchan", &st), 0);
+	ASSERT_EQ(unshare(CLONE_NEWNS), 0);
+	ASSERT_EQ(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	ASSERT_EQ(mount("none", "/dev", "tmpfs", 0, "mode=0755"), 0);
+	ASSERT_EQ(mknod("/dev/shmchan", S_IFCHR | 0644, st.st_rdev), 0);
+	become_nobody();
+	ASSERT_EQ(shmchan_create(fresh, 4096, 0666, 0, &ch), -EBADF);
+	ASSERT_EQ(shmchan_create(n, 4096, 0666, 0, &ch), -EBADF);
+	ASSERT_EQ(shmchan_open(n, 0, &ch), -EBADF);
+	ASSERT_EQ(shmchan_destroy(n, 0), -EBADF);
+	/* Reading is still allowed; changing the channel through it is not. */
+	ASSERT_EQ(shmchan_open(n, SHMCHAN_OPEN_RDONLY, &ch), 0);
+	ASSERT_EQ(shmchan_setattr(ch, SHMCHAN_SETATTR_MODE, 0600, 0, 0), -EBADF);
+	shmchan_close(ch);
+}
+
+TEST(device_read_only, 60)
+{
+	const char *n = chan_name("rodev");
+	struct shmchan *ch;
+	struct shmchan_stat st;
+
+	need_root();
+	ASSERT_EQ(shmchan_create(n, 4096, 0666, 0, &ch), 0);
+	in_child(device_read_only, (void *)n);
+	/* Neither the destroy nor the setattr took effect. */
+	ASSERT_EQ(shmchan_stat(ch, &st), 0);
+	ASSERT_EQ(st.mode & 0777, 0666);
+	shmchan_close(ch);
+	ASSERT_EQ(shmchan_open(n, SHMCHAN_OPEN_RDONLY, &ch), 0);
+	shmchan_close(ch);
+}
+
 /* No descriptor left for the device: EMFILE from every call that opens it. */
 static void out_of_descriptors(void *arg)
 {
