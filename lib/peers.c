@@ -270,6 +270,13 @@ bool shmchan__alive(pid_t id, uint64_t start, uint64_t start_mask,
 
 /* ------------------------------------------------------------ deaths */
 
+uint64_t shmchan__features(void)
+{
+	struct shmchan_features f;
+
+	return shmchan_features(&f) == 0 ? f.features : 0;
+}
+
 int shmchan__deaths(struct shmchan *ch, uint32_t *deaths)
 {
 	struct shmchan_stat st;

@@ -98,6 +98,9 @@ bool shmchan__alive(pid_t id, uint64_t start, uint64_t start_mask,
 
 /* ------------------------------------------------------------ deaths */
 
+/* The module's SHMCHAN_FEATURE_* bits; 0 when it cannot tell. */
+uint64_t shmchan__features(void);
+
 /* The channel's death count (shmchan_stat().deaths). */
 int shmchan__deaths(struct shmchan *ch, uint32_t *deaths);
 

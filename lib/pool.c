@@ -83,6 +83,12 @@ struct shmchan_pool {
 	_Atomic uint32_t hint;		/* where our searches start */
 };
 
+/* The owner word of process @pid that started at @start. */
+static uint64_t owner_word(pid_t pid, uint64_t start)
+{
+	return (start & UINT32_MAX) << 32 | (uint32_t)pid;
+}
+
 /*
  * Our owner word. In a child of fork(), the child's own from its first
  * call: blocks it takes are its, so that they are freed if it dies, and it
@@ -99,7 +105,7 @@ static uint64_t pool_me(struct shmchan_pool *p)
 	 * owner word that goes with it */
 	if (__builtin_expect(atomic_load_explicit(&p->gen, memory_order_acquire) != gen, 0) &&
 	    shmchan__self(&pid, &start) == 0) {
-		atomic_store_explicit(&p->me, (start & UINT32_MAX) << 32 | (uint32_t)pid,
+		atomic_store_explicit(&p->me, owner_word(pid, start),
 				      memory_order_relaxed);
 		atomic_store_explicit(&p->gen, gen, memory_order_release);
 	}
@@ -319,9 +325,8 @@ static int pool_check(struct shmchan_pool *p)
 static int pool_attach(struct shmchan *ch, uint32_t block_size,
 		       uint32_t nblocks, struct shmchan_pool **out)
 {
-	struct shmchan_features f;
 	struct shmchan_pool *p;
-	uint64_t start, len = shmchan_length(ch);
+	uint64_t features, start, len = shmchan_length(ch);
 	void *base;
 	pid_t pid;
 	int ret;
@@ -341,11 +346,10 @@ static int pool_attach(struct shmchan *ch, uint32_t block_size,
 		goto fail;
 	shmchan__fork_init();
 	atomic_store(&p->gen, shmchan__fork_generation());
-	atomic_store(&p->me, (start & UINT32_MAX) << 32 | (uint32_t)pid);
-	if (shmchan_features(&f))
-		f.features = 0;
-	p->death_notice = f.features & SHMCHAN_FEATURE_DEATH_NOTICE;
-	shmchan__status_map(ch, f.features, &p->status);
+	atomic_store(&p->me, owner_word(pid, start));
+	features = shmchan__features();
+	p->death_notice = features & SHMCHAN_FEATURE_DEATH_NOTICE;
+	shmchan__status_map(ch, features, &p->status);
 	if (p->death_notice) {
 		uint32_t deaths;
 

@@ -1564,13 +1564,6 @@ static int q_check(struct shmchan_queue *q, uint64_t len)
 	return 0;
 }
 
-static uint64_t features(void)
-{
-	struct shmchan_features f;
-
-	return shmchan_features(&f) == 0 ? f.features : 0;
-}
-
 /* Make @ch (which the queue now owns) a queue handle. */
 static int q_attach(struct shmchan *ch, unsigned int roles,
 		    struct shmchan_queue **out)
@@ -1600,7 +1593,7 @@ static int q_attach(struct shmchan *ch, unsigned int roles,
 	q->h = base;
 	q->map_len = (size_t)len;
 	q->ring = (uint8_t *)base + Q_HDR_SIZE;
-	feat = features();
+	feat = shmchan__features();
 	q->death_notice = feat & SHMCHAN_FEATURE_DEATH_NOTICE;
 	shmchan__status_map(ch, feat, &q->status);
 	shmchan__fork_init();

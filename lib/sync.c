@@ -110,7 +110,6 @@ static void contexts_register(void)
 SHMCHAN_EXPORT
 int shmchan_sync_new(struct shmchan *ch, void *base, struct shmchan_sync **out)
 {
-	struct shmchan_features f;
 	struct shmchan_sync *s;
 	int ret;
 
@@ -122,8 +121,7 @@ int shmchan_sync_new(struct shmchan *ch, void *base, struct shmchan_sync **out)
 	s->ch = ch;
 	s->base = base;
 	s->len = shmchan_length(ch);
-	s->death_notice = shmchan_features(&f) == 0 &&
-			  (f.features & SHMCHAN_FEATURE_DEATH_NOTICE);
+	s->death_notice = shmchan__features() & SHMCHAN_FEATURE_DEATH_NOTICE;
 	if (s->death_notice) {
 		ret = shmchan__deaths(ch, &s->deaths);
 		if (ret) {
