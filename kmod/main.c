@@ -139,6 +139,20 @@ static void shmchan_handle_note_use(struct shmchan_handle *h)
 	shmchan_handle_note_use_slow(h, tgid);
 }
 
+/*
+ * A channel command on @h, whose channel the caller read as @chan: false
+ * if @h is unbound (EBADFD), else the calling process is noted as a user
+ * of @h, as every command on a bound handle makes it one.
+ */
+static bool shmchan_handle_use(struct shmchan_handle *h,
+			       struct shmchan_channel *chan)
+{
+	if (!chan)
+		return false;
+	shmchan_handle_note_use(h);
+	return true;
+}
+
 /* Whether the calling process has an entry in @h's users; no lock. */
 static bool shmchan_handle_is_user(struct shmchan_handle *h)
 {
@@ -327,9 +341,8 @@ static long shmchan_ioc_stat(struct shmchan_handle *h, void *arg)
 
 	if (st->flags)
 		return -EINVAL;
-	if (!chan)
+	if (!shmchan_handle_use(h, chan))
 		return -EBADFD;
-	shmchan_handle_note_use(h);
 	shmchan_chan_fill_stat(chan, st);
 	if (h->writable)
 		st->state |= SHMCHAN_STATE_WRITABLE;
@@ -345,10 +358,9 @@ static long shmchan_ioc_wait(struct shmchan_handle *h, void *arg)
 	ret = shmchan_check_wait_args(args);
 	if (ret)
 		return ret;
-	if (!chan)
-		return -EBADFD;
 	/* Before it sleeps: a waiter killed in its wait is a dead peer */
-	shmchan_handle_note_use(h);
+	if (!shmchan_handle_use(h, chan))
+		return -EBADFD;
 	return shmchan_wait(chan, args);
 }
 
@@ -361,9 +373,8 @@ static long shmchan_ioc_wake(struct shmchan_handle *h, void *arg)
 	ret = shmchan_check_wake_args(args);
 	if (ret)
 		return ret;
-	if (!chan)
+	if (!shmchan_handle_use(h, chan))
 		return -EBADFD;
-	shmchan_handle_note_use(h);
 	return shmchan_wake(chan, args);
 }
 
@@ -376,9 +387,8 @@ static long shmchan_ioc_setattr(struct shmchan_handle *h, void *arg)
 		return -EINVAL;
 	if (!h->dev_write)
 		return -EBADF;
-	if (!chan)
+	if (!shmchan_handle_use(h, chan))
 		return -EBADFD;
-	shmchan_handle_note_use(h);
 	return shmchan_chan_setattr(chan, args);
 }
 
@@ -586,9 +596,8 @@ static int shmchan_mmap_file(struct file *file, struct vm_area_struct *vma)
 	struct shmchan_handle *h = file->private_data;
 	struct shmchan_channel *chan = shmchan_handle_chan(h);
 
-	if (!chan)
+	if (!shmchan_handle_use(h, chan))
 		return -EBADFD;
-	shmchan_handle_note_use(h);
 	/* Channels end at or below SHMCHAN_STATUS_OFFSET (rules.h). */
 	if (vma->vm_pgoff >= SHMCHAN_STATUS_OFFSET >> PAGE_SHIFT)
 		return shmchan_status_mmap(chan, vma);
