@@ -175,6 +175,7 @@ struct link {
 	char note[240];
 };
 
+/* The table of mechanisms, NULL-terminated: mechs.c (add one there). */
 extern const struct mech *const mechs[];
 const struct mech *mech_find(const char *name);
 
@@ -188,7 +189,7 @@ int park_waiters_shmchan(struct shmchan *ch, uint64_t offset, long n,
 			 pid_t *helper);
 void unpark(pid_t helper);
 
-/* shmchan availability: 0, or why not (set by main) */
+/* shmchan availability: 0, or why not (mechs.c; set by main) */
 extern const char *shmchan_missing;
 extern const char *queue_missing;
 

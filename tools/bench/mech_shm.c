@@ -1,24 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shmchan-bench: the mechanisms that are not the shmchan queue.
+ * shmchan-bench: shared memory plus a notification (eventfd, futex, SysV
+ * semaphore, shmchan wait/wake, busy-polling): one region per direction, a
+ * 32-bit sequence word at its start and the payload 8 bytes in (so an
+ * 8-byte message and its sequence word share one cache line). The sender
+ * fills the payload in place, publishes the sequence (release) and
+ * notifies; the receiver waits for the sequence to move, then sums the
+ * payload in place. Round trips strictly alternate, so one region per
+ * direction is enough; these have no flow control and do not stream.
  *
- * Copying ones (pipe, UNIX socket, POSIX mq, SysV msgq): the sender fills
- * a private buffer (or, for message queues, each chunk's buffer) and the
- * kernel copies it across; the receiver sums what it received.
- *
- * Shared memory plus a notification (eventfd, futex, SysV semaphore,
- * shmchan wait/wake, busy-polling): one region per direction, a 32-bit
- * sequence word at its start and the payload 8 bytes in (so an 8-byte
- * message and its sequence word share one cache line). The sender fills
- * the payload in place, publishes the sequence (release) and notifies; the
- * receiver waits for the sequence to move, then sums the payload in place.
- * Round trips strictly alternate, so one region per direction is enough;
- * these have no flow control and do not stream.
+ * Also the parked waiters of the wake suite (park_waiters_*()).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
-#include <mqueue.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -28,12 +23,9 @@
 #include <sys/eventfd.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
-#include <sys/msg.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
-#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,306 +39,6 @@ static inline void cpu_relax(void)
 #if defined(__x86_64__) || defined(__i386__)
 	__builtin_ia32_pause();
 #endif
-}
-
-static long read_long(const char *path, long dflt)
-{
-	FILE *f = fopen(path, "r");
-	long v;
-
-	if (!f)
-		return dflt;
-	if (fscanf(f, "%ld", &v) != 1)
-		v = dflt;
-	fclose(f);
-	return v;
-}
-
-/* ------------------------------------------------------------ pipe, socket */
-
-struct fdpair {
-	int rd[2], wr[2];	/* per direction: read end, write end */
-	char *buf;
-};
-
-static int fdpair_attach(struct link *l, int side)
-{
-	struct fdpair *f = l->priv;
-
-	(void)side;
-	f->buf = xmalloc(l->size);
-	return 0;
-}
-
-static int fdpair_send(struct link *l, int side, uint64_t seed)
-{
-	struct fdpair *f = l->priv;
-
-	fill(f->buf, l->size, seed);
-	return write_all(f->wr[side], f->buf, l->size);
-}
-
-static int fdpair_recv(struct link *l, int side, uint64_t *seed)
-{
-	struct fdpair *f = l->priv;
-	int r = read_all(f->rd[1 - side], f->buf, l->size);
-
-	if (r)
-		return r;
-	*seed = *(uint64_t *)f->buf;
-	return sum(f->buf, l->size) == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
-}
-
-static void fdpair_fini(struct link *l)
-{
-	struct fdpair *f = l->priv;
-	int d;
-
-	for (d = 0; d < 2; d++) {
-		close(f->rd[d]);
-		if (f->wr[d] != f->rd[d])
-			close(f->wr[d]);
-	}
-}
-
-static int pipe_init(struct link *l)
-{
-	struct fdpair *f = calloc(1, sizeof(*f));
-	int p[2], d;
-
-	l->priv = f;
-	for (d = 0; d < 2; d++) {
-		if (pipe(p))
-			return -errno;
-		f->rd[d] = p[0];
-		f->wr[d] = p[1];
-	}
-	snprintf(l->note, sizeof(l->note), "pipe buffer %ld KiB",
-		 (long)fcntl(f->wr[0], F_GETPIPE_SZ) / 1024);
-	return 0;
-}
-
-static int unix_init(struct link *l)
-{
-	struct fdpair *f = calloc(1, sizeof(*f));
-	int sv[2];
-
-	l->priv = f;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
-		return -errno;
-	/* direction 0: side 0 writes sv[0], side 1 reads sv[1] */
-	f->wr[0] = sv[0];
-	f->rd[0] = sv[1];
-	f->wr[1] = sv[1];
-	f->rd[1] = sv[0];
-	return 0;
-}
-
-static void unix_fini(struct link *l)
-{
-	struct fdpair *f = l->priv;
-
-	close(f->wr[0]);
-	close(f->wr[1]);
-}
-
-/* ------------------------------------------------------------ POSIX mq */
-
-struct pmq {
-	mqd_t q[2];
-	size_t chunk;
-	char *buf;
-};
-
-static int pmq_init(struct link *l)
-{
-	struct pmq *p = calloc(1, sizeof(*p));
-	struct rlimit unlimited = { RLIM_INFINITY, RLIM_INFINITY };
-	long maxmsg = read_long("/proc/sys/fs/mqueue/msg_max", 10);
-	size_t chunk = l->size < 16 * MiB ? l->size : 16 * MiB;
-	char name[96];
-	int d, err = 0;
-
-	l->priv = p;
-	if (maxmsg > 10)
-		maxmsg = 10;
-	/* As root the queue may go past msgsize_max and RLIMIT_MSGQUEUE;
-	 * otherwise messages go in chunks of what is allowed. */
-	setrlimit(RLIMIT_MSGQUEUE, &unlimited);
-	for (;;) {
-		struct mq_attr attr = { .mq_maxmsg = maxmsg,
-					.mq_msgsize = (long)chunk };
-
-		for (d = 0; d < 2; d++) {
-			snprintf(name, sizeof(name), "/%s.%d", l->tag, d);
-			p->q[d] = mq_open(name, O_RDWR | O_CREAT | O_EXCL, 0600,
-					  &attr);
-			if (p->q[d] == (mqd_t)-1) {
-				err = -errno;
-				break;
-			}
-			mq_unlink(name);	/* the descriptors stay */
-		}
-		if (d == 2)
-			break;
-		if (d == 1)
-			mq_close(p->q[0]);
-		if ((err != -EINVAL && err != -EMFILE && err != -ENOMEM) ||
-		    chunk <= 8)
-			return err;
-		chunk = (chunk / 2) & ~(size_t)7;
-	}
-	p->chunk = chunk;
-	if (chunk < l->size)
-		snprintf(l->note, sizeof(l->note),
-			 "in %zu-byte messages (limit), %ld in flight", chunk,
-			 maxmsg);
-	else
-		snprintf(l->note, sizeof(l->note), "%ld in flight", maxmsg);
-	return 0;
-}
-
-static int pmq_attach(struct link *l, int side)
-{
-	struct pmq *p = l->priv;
-
-	(void)side;
-	p->buf = xmalloc(p->chunk);
-	return 0;
-}
-
-static int pmq_send(struct link *l, int side, uint64_t seed)
-{
-	struct pmq *p = l->priv;
-	size_t off, n;
-
-	for (off = 0; off < l->size; off += n) {
-		n = l->size - off < p->chunk ? l->size - off : p->chunk;
-		fill(p->buf, n, seed + off / 8);
-		while (mq_send(p->q[side], p->buf, n, 0))
-			if (errno != EINTR)
-				return -errno;
-	}
-	return 0;
-}
-
-static int pmq_recv(struct link *l, int side, uint64_t *seed)
-{
-	struct pmq *p = l->priv;
-	uint64_t s = 0;
-	size_t off;
-	ssize_t n;
-
-	for (off = 0; off < l->size; off += (size_t)n) {
-		n = mq_receive(p->q[1 - side], p->buf, p->chunk, NULL);
-		if (n < 0) {
-			if (errno == EINTR) {
-				n = 0;
-				continue;
-			}
-			return -errno;
-		}
-		if (off == 0)
-			*seed = *(uint64_t *)p->buf;
-		s += sum(p->buf, (size_t)n);
-	}
-	return off == l->size && s == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
-}
-
-static void pmq_fini(struct link *l)
-{
-	struct pmq *p = l->priv;
-
-	mq_close(p->q[0]);
-	mq_close(p->q[1]);
-}
-
-/* ------------------------------------------------------------ SysV msgq */
-
-struct smq {
-	int id[2];
-	size_t chunk;
-	struct {
-		long mtype;
-		char data[];
-	} *msg;
-};
-
-static int smq_init(struct link *l)
-{
-	struct smq *p = calloc(1, sizeof(*p));
-	long msgmax = read_long("/proc/sys/kernel/msgmax", 8192);
-	int d;
-
-	l->priv = p;
-	p->chunk = (size_t)msgmax & ~(size_t)7;
-	if (p->chunk > l->size)
-		p->chunk = l->size;
-	for (d = 0; d < 2; d++) {
-		p->id[d] = msgget(IPC_PRIVATE, IPC_CREAT | 0600);
-		if (p->id[d] < 0)
-			return -errno;
-	}
-	if (p->chunk < l->size)
-		snprintf(l->note, sizeof(l->note),
-			 "in %zu-byte messages (msgmax)", p->chunk);
-	return 0;
-}
-
-static int smq_attach(struct link *l, int side)
-{
-	struct smq *p = l->priv;
-
-	(void)side;
-	p->msg = xmalloc(sizeof(long) + p->chunk);
-	return 0;
-}
-
-static int smq_send(struct link *l, int side, uint64_t seed)
-{
-	struct smq *p = l->priv;
-	size_t off, n;
-
-	for (off = 0; off < l->size; off += n) {
-		n = l->size - off < p->chunk ? l->size - off : p->chunk;
-		p->msg->mtype = 1;
-		fill(p->msg->data, n, seed + off / 8);
-		while (msgsnd(p->id[side], p->msg, n, 0))
-			if (errno != EINTR)
-				return -errno;
-	}
-	return 0;
-}
-
-static int smq_recv(struct link *l, int side, uint64_t *seed)
-{
-	struct smq *p = l->priv;
-	uint64_t s = 0;
-	size_t off;
-	ssize_t n;
-
-	for (off = 0; off < l->size; off += (size_t)n) {
-		n = msgrcv(p->id[1 - side], p->msg, p->chunk, 0, 0);
-		if (n < 0) {
-			if (errno == EINTR) {
-				n = 0;
-				continue;
-			}
-			return -errno;
-		}
-		if (off == 0)
-			*seed = *(uint64_t *)p->msg->data;
-		s += sum(p->msg->data, (size_t)n);
-	}
-	return off == l->size && s == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
-}
-
-static void smq_fini(struct link *l)
-{
-	struct smq *p = l->priv;
-
-	msgctl(p->id[0], IPC_RMID, NULL);
-	msgctl(p->id[1], IPC_RMID, NULL);
 }
 
 /* ------------------------------------------------------------ shm + notify */
@@ -677,66 +369,29 @@ void unpark(pid_t helper)
 	waitpid(helper, NULL, 0);
 }
 
-/* ------------------------------------------------------------ the table */
+/* ------------------------------------------------------------ the family */
 
-extern const struct mech mech_queue_block, mech_queue_adapt, mech_queue_busy,
-	mech_zc_block, mech_zc_adapt, mech_zc_busy;
-
-static const struct mech mech_pipe = {
-	"pipe", "pipe", M_LAT | M_STREAM | M_LAT_DEF | M_STREAM_DEF,
-	pipe_init, fdpair_attach, fdpair_send, fdpair_recv, NULL, fdpair_fini,
-};
-static const struct mech mech_unix = {
-	"unix", "UNIX socket", M_LAT | M_STREAM | M_LAT_DEF | M_STREAM_DEF,
-	unix_init, fdpair_attach, fdpair_send, fdpair_recv, NULL, unix_fini,
-};
-static const struct mech mech_pmq = {
-	"posix-mq", "POSIX mq", M_LAT | M_STREAM | M_LAT_DEF | M_STREAM_DEF,
-	pmq_init, pmq_attach, pmq_send, pmq_recv, NULL, pmq_fini,
-};
-static const struct mech mech_smq = {
-	"sysv-msgq", "SysV msgq", M_LAT | M_STREAM | M_LAT_DEF,
-	smq_init, smq_attach, smq_send, smq_recv, NULL, smq_fini,
-};
-static const struct mech mech_eventfd = {
+const struct mech mech_eventfd = {
 	"eventfd-shm", "eventfd + shm", M_LAT | M_LAT_DEF,
 	eventfd_init, NULL, shmn_send, shmn_recv, NULL, shmn_fini,
 };
-static const struct mech mech_futex = {
+const struct mech mech_futex = {
 	"futex", "futex on memfd", M_LAT | M_LAT_DEF,
 	futex_init, NULL, shmn_send, shmn_recv, NULL, shmn_fini,
 };
-static const struct mech mech_sem = {
+const struct mech mech_sem = {
 	"sysv-shm-sem", "SysV shm + sem", M_LAT | M_LAT_DEF,
 	sem_init, NULL, shmn_send, shmn_recv, NULL, shmn_fini,
 };
-static const struct mech mech_raw = {
+const struct mech mech_raw = {
 	"shmchan-raw", "shmchan wait/wake", M_LAT | M_LAT_DEF | M_SHMCHAN,
 	raw_init, NULL, shmn_send, shmn_recv, NULL, shmn_fini,
 };
-static const struct mech mech_busy = {
+const struct mech mech_busy = {
 	"busy-poll", "busy-poll (floor)", M_LAT | M_LAT_DEF | M_SPIN,
 	busy_init, NULL, shmn_send, shmn_recv, NULL, shmn_fini,
 };
-static const struct mech mech_busy_pause = {
+const struct mech mech_busy_pause = {
 	"busy-poll-pause", "busy-poll with PAUSE", M_LAT | M_SPIN,
 	busyp_init, NULL, shmn_send, shmn_recv, NULL, shmn_fini,
 };
-
-const struct mech *const mechs[] = {
-	&mech_pipe, &mech_unix, &mech_pmq, &mech_smq, &mech_eventfd,
-	&mech_futex, &mech_sem, &mech_raw,
-	&mech_queue_block, &mech_queue_adapt, &mech_queue_busy,
-	&mech_zc_block, &mech_zc_adapt, &mech_zc_busy,
-	&mech_busy, &mech_busy_pause, NULL,
-};
-
-const struct mech *mech_find(const char *name)
-{
-	int i;
-
-	for (i = 0; mechs[i]; i++)
-		if (!strcmp(mechs[i]->name, name))
-			return mechs[i];
-	return NULL;
-}

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shmchan-bench: the targets, each a ratio within one run.
+ *
+ * To add a target: write a measure function (it returns the measured
+ * ratio, NAN when a figure is missing, and may say more in t->detail) and
+ * add one entry to the table `targets_table` below, with the goal. The
+ * table is printed in its order, and written to targets.csv.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "suites.h"
+
+/*
+ * struct tctx - what a measure function fills
+ * @what: the target's line, when it must be made at run time (else the
+ *	table's)
+ * @detail: what else the reader should know (figures behind the ratio)
+ * @arg: the table entry's argument
+ */
+struct tctx {
+	char what[80];
+	char detail[240];
+	int arg;
+};
+
+/*
+ * struct target - one target
+ * @what: what is measured (the table's first column)
+ * @op: "<=" or ">=": how the measured ratio must compare with @goal
+ * @measure: the measured ratio (NAN: not measured)
+ * @arg: passed in tctx.arg (one function for several targets)
+ */
+struct target {
+	const char *what;
+	const char *op;
+	double goal;
+	double (*measure)(struct tctx *t);
+	int arg;
+};
+
+static int targets_met, targets_missed, targets_unknown;
+static FILE *tcsv;
+
+static void target(const char *what, double value, const char *op,
+		   double goal, const char *detail)
+{
+	const char *res;
+
+	if (isnan(value)) {
+		res = "not measured";
+		targets_unknown++;
+	} else if ((!strcmp(op, "<=") && value <= goal) ||
+		   (!strcmp(op, ">=") && value >= goal)) {
+		res = "met";
+		targets_met++;
+	} else {
+		res = "MISSED";
+		targets_missed++;
+	}
+	say("  %-50s %8s  %2s %-5s %-12s %s\n", what, isnan(value) ? "-" : num(value),
+	    op, num(goal), res, detail);
+	fprintf(tcsv, "\"%s\",%.4f,%s,%.4f,%s,\"%s\"\n", what, value, op, goal,
+		res, detail);
+}
+
+/* ------------------------------------------------------------ measures */
+
+static double t_wait_futex(struct tctx *t)
+{
+	if (pairs.n) {
+		snprintf(t->detail, sizeof(t->detail),
+			 "median of %d ABBA pairs; quartiles %s-%s, min-max %s-%s",
+			 pairs.n, num(pairs.q1), num(pairs.q3), num(pairs.r.min),
+			 num(pairs.r.max));
+		return pairs.r.med;
+	}
+	snprintf(t->detail, sizeof(t->detail),
+		 "8 B, latency suite (no pair suite: %s)",
+		 pairs.why[0] ? pairs.why : "not run");
+	return ratio_of(S_LATENCY, "shmchan-raw", "futex", NULL, 8);
+}
+
+static double t_adapt_floor(struct tctx *t)
+{
+	snprintf(t->detail, sizeof(t->detail),
+		 "64 B both; against busy-poll at 8 B (one cache line): %s;"
+		 " queue path in one process %s us, busy-poll round trip %s us;"
+		 " vCPUs %sx parallel",
+		 num(med(S_LATENCY, "queue-adapt", NULL, 64) /
+		     med(S_LATENCY, "busy-poll", NULL, 8)),
+		 num(med(S_LOCAL, "queue-local", NULL, 64) * 1e6),
+		 num(med(S_LATENCY, "busy-poll", NULL, 64) * 1e6),
+		 num(par_around(S_LATENCY)));
+	return ratio_of(S_LATENCY, "queue-adapt", "busy-poll", NULL, 64);
+}
+
+static double t_pipe_adapt(struct tctx *t)
+{
+	snprintf(t->detail, sizeof(t->detail),
+		 "round trip, 64 B; the busy-poll floor is %sx faster than the pipe",
+		 num(ratio_of(S_LATENCY, "pipe", "busy-poll", NULL, 64)));
+	return ratio_of(S_LATENCY, "pipe", "queue-adapt", NULL, 64);
+}
+
+static double t_queue_pipe(struct tctx *t)
+{
+	snprintf(t->detail, sizeof(t->detail), "1 MiB messages; adaptive mode: %s",
+		 num(ratio_of(S_THROUGHPUT, "queue-adapt", "pipe", NULL, MiB)));
+	return ratio_of(S_THROUGHPUT, "queue-block", "pipe", NULL, MiB);
+}
+
+static double t_zc_pipe(struct tctx *t)
+{
+	snprintf(t->detail, sizeof(t->detail), "1 MiB messages; adaptive mode: %s",
+		 num(ratio_of(S_THROUGHPUT, "zc-adapt", "pipe", NULL, MiB)));
+	return ratio_of(S_THROUGHPUT, "zc-block", "pipe", NULL, MiB);
+}
+
+static double t_memcpy_zc(struct tctx *t)
+{
+	snprintf(t->detail, sizeof(t->detail),
+		 "1 MiB; adaptive mode: %s; zero copy moves %sx what one"
+		 " core fills and sums alone (2 at best, filling and summing on"
+		 " two CPUs at once; the vCPUs were %sx parallel)",
+		 num(ratio_of(S_THROUGHPUT, "memcpy", "zc-adapt", NULL, MiB)),
+		 num(ratio_of(S_THROUGHPUT, "zc-block", "fill+sum", NULL, MiB)),
+		 num(par_around(S_THROUGHPUT)));
+	return ratio_of(S_THROUGHPUT, "memcpy", "zc-block", NULL, MiB);
+}
+
+static double t_setup_memfd(struct tctx *t)
+{
+	/* at 1 GiB, or the largest size measured (the quick plan) */
+	uint64_t at = 0;
+	int j;
+
+	for (j = 0; j < nsizes(P.setup_sizes); j++)
+		if (fig_ok(fig_get(S_SETUP, "shmchan", "create+map+touch",
+				   P.setup_sizes[j])) &&
+		    fig_ok(fig_get(S_SETUP, "memfd", "create+map+touch",
+				   P.setup_sizes[j])))
+			at = P.setup_sizes[j];
+	snprintf(t->detail, sizeof(t->detail), "%s%s; with populate: %s",
+		 at ? size_str(at) : "1 GiB",
+		 at && at != GiB ? " (1 GiB not measured)" : "",
+		 num(at ? ratio_of(S_SETUP, "shmchan-populate", "memfd",
+				   "create+map+touch", at) : NAN));
+	return at ? ratio_of(S_SETUP, "shmchan", "memfd", "create+map+touch", at)
+		  : NAN;
+}
+
+static double t_scale(struct tctx *t)
+{
+	int nx = ncounts(P.scale_counts, false);
+	const char *op = op_names[t->arg];
+
+	snprintf(t->what, sizeof(t->what), "%s: slowest / fastest, %ld..%ld channels",
+		 op, P.scale_counts[0], P.scale_counts[nx - 1]);
+	snprintf(t->detail, sizeof(t->detail), "shm_open: %s",
+		 num(flatness(S_SCALE, "shm_open", op, scale_xs, nx)));
+	return flatness(S_SCALE, "shmchan", op, scale_xs, nx);
+}
+
+/* ------------------------------------------------------------ the table */
+
+static const struct target targets_table[] = {
+	{ .what = "wait/wake round trip / futex round trip", .op = "<=", .goal = 1.1,
+	  .measure = t_wait_futex },
+	{ .what = "queue 64 B adaptive / busy-poll floor", .op = "<=", .goal = 3,
+	  .measure = t_adapt_floor },
+	{ .what = "pipe / queue 64 B adaptive (times faster)", .op = ">=", .goal = 20,
+	  .measure = t_pipe_adapt },
+	{ .what = "queue throughput (copy, blocking) / pipe", .op = ">=", .goal = 1.5,
+	  .measure = t_queue_pipe },
+	{ .what = "zero-copy throughput (blocking) / pipe", .op = ">=", .goal = 3,
+	  .measure = t_zc_pipe },
+	{ .what = "memcpy (1 core) / zero-copy throughput", .op = "<=", .goal = 2,
+	  .measure = t_memcpy_zc },
+	{ .what = "shmchan create+map+touch / memfd", .op = "<=", .goal = 1.1,
+	  .measure = t_setup_memfd },
+	{ .what = "create: flatness", .op = "<=", .goal = 1.5,
+	  .measure = t_scale, .arg = OP_CREATE },
+	{ .what = "open: flatness", .op = "<=", .goal = 1.5,
+	  .measure = t_scale, .arg = OP_OPEN },
+	{ .what = "destroy: flatness", .op = "<=", .goal = 1.5,
+	  .measure = t_scale, .arg = OP_DESTROY },
+};
+
+void targets(void)
+{
+	size_t i;
+
+	tcsv = csv_open("targets.csv", "target,measured,op,goal,result,detail");
+	say("\n== Targets (issue 6), each a ratio within this run ==\n");
+	say("  %-50s %8s  %-8s %-12s %s\n", "target", "measured", "goal",
+	    "result", "detail");
+	for (i = 0; i < sizeof(targets_table) / sizeof(targets_table[0]); i++) {
+		const struct target *tg = &targets_table[i];
+		struct tctx t = { .arg = tg->arg };
+		double v = tg->measure(&t);
+
+		target(t.what[0] ? t.what : tg->what, v, tg->op, tg->goal,
+		       t.detail);
+	}
+	say("  %d met, %d missed, %d not measured\n", targets_met, targets_missed,
+	    targets_unknown);
+	fclose(tcsv);
+}
