@@ -24,6 +24,7 @@ packages=(
 	linux-image-6.12.107+deb12-amd64-unsigned  # CI's second kernel lane:
 	linux-headers-6.12.107+deb12-amd64         #   make check KDIR=<its build>
 	gnuplot-nox                         # make bench: plots
+	g++ libboost-dev libzmq3-dev libnng-dev  # make bench: the peers (Boost.Interprocess, ZeroMQ, nng)
 	debhelper dh-dkms pkgconf lintian   # make deb (debian/control)
 	debootstrap                         # make deb-check: its Debian 12 root
 )

@@ -24,6 +24,10 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#ifdef __cplusplus		/* mechanisms written in C++ (mech_*.cc) */
+extern "C" {
+#endif
+
 #define KiB		1024ULL
 #define MiB		(1024ULL * KiB)
 #define GiB		(1024ULL * MiB)
@@ -131,6 +135,9 @@ struct link;
 #define M_LAT_DEF	(1U << 4)	/* in the default latency set */
 #define M_STREAM_DEF	(1U << 5)	/* in the default stream set */
 #define M_QUEUE		(1U << 6)	/* needs libshmchan's queue */
+#define M_PEER		(1U << 7)	/* a library users pick instead of
+					 * shmchan: in "shmchan against the
+					 * alternatives" */
 
 /*
  * struct mech - one way to move a message between two processes
@@ -143,7 +150,9 @@ struct link;
  *	the message's seed. -EBADMSG if the sum is wrong.
  * @detach: in each process, before it exits
  * @fini: in the runner after the peer has exited
- * All return 0 or a negative errno.
+ * All return 0 or a negative errno. An @init that returns -ENOPKG says
+ * the mechanism cannot run here (l->note says why): its figures are
+ * skipped with that reason, not failed.
  */
 struct mech {
 	const char *name;	/* short, for CSV and --mechs */
@@ -156,6 +165,21 @@ struct mech {
 	void (*detach)(struct link *l, int side);
 	void (*fini)(struct link *l);
 };
+
+/*
+ * MECH_NOT_BUILT - the stand-in of a mechanism whose library was missing
+ * when the benchmark was built (the Makefile's detection): every figure of
+ * it is "skipped, not built: @why".
+ */
+#define MECH_NOT_BUILT(var, nm, lbl, caps, why)				\
+	static int var##_not_built(struct link *l)			\
+	{								\
+		snprintf(l->note, sizeof(l->note), "not built: %s", why); \
+		return -ENOPKG;						\
+	}								\
+	const struct mech var = {					\
+		nm, lbl, caps, var##_not_built, NULL, NULL, NULL, NULL, NULL, \
+	}
 
 /*
  * struct link - a mechanism connecting the runner and the peer
@@ -266,5 +290,9 @@ extern const char *const op_names[OP_COUNT];
  * with counts[i] objects there, in that sweep
  */
 void scale_cell(struct cell *c, const void *arg);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* SHMCHAN_BENCH_H */

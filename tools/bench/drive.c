@@ -114,6 +114,10 @@ static int pair_start(struct cell *c, struct pair *p, const struct mech *m,
 	snprintf(p->l.tag, sizeof(p->l.tag), "shmchan-bench.%d", (int)getpid());
 	cur = c;
 	r = m->init ? m->init(&p->l) : 0;
+	if (r == -ENOPKG) {		/* not here: skipped, l.note says why */
+		cell_skip(c, "%s", p->l.note[0] ? p->l.note : "not available");
+		return -1;
+	}
 	if (r) {
 		cell_fail(c, r, "%s: init", m->name);
 		return -1;

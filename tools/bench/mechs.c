@@ -32,6 +32,12 @@
 	MECH(mech_futex)						\
 	MECH(mech_sem)							\
 	MECH(mech_raw)							\
+	/* the libraries users pick instead (M_PEER; mech_boost.cc,	\
+	 * mech_zmq.c, mech_nng.c) */					\
+	MECH(mech_boost_mq)						\
+	MECH(mech_boost_cond)						\
+	MECH(mech_zmq)							\
+	MECH(mech_nng)							\
 	/* libshmchan's queue (mech_queue.c) */				\
 	MECH(mech_queue_block)						\
 	MECH(mech_queue_adapt)						\
