@@ -194,6 +194,42 @@ void par_measure(const char *when)
 	par_when[npar++] = when;
 }
 
+static char settle_note[200];
+
+const char *par_settle_note(void)
+{
+	return settle_note;
+}
+
+/*
+ * Before the throughput suite: when the host lets the two vCPUs only take
+ * turns, two processes move half of what they could, and memcpy / zero
+ * copy would measure the host, not shmchan. Wait (other VMs' bursts pass)
+ * and measure again, bounded; the figure kept for the suite is the last.
+ */
+void par_settle(double max_wait)
+{
+	double first, v, t0 = now();
+	int tries = 0;
+
+	if (!npar || isnan(par[npar - 1]) || par[npar - 1] >= PAR_OK)
+		return;
+	first = v = par[npar - 1];
+	progress("parallelism %.2f below %.1f: waiting up to %.0f s\n", first,
+		 PAR_OK, max_wait);
+	while (v < PAR_OK && now() - t0 + 3 <= max_wait) {
+		usleep(3000000);
+		v = parallelism();
+		tries++;
+	}
+	par[npar - 1] = v;
+	snprintf(settle_note, sizeof(settle_note),
+		 "parallelism before the throughput suite %s (below %s): waited %.0f s,"
+		 " %d re-measures, then %s%s", num(first), num(PAR_OK), now() - t0,
+		 tries, num(v), v < PAR_OK ? ": still low, a host taking turns" : "");
+	say("\nnote: %s\n", settle_note);
+}
+
 void par_report(double t0)
 {
 	double lo = INFINITY;

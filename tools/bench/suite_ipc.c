@@ -57,11 +57,85 @@ static void local_path(uint64_t size)
 	munmap(c, sizeof(*c));
 }
 
+/*
+ * The copy path's floor. A copy round trip moves each message twice more
+ * than a zero-copy one (into the ring, and out of it), four copies per
+ * round trip: its floor is the zero-copy round trip (same mode) plus four
+ * memcpy of the message size, timed here, in the same run, between the
+ * mechanisms' figures of that size.
+ */
+static void memcpy_row(struct cell *c, uint64_t size)
+{
+	struct stream_arg a = { NULL, size, P.lat_budget / 3, P.reps, GiB };
+	const char *why = late();
+	int i;
+
+	if (why) {
+		cell_skip(c, "%s", why);
+	} else {
+		run_cell(c, memcpy_cell, &a, cell_timeout(a.budget));
+		for (i = 0; i < c->n; i++)	/* bytes/s -> s per copy */
+			c->v[i] = (double)size / c->v[i];
+	}
+	fig_add(S_LATENCY, "memcpy", "memcpy, one copy", NULL, size, c, NULL);
+}
+
+static void copy_floor(const uint64_t *xs, int nx)
+{
+	static const char *const keys[] = {
+		"queue-adapt", "zc-adapt", "memcpy", "copy-floor", NULL,
+	};
+	static const char *const labels[] = {
+		"queue (adaptive)", "zero-copy (adaptive)", "memcpy, one copy",
+		"floor: zc + 4 memcpy", NULL,
+	};
+	uint64_t fx[MAX_SIZES];
+	struct cell *c = cell_new();
+	int j, n = 0;
+
+	for (j = 0; j < nx; j++) {
+		double zc = med(S_LATENCY, "zc-adapt", NULL, xs[j]);
+		double mc = med(S_LATENCY, "memcpy", NULL, xs[j]);
+
+		if (xs[j] < COPY_FLOOR_MIN)
+			continue;
+		fx[n++] = xs[j];
+		memset(c, 0, sizeof(*c));
+		if (isnan(zc) || isnan(mc)) {
+			cell_skip(c, "needs zero-copy (adaptive) and memcpy at this size");
+		} else {
+			c->v[0] = zc + 4 * mc;
+			c->n = 1;
+			snprintf(c->note, sizeof(c->note),
+				 "zero-copy (adaptive) round trip + 4 memcpy");
+		}
+		fig_add(S_LATENCY, "copy-floor", labels[3], NULL, xs[j], c, NULL);
+	}
+	munmap(c, sizeof(*c));
+	if (!n)
+		return;
+	say("  the queue's copy path against its floor: a copy round trip copies each\n"
+	    "  message twice more than zero copy (into the ring, out of it), so its floor\n"
+	    "  is the zero-copy round trip + 4 copies (memcpy, one core, timed in this run);\n"
+	    "  microseconds, and copy / floor (target: at most %s)\n", num(COPY_FLOOR_GOAL));
+	matrix(S_LATENCY, keys, labels, NULL, fx, n, M_MEDIAN, 1e6, NULL, false,
+	       false);
+	say("  %-24s", "copy / floor");
+	for (j = 0; j < n; j++)
+		say(" %9s", num(ratio_of(S_LATENCY, "queue-adapt", "copy-floor",
+					 NULL, fx[j])));
+	say("\n");
+}
+
 void suite_latency(void)
 {
+	const struct mech *qa = mech_find("queue-adapt"), *za = mech_find("zc-adapt");
 	const char *keys[32], *labels[32];
 	struct cell *c = cell_new();
 	int nx = nsizes(P.sizes), nk = 0, i, j;
+	/* the copy floor when both sides of it are measured */
+	bool floor = mech_wanted(qa, M_LAT_DEF) && mech_wanted(za, M_LAT_DEF) &&
+		     !mech_missing(qa) && !mech_missing(za);
 	FILE *csv;
 
 	for (i = 0; mechs[i]; i++)
@@ -88,6 +162,8 @@ void suite_latency(void)
 				 size_str(P.sizes[j]), m->label,
 				 fig_cell(f, 1e6), f->status ? f->err : "");
 		}
+		if (floor && P.sizes[j] >= COPY_FLOOR_MIN)
+			memcpy_row(c, P.sizes[j]);
 	}
 
 	say("\n== Round-trip latency: two processes, a message of each size each way ==\n");
@@ -104,6 +180,8 @@ void suite_latency(void)
 	say("  ratio to pipe: pipe's time / this time (above 1: faster than a pipe)\n");
 	matrix(S_LATENCY, keys, labels, NULL, P.sizes, nx, M_RATIO, 1,
 	       "pipe", false, false);
+	if (floor)
+		copy_floor(P.sizes, nx);
 	report_errors(S_LATENCY);
 	local_path(64);
 

@@ -49,6 +49,7 @@ struct plan {
 	long wake_counts[MAX_SIZES];
 	int pairs;
 	double pair_budget;
+	double par_wait;			/* par_settle() before throughput */
 	double limit;				/* seconds for the whole run */
 };
 
@@ -73,6 +74,11 @@ extern FILE *summary;
 
 /* Print to stdout and summary.txt. */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* What say() prints between these goes to the top of summary.txt. */
+void say_top_begin(void);
+void say_top_end(void);
+/* Close summary.txt (the top text moved to its top). */
+void summary_close(void);
 /* Progress on stderr. */
 void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 FILE *csv_open(const char *name, const char *header);
@@ -144,6 +150,14 @@ void suite_setup(void);			/* suite_region.c */
 void suite_oneshot(void);
 void suite_scale(void);
 
+/*
+ * The copy floor (latency suite): sizes from COPY_FLOOR_MIN get a memcpy
+ * row and a floor row (zero-copy round trip + 4 memcpy); the target is
+ * copy round trip / floor at most COPY_FLOOR_GOAL.
+ */
+#define COPY_FLOOR_MIN	(4 * KiB)
+#define COPY_FLOOR_GOAL	1.2
+
 /* What the pair suite found (for the targets). */
 struct pairs {
 	int n;
@@ -159,6 +173,8 @@ extern uint64_t scale_xs[MAX_SIZES];
 /* ------------------------------------------------------------ targets (targets.c) */
 
 void targets(void);
+/* "shmchan against the alternatives": the peers (M_PEER) against the queue */
+void alternatives(void);
 
 /* ------------------------------------------------------------ machine (env.c) */
 
@@ -167,6 +183,14 @@ void probe_queue(void);
 void environment(const char *suites_run);
 /* Measure the vCPUs' parallelism now, noted as before @when. */
 void par_measure(const char *when);
+/*
+ * When the last parallelism measured is below PAR_OK, wait and measure
+ * again, for at most @max_wait seconds; the summary says so.
+ */
+#define PAR_OK		1.6
+void par_settle(double max_wait);
+/* What par_settle() did, for the targets ("" when it had nothing to do). */
+const char *par_settle_note(void);
 /* The lower of the parallelism measured before @suite and after it. */
 double par_around(int suite);
 /* The parallelism figures, and the warning when some were low. */

@@ -23,7 +23,7 @@
  */
 struct tctx {
 	char what[80];
-	char detail[240];
+	char detail[480];
 	int arg;
 };
 
@@ -98,6 +98,72 @@ static double t_adapt_floor(struct tctx *t)
 	return ratio_of(S_LATENCY, "queue-adapt", "busy-poll", NULL, 64);
 }
 
+/* How many times faster than peer arg's round trip the queue's is, 64 B. */
+static const char *const peer_rt[] = { "boost-mq", "zmq-pair", "nng-pair" };
+
+static double t_peer_rt(struct tctx *t)
+{
+	const char *peer = peer_rt[t->arg];
+	const struct fig *f = fig_get(S_LATENCY, peer, NULL, 64);
+
+	if (f && f->status)
+		snprintf(t->detail, sizeof(t->detail), "%s: %s", peer, f->err);
+	else
+		snprintf(t->detail, sizeof(t->detail),
+			 "64 B round trip: %s %s us, queue (adaptive) %s us",
+			 peer, num(med(S_LATENCY, peer, NULL, 64) * 1e6),
+			 num(med(S_LATENCY, "queue-adapt", NULL, 64) * 1e6));
+	return ratio_of(S_LATENCY, peer, "queue-adapt", NULL, 64);
+}
+
+/* The queue's 1 MiB stream (copy, blocking) over peer arg's. */
+static const char *const peer_tp[] = { "boost-mq", "zmq-pair" };
+
+static double t_peer_tp(struct tctx *t)
+{
+	const char *peer = peer_tp[t->arg];
+	const struct fig *f = fig_get(S_THROUGHPUT, peer, NULL, MiB);
+
+	if (f && f->status)
+		snprintf(t->detail, sizeof(t->detail), "%s: %s", peer, f->err);
+	else
+		snprintf(t->detail, sizeof(t->detail),
+			 "1 MiB messages: %s %s MB/s, queue %s MB/s (adaptive %s)",
+			 peer, num(med(S_THROUGHPUT, peer, NULL, MiB) * 1e-6),
+			 num(med(S_THROUGHPUT, "queue-block", NULL, MiB) * 1e-6),
+			 num(med(S_THROUGHPUT, "queue-adapt", NULL, MiB) * 1e-6));
+	return ratio_of(S_THROUGHPUT, "queue-block", peer, NULL, MiB);
+}
+
+/* The worst copy round trip / floor from COPY_FLOOR_MIN up (latency suite). */
+static double t_copy_floor(struct tctx *t)
+{
+	double worst = NAN, r;
+	size_t len = 0;
+	int j, n = 0, missing = 0;
+
+	for (j = 0; j < nsizes(P.sizes); j++) {
+		if (P.sizes[j] < COPY_FLOOR_MIN)
+			continue;
+		r = ratio_of(S_LATENCY, "queue-adapt", "copy-floor", NULL, P.sizes[j]);
+		if (isnan(r)) {
+			missing++;
+			continue;
+		}
+		if (!n++ || r > worst)
+			worst = r;
+		len += (size_t)snprintf(t->detail + len, sizeof(t->detail) - len,
+					"%s%s %s", len ? ", " : "adaptive; ",
+					size_str(P.sizes[j]), num(r));
+		if (len >= sizeof(t->detail))
+			len = sizeof(t->detail) - 1;
+	}
+	if (missing)
+		snprintf(t->detail + len, sizeof(t->detail) - len,
+			 "%s%d size(s) not measured", len ? "; " : "", missing);
+	return worst;
+}
+
 static double t_pipe_adapt(struct tctx *t)
 {
 	snprintf(t->detail, sizeof(t->detail),
@@ -129,6 +195,12 @@ static double t_memcpy_zc(struct tctx *t)
 		 num(ratio_of(S_THROUGHPUT, "memcpy", "zc-adapt", NULL, MiB)),
 		 num(ratio_of(S_THROUGHPUT, "zc-block", "fill+sum", NULL, MiB)),
 		 num(par_around(S_THROUGHPUT)));
+	if (par_settle_note()[0]) {
+		size_t n = strlen(t->detail);
+
+		snprintf(t->detail + n, sizeof(t->detail) - n, "; %s",
+			 par_settle_note());
+	}
 	return ratio_of(S_THROUGHPUT, "memcpy", "zc-block", NULL, MiB);
 }
 
@@ -170,12 +242,24 @@ static double t_scale(struct tctx *t)
 static const struct target targets_table[] = {
 	{ .what = "wait/wake round trip / futex round trip", .op = "<=", .goal = 1.1,
 	  .measure = t_wait_futex },
-	{ .what = "queue 64 B adaptive / busy-poll floor", .op = "<=", .goal = 3,
+	{ .what = "queue 64 B adaptive / busy-poll floor", .op = "<=", .goal = 2,
 	  .measure = t_adapt_floor },
 	{ .what = "pipe / queue 64 B adaptive (times faster)", .op = ">=", .goal = 20,
 	  .measure = t_pipe_adapt },
+	{ .what = "copy round trip / floor (zc + 4 memcpy), worst", .op = "<=",
+	  .goal = COPY_FLOOR_GOAL, .measure = t_copy_floor },
+	{ .what = "Boost mq / queue 64 B adaptive (times faster)", .op = ">=",
+	  .goal = 3, .measure = t_peer_rt, .arg = 0 },
+	{ .what = "ZeroMQ / queue 64 B adaptive (times faster)", .op = ">=",
+	  .goal = 10, .measure = t_peer_rt, .arg = 1 },
+	{ .what = "nng / queue 64 B adaptive (times faster)", .op = ">=",
+	  .goal = 10, .measure = t_peer_rt, .arg = 2 },
 	{ .what = "queue throughput (copy, blocking) / pipe", .op = ">=", .goal = 1.5,
 	  .measure = t_queue_pipe },
+	{ .what = "queue 1 MiB throughput (copy, blocking) / Boost mq", .op = ">=",
+	  .goal = 2, .measure = t_peer_tp, .arg = 0 },
+	{ .what = "queue 1 MiB throughput (copy, blocking) / ZeroMQ", .op = ">=",
+	  .goal = 2, .measure = t_peer_tp, .arg = 1 },
 	{ .what = "zero-copy throughput (blocking) / pipe", .op = ">=", .goal = 3,
 	  .measure = t_zc_pipe },
 	{ .what = "memcpy (1 core) / zero-copy throughput", .op = "<=", .goal = 2,
@@ -195,7 +279,7 @@ void targets(void)
 	size_t i;
 
 	tcsv = csv_open("targets.csv", "target,measured,op,goal,result,detail");
-	say("\n== Targets (issue 6), each a ratio within this run ==\n");
+	say("\n== Targets (issues 6 and 15), each a ratio within this run ==\n");
 	say("  %-50s %8s  %-8s %-12s %s\n", "target", "measured", "goal",
 	    "result", "detail");
 	for (i = 0; i < sizeof(targets_table) / sizeof(targets_table[0]); i++) {
@@ -209,4 +293,51 @@ void targets(void)
 	say("  %d met, %d missed, %d not measured\n", targets_met, targets_missed,
 	    targets_unknown);
 	fclose(tcsv);
+}
+
+/* ------------------------------------------------------------ alternatives */
+
+/* A row of the alternatives' table: 64 B round trip, 1 MiB stream. */
+static void alt_row(const char *label, const char *lat_key, const char *tp_key,
+		    bool peer)
+{
+	const struct fig *l = fig_get(S_LATENCY, lat_key, NULL, 64);
+	const struct fig *t = fig_get(S_THROUGHPUT, tp_key, NULL, MiB);
+
+	say("  %-24s %11s %9s %11s %9s\n", label, fig_cell(l, 1e6),
+	    peer ? num(ratio_of(S_LATENCY, lat_key, "queue-adapt", NULL, 64)) : "",
+	    fig_cell(t, 1e-6),
+	    peer ? num(ratio_of(S_THROUGHPUT, "queue-block", tp_key, NULL, MiB)) : "");
+}
+
+void alternatives(void)
+{
+	int i;
+
+	say_top_begin();
+	say("\n== shmchan against the alternatives: figures of this run ==\n");
+	say("  64 B round trip, microseconds, and how many times faster the queue's\n"
+	    "  (adaptive) is; 1 MiB one-way stream, MB/s, and how many times more the\n"
+	    "  queue (copy, blocking) moves. Same sizes, CPUs and checksums for all.\n");
+	say("  %-24s %11s %9s %11s %9s\n", "", "64 B RT us", "queue x",
+	    "1 MiB MB/s", "queue x");
+	alt_row("shmchan queue (copy)", "queue-adapt", "queue-block", false);
+	alt_row("shmchan zero copy", "zc-adapt", "zc-block", false);
+	for (i = 0; mechs[i]; i++)
+		if (mechs[i]->caps & M_PEER)
+			alt_row(mechs[i]->label, mechs[i]->name, mechs[i]->name, true);
+	/* why a peer has no figure: skipped (not built) or failed */
+	for (i = 0; mechs[i]; i++) {
+		const struct fig *l = fig_get(S_LATENCY, mechs[i]->name, NULL, 64);
+		const struct fig *t = fig_get(S_THROUGHPUT, mechs[i]->name, NULL, MiB);
+		const struct fig *f = l && l->status ? l : t && t->status ? t : NULL;
+
+		if ((mechs[i]->caps & M_PEER) && f)
+			say("  %s: %s %s\n", mechs[i]->label,
+			    f->status == CELL_SKIP ? "skipped," : "failed,", f->err);
+	}
+	if (!fig_get(S_LATENCY, "queue-adapt", NULL, 64) ||
+	    !fig_get(S_THROUGHPUT, "queue-block", NULL, MiB))
+		say("  (64 B or 1 MiB not in this run's sizes, or a suite not run: \"-\")\n");
+	say_top_end();
 }
