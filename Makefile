@@ -239,7 +239,7 @@ help:
 	@echo "make run CMD=...  run a command in the VM with the module loaded;"
 	@echo "                  without CMD: a shell in the VM"
 	@echo "make demo         two processes share a channel, in the VM"
-	@echo "make bench        the benchmark in the VM (under 10 min; bench-quick: 2 min)"
+	@echo "make bench        the benchmark in the VM (under 10 min; bench-quick: 3 min)"
 	@echo "make stress       the library's queue at full size in the VM (10^7 messages, 1 GiB)"
 	@echo "make deps         install the Debian packages needed (as root)"
 	@echo "make sparse       check the module with sparse"

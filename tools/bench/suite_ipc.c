@@ -77,7 +77,7 @@ static void memcpy_row(struct cell *c, uint64_t size)
 		for (i = 0; i < c->n; i++)	/* bytes/s -> s per copy */
 			c->v[i] = (double)size / c->v[i];
 	}
-	fig_add(S_LATENCY, "memcpy", "memcpy, one copy", NULL, size, c, NULL);
+	fig_add(S_LATENCY, "memcpy", "memcpy (one copy)", NULL, size, c, NULL);
 }
 
 static void copy_floor(const uint64_t *xs, int nx)
@@ -86,7 +86,7 @@ static void copy_floor(const uint64_t *xs, int nx)
 		"queue-adapt", "zc-adapt", "memcpy", "copy-floor", NULL,
 	};
 	static const char *const labels[] = {
-		"queue (adaptive)", "zero-copy (adaptive)", "memcpy, one copy",
+		"queue (adaptive)", "zero-copy (adaptive)", "memcpy (one copy)",
 		"floor: zc + 4 memcpy", NULL,
 	};
 	uint64_t fx[MAX_SIZES];
