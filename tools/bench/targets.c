@@ -88,10 +88,13 @@ static double t_adapt_floor(struct tctx *t)
 {
 	snprintf(t->detail, sizeof(t->detail),
 		 "64 B both; against busy-poll at 8 B (one cache line): %s;"
+		 " the queue busy-polling: %s; zero copy adaptive: %s;"
 		 " queue path in one process %s us, busy-poll round trip %s us;"
 		 " vCPUs %sx parallel",
 		 num(med(S_LATENCY, "queue-adapt", NULL, 64) /
 		     med(S_LATENCY, "busy-poll", NULL, 8)),
+		 num(ratio_of(S_LATENCY, "queue-busy", "busy-poll", NULL, 64)),
+		 num(ratio_of(S_LATENCY, "zc-adapt", "busy-poll", NULL, 64)),
 		 num(med(S_LOCAL, "queue-local", NULL, 64) * 1e6),
 		 num(med(S_LATENCY, "busy-poll", NULL, 64) * 1e6),
 		 num(par_around(S_LATENCY)));
