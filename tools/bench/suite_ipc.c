@@ -130,12 +130,12 @@ static void copy_floor(const uint64_t *xs, int nx)
 void suite_latency(void)
 {
 	const struct mech *qa = mech_find("queue-adapt"), *za = mech_find("zc-adapt");
-	const char *keys[32], *labels[32];
+	const char *keys[64], *labels[64];
 	struct cell *c = cell_new();
 	int nx = nsizes(P.sizes), nk = 0, i, j;
 	/* the copy floor when both sides of it are measured */
-	bool floor = mech_wanted(qa, M_LAT_DEF) && mech_wanted(za, M_LAT_DEF) &&
-		     !mech_missing(qa) && !mech_missing(za);
+	bool want_floor = mech_wanted(qa, M_LAT_DEF) && mech_wanted(za, M_LAT_DEF) &&
+			  !mech_missing(qa) && !mech_missing(za);
 	FILE *csv;
 
 	for (i = 0; mechs[i]; i++)
@@ -162,7 +162,7 @@ void suite_latency(void)
 				 size_str(P.sizes[j]), m->label,
 				 fig_cell(f, 1e6), f->status ? f->err : "");
 		}
-		if (floor && P.sizes[j] >= COPY_FLOOR_MIN)
+		if (want_floor && P.sizes[j] >= COPY_FLOOR_MIN)
 			memcpy_row(c, P.sizes[j]);
 	}
 
@@ -180,7 +180,7 @@ void suite_latency(void)
 	say("  ratio to pipe: pipe's time / this time (above 1: faster than a pipe)\n");
 	matrix(S_LATENCY, keys, labels, NULL, P.sizes, nx, M_RATIO, 1,
 	       "pipe", false, false);
-	if (floor)
+	if (want_floor)
 		copy_floor(P.sizes, nx);
 	report_errors(S_LATENCY);
 	local_path(64);
@@ -212,7 +212,7 @@ void suite_latency(void)
 
 void suite_throughput(void)
 {
-	const char *keys[32], *labels[32];
+	const char *keys[64], *labels[64];
 	struct cell *c = cell_new();
 	int nx = nsizes(P.sizes), nk = 0, i, j;
 	FILE *csv;
