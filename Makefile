@@ -49,7 +49,13 @@ lib: deps
 	$(MAKE) -C lib
 	$(MAKE) -C lib vm-tests
 
-tools: deps tools/demo tools/shmchan
+# The benchmark is built with everything (so that a broken mechanism file
+# fails the build), run only by `make bench`.
+tools: deps tools/demo tools/shmchan tools/bench
+
+.PHONY: tools/bench
+tools/bench: lib
+	$(MAKE) -C tools/bench
 
 # shmchan(1), by tools/cli/Makefile, once the library it links is built.
 tools/shmchan: lib
