@@ -50,6 +50,8 @@ TEST_F(features, flag_masks)
 	EXPECT_EQ(0U, f.wake_flags);
 	EXPECT_EQ(SHMCHAN_SETATTR_FLAGS, f.setattr_flags);
 	EXPECT_EQ(0U, f.__reserved2);
+	EXPECT_EQ(SHMCHAN_WAITV_FLAGS, f.waitv_flags);
+	EXPECT_EQ(0U, f.__reserved3);
 }
 
 TEST_F(features, feature_bits)
@@ -60,7 +62,7 @@ TEST_F(features, feature_bits)
 	EXPECT_EQ(SHMCHAN_FEATURE_SHMEM | SHMCHAN_FEATURE_REVOKE |
 		  SHMCHAN_FEATURE_TRANSIENT | SHMCHAN_FEATURE_DEATH_NOTICE |
 		  SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR |
-		  SHMCHAN_FEATURE_STATUS_PAGE, f.features);
+		  SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_WAITV, f.features);
 }
 
 /* "out" fields are ignored on input. */
