@@ -266,4 +266,15 @@ extern const char *const op_names[OP_COUNT];
  */
 void scale_cell(struct cell *c, const void *arg);
 
+/* mech_waitv.c: WAITV of one word against WAIT, in ABBA pairs */
+extern const struct mech mech_waitv;
+struct waitv_pairs {
+	int n;
+	double waitv[MAX_REPS], wait[MAX_REPS], ratio[MAX_REPS]; /* seconds */
+	struct stat3 r;		/* of ratio[] */
+	char why[240];		/* when n is 0 */
+};
+void waitv_pairs_run(struct waitv_pairs *wp, int npairs, double budget,
+		     void (*out)(const char *fmt, ...));
+
 #endif /* SHMCHAN_BENCH_H */

@@ -1121,6 +1121,9 @@ static void suite_pair(void)
 	    num(pairs.r.max));
 }
 
+/* WAITV(1) against WAIT (mech_waitv.c), run with the pair suite */
+static struct waitv_pairs wpairs;
+
 /* ------------------------------------------------------------ targets */
 
 static double par_around(int suite);
@@ -1191,6 +1194,15 @@ static void targets(void)
 			 pairs.why[0] ? pairs.why : "not run");
 		target("wait/wake round trip / futex round trip", v, "<=", 1.1, d);
 	}
+
+	if (wpairs.n)
+		snprintf(d, sizeof(d), "median of %d ABBA pairs, 8 B; min-max %s-%s",
+			 wpairs.n, num(wpairs.r.min), num(wpairs.r.max));
+	else
+		snprintf(d, sizeof(d), "pair suite: %s",
+			 wpairs.why[0] ? wpairs.why : "not run");
+	target("WAITV(1) round trip / WAIT round trip", wpairs.n ? wpairs.r.med : NAN,
+	       "<=", 1.1, d);
 
 	v = ratio_of(S_LATENCY, "queue-adapt", "busy-poll", NULL, 64);
 	snprintf(d, sizeof(d), "64 B both; against busy-poll at 8 B (one cache line): %s;"
@@ -1596,7 +1608,7 @@ int main(int argc, char **argv)
 		case S_ONESHOT: suite_oneshot(); break;
 		case S_SCALE: suite_scale(); break;
 		case S_WAKE: suite_wake(); break;
-		case S_PAIR: suite_pair(); break;
+		case S_PAIR: suite_pair(); waitv_pairs_run(&wpairs, P.pairs, P.pair_budget, say); break;
 		}
 	}
 	par[npar] = parallelism();

@@ -725,7 +725,7 @@ static const struct mech mech_busy_pause = {
 
 const struct mech *const mechs[] = {
 	&mech_pipe, &mech_unix, &mech_pmq, &mech_smq, &mech_eventfd,
-	&mech_futex, &mech_sem, &mech_raw,
+	&mech_futex, &mech_sem, &mech_raw, &mech_waitv,
 	&mech_queue_block, &mech_queue_adapt, &mech_queue_busy,
 	&mech_zc_block, &mech_zc_adapt, &mech_zc_busy,
 	&mech_busy, &mech_busy_pause, NULL,
