@@ -116,13 +116,15 @@ struct shmchan_status_words {
  * @users: bound handles plus VMAs, see the top of this file
  * @nhandles: bound handles, for STAT
  * @nmaps: VMAs in all processes, for STAT
- * @nwaiters: tasks queued in SHMCHAN_IOC_WAIT (so wakeable), for STAT
+ * @nwaiters: waits queued (so wakeable), for STAT: a task in
+ *	SHMCHAN_IOC_WAIT, or each entry of a SHMCHAN_IOC_WAITV on this channel
  * @ndeathwaiters: tasks inside SHMCHAN_IOC_WAIT with SHMCHAN_WAIT_DEATHS
  * @lock: protects @mode, @uid, @gid and @lpid
  * @wait_lock: protects @waiters; outside the wait buckets' locks (wait.c)
  * @waiters: struct shmchan_waiter of the tasks in SHMCHAN_IOC_WAIT on this
- *	channel, whatever their word, so that a revoke or a death notice
- *	ends only this channel's waits (wait.c)
+ *	channel (and of the WAITV entries on it), whatever their word, so
+ *	that a revoke or a death notice ends only this channel's waits
+ *	(wait.c)
  * @shm_file: the shmem file holding the pages; constant
  * @length: size in bytes, a multiple of PAGE_SIZE; constant
  * @mode: permission bits; under @lock

@@ -428,7 +428,8 @@ struct shmchan_destroy {
  * @state: out: SHMCHAN_STATE_* bits
  * @nmaps: out: number of mappings (VMAs) of the channel, in all processes
  * @nhandles: out: number of handles bound to the channel
- * @nwaiters: out: number of tasks blocked in SHMCHAN_IOC_WAIT on it
+ * @nwaiters: out: number of tasks blocked in SHMCHAN_IOC_WAIT on it, plus
+ *	the entries on it of tasks blocked in SHMCHAN_IOC_WAITV
  * @lpid: out: the process that last bound a handle to the channel or
  *	mapped it, in the caller's pid namespace (0 if not visible there)
  * @deaths: out: how many deaths of participants of the channel were
