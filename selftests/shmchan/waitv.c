@@ -600,6 +600,15 @@ TEST_F_TIMEOUT(wv, wake_beats_revoke, 120)
 
 /* ---- races across both CPUs ----------------------------------------------------- */
 
+/* Rounds of a race, fewer on the debug kernel (SHMCHAN_TEST_SCALE). */
+static __u32 race_rounds(__u32 rounds)
+{
+	const char *s = getenv("SHMCHAN_TEST_SCALE");
+	int scale = s ? atoi(s) : 1;
+
+	return rounds / (scale >= 1 ? scale : 1);
+}
+
 /*
  * Ping-pong over word 0 of A between two processes, each waiting with
  * WAITV on that word among a word of B that no one wakes, at a rotating
@@ -639,7 +648,7 @@ static int pingpong(int fda, int fdb, volatile __u32 *word, __u32 parity,
 
 TEST_F_TIMEOUT(wv, pingpong_no_lost_wakeup, 240)
 {
-	const __u32 rounds = 3000;
+	const __u32 rounds = race_rounds(3000);
 	pid_t pid;
 
 	pid = sc_fork();
@@ -718,7 +727,7 @@ static int two_wakes_waiter(int fda, int fdb, volatile __u32 *a,
 
 TEST_F_TIMEOUT(wv, two_wakes_all_reported, 240)
 {
-	const __u32 rounds = 3000;
+	const __u32 rounds = race_rounds(3000);
 	volatile __u32 *shared;
 	__u64 wakes = 0, bits = 0;
 	__u32 k;
