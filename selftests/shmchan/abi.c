@@ -118,7 +118,7 @@ TEST_F(ioctl, unknown_number_enotty)
 	char buf[256] = { 0 };
 
 	*(__u32 *)buf = 64;
-	/* 0x07 is SETATTR, the last command. */
+	/* 0x07 is SETATTR; 0x08 is none here (WAITV is 0x0C). */
 	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0x08, __u64[8]), buf));
 	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0x40, __u64[8]), buf));
 	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0xff, __u64[8]), buf));
