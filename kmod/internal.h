@@ -60,6 +60,9 @@
  *   Nothing takes mmap_lock or bind_lock under shmchan_registry_lock, and
  *   no channel or bucket lock is held across another lock but a bucket
  *   lock inside the wait_lock of the same channel (one of each at most).
+ *   WAITV (waitv.c) takes the wait_lock and bucket lock of each entry in
+ *   turn, one pair after another, never two pairs at once: its entries
+ *   may share channels and buckets in any order.
  */
 #ifndef SHMCHAN_INTERNAL_H
 #define SHMCHAN_INTERNAL_H
@@ -113,13 +116,15 @@ struct shmchan_status_words {
  * @users: bound handles plus VMAs, see the top of this file
  * @nhandles: bound handles, for STAT
  * @nmaps: VMAs in all processes, for STAT
- * @nwaiters: tasks queued in SHMCHAN_IOC_WAIT (so wakeable), for STAT
+ * @nwaiters: waits queued (so wakeable), for STAT: a task in
+ *	SHMCHAN_IOC_WAIT, or each entry of a SHMCHAN_IOC_WAITV on this channel
  * @ndeathwaiters: tasks inside SHMCHAN_IOC_WAIT with SHMCHAN_WAIT_DEATHS
  * @lock: protects @mode, @uid, @gid and @lpid
  * @wait_lock: protects @waiters; outside the wait buckets' locks (wait.c)
  * @waiters: struct shmchan_waiter of the tasks in SHMCHAN_IOC_WAIT on this
- *	channel, whatever their word, so that a revoke or a death notice
- *	ends only this channel's waits (wait.c)
+ *	channel (and of the WAITV entries on it), whatever their word, so
+ *	that a revoke or a death notice ends only this channel's waits
+ *	(wait.c)
  * @shm_file: the shmem file holding the pages; constant
  * @length: size in bytes, a multiple of PAGE_SIZE; constant
  * @mode: permission bits; under @lock
@@ -230,10 +235,51 @@ int shmchan_status_mmap(struct shmchan_channel *chan,
 			struct vm_area_struct *vma);
 
 /* wait.c: wait/wake keyed by (channel, offset) */
+enum shmchan_waiter_state {
+	SHMCHAN_WAITER_QUEUED,
+	SHMCHAN_WAITER_WOKEN,
+	SHMCHAN_WAITER_REVOKED,
+	SHMCHAN_WAITER_PEER_DIED,
+};
+
+/**
+ * struct shmchan_waiter - one wait on one word (WAIT's, or a WAITV entry's)
+ * @node: link in the bucket's list while queued
+ * @chan_node: link in @chan->waiters, under @chan->wait_lock; from queueing
+ *	until the waiter leaves, or a sweep ends its wait
+ * @chan: the channel waited on
+ * @offset: the word's offset in @chan
+ * @task: the waiting task (several waiters of one WAITV share it)
+ * @state: enum shmchan_waiter_state; written under the bucket lock, last
+ *	of all by the waker (release), read by the waiter (acquire)
+ * @deaths: the waiter asked for death notices (%SHMCHAN_WAIT_DEATHS)
+ *
+ * On the waiting task's stack (WAIT) or in its WAITV array, valid until
+ * shmchan_waiter_dequeue() returned.
+ */
+struct shmchan_waiter {
+	struct list_head node;
+	struct list_head chan_node;
+	struct shmchan_channel *chan;
+	u64 offset;
+	struct task_struct *task;
+	int state;
+	bool deaths;
+};
+
 void shmchan_wait_init(void);
 int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args);
 int shmchan_wake(struct shmchan_channel *chan, const struct shmchan_wake *args);
 void shmchan_wait_revoke(struct shmchan_channel *chan);
 void shmchan_wait_notify_death(struct shmchan_channel *chan);
+int shmchan_waiter_queue(struct shmchan_waiter *w, u32 expected, u32 deaths);
+int shmchan_waiter_dequeue(struct shmchan_waiter *w);
+bool shmchan_waiter_pending(const struct shmchan_waiter *w);
+
+/* waitv.c: SHMCHAN_IOC_WAITV, built on wait.c's waiters */
+int shmchan_waitv(struct shmchan_waitv *args);
+
+/* main.c: a WAITV entry's descriptor */
+struct shmchan_channel *shmchan_file_use_chan(struct file *file);
 
 #endif /* SHMCHAN_INTERNAL_H */

@@ -9,6 +9,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/compat.h>
+#include <linux/err.h>
 #include <linux/fdtable.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
@@ -153,6 +154,33 @@ static bool shmchan_handle_use(struct shmchan_handle *h,
 	return true;
 }
 
+static const struct file_operations shmchan_fops;
+
+/**
+ * shmchan_file_use_chan - the channel of a WAITV entry's descriptor
+ * @file: a file the caller holds a reference to
+ *
+ * Like a channel command on the handle: the calling process is noted as
+ * a user of it (a waiter killed in its wait is a dead peer).
+ *
+ * Return: the channel, valid while @file is held (the bound handle holds a
+ * reference); ERR_PTR(-EBADF) if @file is no handle of /dev/shmchan,
+ * ERR_PTR(-EBADFD) if it is not bound.
+ */
+struct shmchan_channel *shmchan_file_use_chan(struct file *file)
+{
+	struct shmchan_handle *h;
+	struct shmchan_channel *chan;
+
+	if (file->f_op != &shmchan_fops)
+		return ERR_PTR(-EBADF);
+	h = file->private_data;
+	chan = shmchan_handle_chan(h);
+	if (!shmchan_handle_use(h, chan))
+		return ERR_PTR(-EBADFD);
+	return chan;
+}
+
 /* Whether the calling process has an entry in @h's users; no lock. */
 static bool shmchan_handle_is_user(struct shmchan_handle *h)
 {
@@ -222,9 +250,13 @@ static long shmchan_ioc_features(struct shmchan_handle *h, void *arg)
 	f->features = SHMCHAN_FEATURE_SHMEM | SHMCHAN_FEATURE_REVOKE |
 		      SHMCHAN_FEATURE_TRANSIENT | SHMCHAN_FEATURE_DEATH_NOTICE |
 		      SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR |
-		      SHMCHAN_FEATURE_STATUS_PAGE;
+		      SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_WAITV;
 	f->setattr_flags = SHMCHAN_SETATTR_FLAGS;
 	f->__reserved2 = 0;
+	f->watch_flags = 0;
+	f->waitv_flags = SHMCHAN_WAITV_FLAGS;
+	f->resize_flags = 0;
+	f->__reserved3 = 0;
 	return 0;
 }
 
@@ -392,6 +424,12 @@ static long shmchan_ioc_setattr(struct shmchan_handle *h, void *arg)
 	return shmchan_chan_setattr(chan, args);
 }
 
+/* On any handle: the entries name the handles waited on (waitv.c) */
+static long shmchan_ioc_waitv(struct shmchan_handle *h, void *arg)
+{
+	return shmchan_waitv(arg);
+}
+
 /* ---------------------------------------------------------------------- */
 
 /**
@@ -433,6 +471,8 @@ static const struct shmchan_ioctl_op shmchan_ioctl_ops[] = {
 			 shmchan_wake, SHMCHAN_WAKE_SIZE_VER0, false),
 	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_SETATTR, shmchan_ioc_setattr,
 			 shmchan_setattr, SHMCHAN_SETATTR_SIZE_VER0, false),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_WAITV, shmchan_ioc_waitv,
+			 shmchan_waitv, SHMCHAN_WAITV_SIZE_VER0, true),
 };
 
 /* Room for the largest argument struct. */
@@ -445,6 +485,7 @@ union shmchan_ioctl_buf {
 	struct shmchan_wait wait;
 	struct shmchan_wake wake;
 	struct shmchan_setattr setattr;
+	struct shmchan_waitv waitv;
 };
 
 /*

@@ -271,6 +271,43 @@ static inline int shmchan_check_wake_args(const struct shmchan_wake *args)
 }
 
 /**
+ * shmchan_check_waitv_args - check SHMCHAN_IOC_WAITV's flags and fields
+ * @args: the copied-in arguments
+ *
+ * Return: 0 or -EINVAL (unknown or entry-only flags, reserved field set, a
+ * deadline without its flag, no entries or more than SHMCHAN_WAITV_MAX).
+ */
+static inline int shmchan_check_waitv_args(const struct shmchan_waitv *args)
+{
+	if (args->flags & ~SHMCHAN_WAITV_DEADLINE || args->__reserved)
+		return -EINVAL;
+	if (!(args->flags & SHMCHAN_WAITV_DEADLINE) && args->deadline_ns)
+		return -EINVAL;
+	if (!args->count || args->count > SHMCHAN_WAITV_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * shmchan_check_waitv_entry - check the flags and fields of a WAITV entry
+ * @e: the copied-in entry
+ *
+ * Its descriptor and offset are checked against its handle by the caller.
+ *
+ * Return: 0 or -EINVAL (unknown or call-only flags, a death count without
+ * its flag).
+ */
+static inline int
+shmchan_check_waitv_entry(const struct shmchan_waitv_entry *e)
+{
+	if (e->flags & ~SHMCHAN_WAITV_DEATHS)
+		return -EINVAL;
+	if (!(e->flags & SHMCHAN_WAITV_DEATHS) && e->deaths)
+		return -EINVAL;
+	return 0;
+}
+
+/**
  * shmchan_wait_deadline - a WAIT's absolute CLOCK_MONOTONIC deadline
  * @deadline_ns: as userspace gave it
  *

@@ -47,7 +47,7 @@ struct shmchan_size_rule {
 
 static const struct shmchan_size_rule shmchan_size_rules[] = {
 	SHMCHAN_SIZE_RULE(shmchan_features, SHMCHAN_FEATURES_SIZE_VER0,
-			  SHMCHAN_FEATURES_SIZE_VER1),
+			  SHMCHAN_FEATURES_SIZE_VER2),
 	SHMCHAN_SIZE_RULE(shmchan_create, SHMCHAN_CREATE_SIZE_VER0,
 			  SHMCHAN_CREATE_SIZE_VER0),
 	SHMCHAN_SIZE_RULE(shmchan_open, SHMCHAN_OPEN_SIZE_VER0,
@@ -62,6 +62,8 @@ static const struct shmchan_size_rule shmchan_size_rules[] = {
 			  SHMCHAN_WAKE_SIZE_VER0),
 	SHMCHAN_SIZE_RULE(shmchan_setattr, SHMCHAN_SETATTR_SIZE_VER0,
 			  SHMCHAN_SETATTR_SIZE_VER0),
+	SHMCHAN_SIZE_RULE(shmchan_waitv, SHMCHAN_WAITV_SIZE_VER0,
+			  SHMCHAN_WAITV_SIZE_VER0),
 };
 
 /* The uapi's sizes are the structs' sizes, and ordered. */
@@ -503,6 +505,44 @@ static void shmchan_test_wake_args(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, shmchan_check_wake_args(&w), -EINVAL);
 }
 
+static void shmchan_test_waitv_args(struct kunit *test)
+{
+	struct shmchan_waitv v = { .size = sizeof(v), .count = 1 };
+	struct shmchan_waitv_entry e = { .offset = 4 };
+
+	/* 32-bit and 64-bit programs share these layouts */
+	KUNIT_EXPECT_EQ(test, sizeof(e), (size_t)24);
+	KUNIT_EXPECT_EQ(test, sizeof(v), (size_t)48);
+	KUNIT_EXPECT_EQ(test, shmchan_check_waitv_args(&v), 0);
+	v.count = SHMCHAN_WAITV_MAX;
+	KUNIT_EXPECT_EQ(test, shmchan_check_waitv_args(&v), 0);
+	v.count = SHMCHAN_WAITV_MAX + 1;
+	KUNIT_EXPECT_EQ(test, shmchan_check_waitv_args(&v), -EINVAL);
+	v.count = 0;
+	KUNIT_EXPECT_EQ(test, shmchan_check_waitv_args(&v), -EINVAL);
+	v.count = 1;
+	v.deadline_ns = 5;
+	KUNIT_EXPECT_EQ(test, shmchan_check_waitv_args(&v), -EINVAL);
+	v.flags = SHMCHAN_WAITV_DEADLINE;
+	KUNIT_EXPECT_EQ(test, shmchan_check_waitv_args(&v), 0);
+	/* the entries' flag is not the call's */
+	v.flags |= SHMCHAN_WAITV_DEATHS;
+	KUNIT_EXPECT_EQ(test, shmchan_check_waitv_args(&v), -EINVAL);
+	v.flags = SHMCHAN_WAITV_DEADLINE;
+	v.__reserved = 1;
+	KUNIT_EXPECT_EQ(test, shmchan_check_waitv_args(&v), -EINVAL);
+
+	KUNIT_EXPECT_EQ(test, shmchan_check_waitv_entry(&e), 0);
+	e.deaths = 2;
+	KUNIT_EXPECT_EQ(test, shmchan_check_waitv_entry(&e), -EINVAL);
+	e.flags = SHMCHAN_WAITV_DEATHS;
+	KUNIT_EXPECT_EQ(test, shmchan_check_waitv_entry(&e), 0);
+	e.flags |= SHMCHAN_WAITV_DEADLINE;
+	KUNIT_EXPECT_EQ(test, shmchan_check_waitv_entry(&e), -EINVAL);
+	e.flags = 1U << 31;
+	KUNIT_EXPECT_EQ(test, shmchan_check_waitv_entry(&e), -EINVAL);
+}
+
 static void shmchan_test_deadline(struct kunit *test)
 {
 	KUNIT_EXPECT_EQ(test, shmchan_wait_deadline(0), (ktime_t)0);
@@ -529,6 +569,7 @@ static struct kunit_case shmchan_rule_cases[] = {
 	KUNIT_CASE(shmchan_test_modes),
 	KUNIT_CASE(shmchan_test_wait_args),
 	KUNIT_CASE(shmchan_test_wake_args),
+	KUNIT_CASE(shmchan_test_waitv_args),
 	KUNIT_CASE(shmchan_test_deadline),
 	{}
 };

@@ -24,9 +24,9 @@
  *    returns without taking any lock.
  *  - the waiter itself, for a timeout or a signal: off both, under both.
  * Every waker sets the state last (release) and touches the waiter no more:
- * the entry lives on the waiter's stack, and it is valid for as long as the
- * waiter is on a list a waker may walk under a lock the waiter takes again
- * before it returns.
+ * the entry lives on the waiter's stack (or in its WAITV array, waitv.c),
+ * and it is valid for as long as the waiter is on a list a waker may walk
+ * under a lock the waiter takes again before it returns.
  */
 #include <linux/cache.h>
 #include <linux/err.h>
@@ -81,35 +81,6 @@ struct shmchan_wake_batch {
 };
 
 static struct shmchan_wait_bucket shmchan_wait_table[1 << SHMCHAN_WAIT_HASH_BITS];
-
-enum shmchan_waiter_state {
-	SHMCHAN_WAITER_QUEUED,
-	SHMCHAN_WAITER_WOKEN,
-	SHMCHAN_WAITER_REVOKED,
-	SHMCHAN_WAITER_PEER_DIED,
-};
-
-/**
- * struct shmchan_waiter - a task inside SHMCHAN_IOC_WAIT, on its stack
- * @node: link in the bucket's list while queued
- * @chan_node: link in @chan->waiters, under @chan->wait_lock; from queueing
- *	until the waiter leaves, or a sweep ends its wait
- * @chan: the channel waited on
- * @offset: the word's offset in @chan
- * @task: the waiting task
- * @state: enum shmchan_waiter_state; written under the bucket lock, last
- *	of all by the waker (release), read by the waiter (acquire)
- * @deaths: the waiter asked for death notices (%SHMCHAN_WAIT_DEATHS)
- */
-struct shmchan_waiter {
-	struct list_head node;
-	struct list_head chan_node;
-	struct shmchan_channel *chan;
-	u64 offset;
-	struct task_struct *task;
-	int state;
-	bool deaths;
-};
 
 void shmchan_wait_init(void)
 {
@@ -207,7 +178,7 @@ static u32 shmchan_read_word(struct page *page, u64 offset)
  */
 static int shmchan_wait_queue(struct shmchan_wait_bucket *hb,
 			      struct shmchan_waiter *w, struct page *page,
-			      const struct shmchan_wait *args)
+			      u32 expected, u32 deaths)
 {
 	struct shmchan_channel *chan = w->chan;
 	int ret = 0;
@@ -226,9 +197,9 @@ static int shmchan_wait_queue(struct shmchan_wait_bucket *hb,
 		ret = -ESTALE;
 	else if (shmchan_chan_revoked(chan))
 		ret = -EIDRM;
-	else if (w->deaths && shmchan_chan_deaths(chan) != args->deaths)
+	else if (w->deaths && shmchan_chan_deaths(chan) != deaths)
 		ret = -EOWNERDEAD;
-	else if (shmchan_read_word(page, w->offset) != args->expected)
+	else if (shmchan_read_word(page, w->offset) != expected)
 		ret = -EAGAIN;
 	if (!ret) {
 		list_add_tail(&w->node, &hb->waiters);
@@ -299,6 +270,90 @@ static int shmchan_wait_dequeue(struct shmchan_wait_bucket *hb,
 }
 
 /**
+ * shmchan_waiter_queue - queue @w on its word, unless the word moved on
+ * @w: a waiter with ->chan, ->offset (checked), ->task, ->deaths set and
+ *	->state SHMCHAN_WAITER_QUEUED
+ * @expected: queue only while the word holds this
+ * @deaths: with ->deaths, queue only while the channel's death count is this
+ *
+ * Takes @w's channel wait_lock, then its bucket lock, and drops both. On
+ * success @w is on both lists until shmchan_waiter_dequeue(), which the
+ * caller must call before @w goes away, however the wait ended.
+ *
+ * Return: 0, or -EIDRM, -EOWNERDEAD, -EAGAIN, -EINTR, -ENOMEM; on error @w
+ * is on no list.
+ */
+int shmchan_waiter_queue(struct shmchan_waiter *w, u32 expected, u32 deaths)
+{
+	struct shmchan_channel *chan = w->chan;
+	struct shmchan_wait_bucket *hb = shmchan_wait_bucket(chan, w->offset);
+	struct page *page;
+	int ret;
+
+	if (w->deaths) {
+		atomic_inc(&chan->ndeathwaiters);
+		/* Pairs with shmchan_wait_notify_death(): see it or be seen */
+		smp_mb__after_atomic();
+	}
+	for (;;) {
+		/* Pin the word's page (allocating it if never touched). */
+		page = shmem_read_mapping_page(chan->shm_file->f_mapping,
+					       w->offset >> PAGE_SHIFT);
+		if (IS_ERR(page)) {
+			ret = PTR_ERR(page);
+			break;
+		}
+		ret = shmchan_wait_queue(hb, w, page, expected, deaths);
+		put_page(page);
+		if (ret != -ESTALE)
+			break;
+		/*
+		 * Raced with a hole punch: look the page up again, but never
+		 * spin unkillable should that keep happening.
+		 */
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		cond_resched();
+	}
+	if (ret && w->deaths)
+		atomic_dec(&chan->ndeathwaiters);
+	return ret;
+}
+
+/**
+ * shmchan_waiter_dequeue - take @w off the lists it may still be on
+ * @w: a waiter shmchan_waiter_queue() queued
+ *
+ * Return: 0 if WAKE woke @w, -EIDRM (revoked), -EOWNERDEAD (a death), else
+ * -ERESTARTSYS with a signal pending or -ETIMEDOUT. The result is final:
+ * no waker touches @w once this returns.
+ */
+int shmchan_waiter_dequeue(struct shmchan_waiter *w)
+{
+	int ret;
+
+	ret = shmchan_wait_dequeue(shmchan_wait_bucket(w->chan, w->offset), w);
+	if (w->deaths)
+		atomic_dec(&w->chan->ndeathwaiters);
+	return ret;
+}
+
+/**
+ * shmchan_waiter_pending - @w is still queued, no waker ended its wait yet
+ * @w: a queued waiter of the calling task
+ *
+ * Pairs with the release in shmchan_waiter_finish(): once false, the state
+ * shmchan_waiter_dequeue() reports is the one the waker set.
+ */
+bool shmchan_waiter_pending(const struct shmchan_waiter *w)
+{
+	/* Pairs with the release in shmchan_waiter_finish() */
+	return smp_load_acquire(&w->state) == SHMCHAN_WAITER_QUEUED;
+}
+
+/**
  * shmchan_wait - SHMCHAN_IOC_WAIT on @chan
  * @chan: the handle's channel
  * @args: the checked arguments
@@ -315,9 +370,7 @@ int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
 		.state = SHMCHAN_WAITER_QUEUED,
 		.deaths = args->flags & SHMCHAN_WAIT_DEATHS,
 	};
-	struct shmchan_wait_bucket *hb;
 	ktime_t deadline, *deadlinep = NULL;
-	struct page *page;
 	int ret;
 
 	ret = shmchan_check_word(chan, args->offset);
@@ -328,41 +381,11 @@ int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
 		deadlinep = &deadline;
 	}
 
-	hb = shmchan_wait_bucket(chan, args->offset);
-	if (w.deaths) {
-		atomic_inc(&chan->ndeathwaiters);
-		/* Pairs with shmchan_wait_notify_death(): see it or be seen */
-		smp_mb__after_atomic();
-	}
-	for (;;) {
-		/* Pin the word's page (allocating it if never touched). */
-		page = shmem_read_mapping_page(chan->shm_file->f_mapping,
-					       args->offset >> PAGE_SHIFT);
-		if (IS_ERR(page)) {
-			ret = PTR_ERR(page);
-			break;
-		}
-		ret = shmchan_wait_queue(hb, &w, page, args);
-		put_page(page);
-		if (ret != -ESTALE)
-			break;
-		/*
-		 * Raced with a hole punch: look the page up again, but never
-		 * spin unkillable should that keep happening.
-		 */
-		if (fatal_signal_pending(current)) {
-			ret = -EINTR;
-			break;
-		}
-		cond_resched();
-	}
-	if (!ret) {
-		shmchan_wait_sleep(&w, deadlinep);
-		ret = shmchan_wait_dequeue(hb, &w);
-	}
-	if (w.deaths)
-		atomic_dec(&chan->ndeathwaiters);
-	return ret;
+	ret = shmchan_waiter_queue(&w, args->expected, args->deaths);
+	if (ret)
+		return ret;
+	shmchan_wait_sleep(&w, deadlinep);
+	return shmchan_waiter_dequeue(&w);
 }
 
 /**

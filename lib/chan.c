@@ -168,6 +168,48 @@ int shmchan_wait_deaths(struct shmchan *ch, uint64_t offset,
 	return wait_common(ch, offset, expected, &deaths, abs_deadline);
 }
 
+/* As wait_common(): -EINTR is not retried. */
+SHMCHAN_EXPORT
+int shmchan_waitv(const struct shmchan_waitv_word *words, unsigned int count,
+		  const struct timespec *abs_deadline, uint64_t woken[2])
+{
+	struct shmchan_waitv_entry entries[SHMCHAN_WAITV_MAX];
+	struct shmchan_waitv arg;
+	unsigned int i;
+	int ret;
+
+	if (!words || !count || count > SHMCHAN_WAITV_MAX)
+		return -EINVAL;
+	for (i = 0; i < count; i++) {
+		if (!words[i].ch)
+			return -EINVAL;
+		memset(&entries[i], 0, sizeof(entries[i]));
+		entries[i].fd = words[i].ch->fd;
+		entries[i].flags = words[i].flags;
+		entries[i].offset = words[i].offset;
+		entries[i].expected = words[i].expected;
+		entries[i].deaths = words[i].deaths;
+	}
+
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.entries = (uint64_t)(uintptr_t)entries;
+	arg.count = count;
+	if (abs_deadline) {
+		arg.flags |= SHMCHAN_WAITV_DEADLINE;
+		arg.deadline_ns = shmchan__deadline_ns(abs_deadline, &ret);
+		if (ret)
+			return ret;
+	}
+
+	ret = shmchan__ioctl_once(words[0].ch->fd, SHMCHAN_IOC_WAITV, &arg);
+	if (ret >= 0 && woken) {
+		woken[0] = arg.woken[0];
+		woken[1] = arg.woken[1];
+	}
+	return ret;
+}
+
 SHMCHAN_EXPORT
 int shmchan_wake(struct shmchan *ch, uint64_t offset, uint32_t count)
 {

@@ -154,6 +154,38 @@ int shmchan_wait_deaths(struct shmchan *ch, uint64_t offset,
 			const struct timespec *abs_deadline);
 
 /*
+ * struct shmchan_waitv_word - one word shmchan_waitv() waits on
+ * @ch: a handle bound to the word's channel
+ * @offset: byte offset of the word in that channel, a multiple of 4
+ * @expected: value the word must hold for the caller to sleep
+ * @flags: 0, or SHMCHAN_WAITV_DEATHS to hear of the channel's deaths as
+ *	shmchan_wait_deaths() does
+ * @deaths: with SHMCHAN_WAITV_DEATHS, the death count last seen; else 0
+ */
+struct shmchan_waitv_word {
+	struct shmchan *ch;
+	uint64_t offset;
+	uint32_t expected;
+	uint32_t flags;
+	uint32_t deaths;
+};
+
+/*
+ * shmchan_waitv - sleep until any of @count words is woken (since 1.2)
+ * @words: the words, of one channel or several; 1 to SHMCHAN_WAITV_MAX
+ * @abs_deadline: absolute CLOCK_MONOTONIC time to give up at, or NULL
+ * @woken: if not NULL, bit i % 64 of @woken[i / 64] is set on success for
+ *	each word i a wake reached
+ *
+ * Returns the index of the woken word (the lowest, if several were woken),
+ * or the errors of shmchan_wait() for any word, -EINVAL for a bad array
+ * and -ENOTTY from a module without SHMCHAN_FEATURE_WAITV. As with
+ * shmchan_wait(), -EINTR is not retried.
+ */
+int shmchan_waitv(const struct shmchan_waitv_word *words, unsigned int count,
+		  const struct timespec *abs_deadline, uint64_t woken[2]);
+
+/*
  * shmchan_wake - wake tasks waiting on the 32-bit word at @offset
  * @count: most tasks to wake, oldest first; SHMCHAN_WAKE_ALL for all
  *

@@ -403,6 +403,91 @@ TEST(wait_wake_errors, 60)
 	shmchan_close(ch);
 }
 
+/* Every errno shmchan_waitv(3) lists but ENOTTY and ENOMEM, and its index. */
+TEST(waitv_errors, 60)
+{
+	const char *n1 = chan_name("waitv1"), *n2 = chan_name("waitv2");
+	struct timespec bad = { 0, 1000000000L }, dl;
+	struct shmchan_waitv_word w[2], many[SHMCHAN_WAITV_MAX + 1];
+	struct shmchan_stat st;
+	struct shmchan *a, *b;
+	uint64_t woken[2];
+	volatile uint32_t *wa;
+	unsigned int i;
+	pid_t pid;
+
+	ASSERT_EQ(shmchan_create(n1, 4096, 0600, 0, &a), 0);
+	ASSERT_EQ(shmchan_create(n2, 4096, 0600, 0, &b), 0);
+	ASSERT_EQ(shmchan_map(a, PROT_READ | PROT_WRITE, (void **)&wa), 0);
+	memset(w, 0, sizeof(w));
+	w[0].ch = a;
+	w[1].ch = b;
+	w[1].offset = 8;
+
+	ASSERT_EQ(shmchan_waitv(NULL, 1, NULL, NULL), -EINVAL);
+	ASSERT_EQ(shmchan_waitv(w, 0, NULL, NULL), -EINVAL);
+	for (i = 0; i <= SHMCHAN_WAITV_MAX; i++)
+		many[i] = w[0];
+	ASSERT_EQ(shmchan_waitv(many, SHMCHAN_WAITV_MAX + 1, NULL, NULL), -EINVAL);
+	ASSERT_EQ(shmchan_waitv(w, 2, &bad, NULL), -EINVAL);
+	w[1].ch = NULL;
+	ASSERT_EQ(shmchan_waitv(w, 2, NULL, NULL), -EINVAL);
+	w[1].ch = b;
+	w[1].offset = 4096;
+	ASSERT_EQ(shmchan_waitv(w, 2, NULL, NULL), -EINVAL);
+	w[1].offset = 8;
+	w[1].flags = 1U << 20;
+	ASSERT_EQ(shmchan_waitv(w, 2, NULL, NULL), -EINVAL);
+	w[1].flags = 0;
+	w[1].deaths = 1;
+	ASSERT_EQ(shmchan_waitv(w, 2, NULL, NULL), -EINVAL);
+	w[1].deaths = 0;
+
+	/* The words are 0. */
+	w[1].expected = 1;
+	ASSERT_EQ(shmchan_waitv(w, 2, NULL, NULL), -EAGAIN);
+	w[1].expected = 0;
+	dl = deadline_in(20000000);
+	ASSERT_EQ(shmchan_waitv(w, 2, &dl, NULL), -ETIMEDOUT);
+	ASSERT_EQ(shmchan_stat(b, &st), 0);
+	w[1].flags = SHMCHAN_WAITV_DEATHS;
+	w[1].deaths = st.deaths + 1;
+	ASSERT_EQ(shmchan_waitv(w, 2, NULL, NULL), -EOWNERDEAD);
+	w[1].deaths = st.deaths;
+
+	start_alarms();
+	dl = deadline_in(30ULL * 1000000000ULL);
+	ASSERT_EQ(shmchan_waitv(w, 2, &dl, NULL), -EINTR);
+	stop_alarms();
+
+	/* Woken on the first word, by another process. */
+	pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		struct shmchan_stat s2;
+
+		do {
+			usleep(1000);
+			if (shmchan_stat(a, &s2))
+				_exit(1);
+		} while (s2.nwaiters != 1);
+		wa[0] = 1;
+		_exit(shmchan_wake(a, 0, 1) == 1 ? 0 : 1);
+	}
+	dl = deadline_in(30ULL * 1000000000ULL);
+	ASSERT_EQ(shmchan_waitv(w, 2, &dl, woken), 0);
+	ASSERT_EQ(woken[0], 1);
+	ASSERT_EQ(woken[1], 0);
+	ASSERT_EQ(reap(pid), 0);
+
+	ASSERT_EQ(shmchan_destroy(n2, SHMCHAN_DESTROY_REVOKE), 0);
+	w[0].expected = 1;
+	ASSERT_EQ(shmchan_waitv(w, 2, NULL, NULL), -EIDRM);
+	shmchan_unmap((void *)wa, 4096);
+	shmchan_close(a);
+	shmchan_close(b);
+}
+
 /* ----------------------------------------------------------- setattr */
 
 static void setattr_as_nobody(void *arg)

@@ -270,7 +270,10 @@ int main(int argc, char **argv)
 		case S_ONESHOT: suite_oneshot(); break;
 		case S_SCALE: suite_scale(); break;
 		case S_WAKE: suite_wake(); break;
-		case S_PAIR: suite_pair(); break;
+		case S_PAIR:
+			suite_pair();
+			waitv_pairs_run(&wpairs, P.pairs, P.pair_budget, say);
+			break;
 		}
 	}
 	par_measure("end");

@@ -32,6 +32,7 @@
 	MECH(mech_futex)						\
 	MECH(mech_sem)							\
 	MECH(mech_raw)							\
+	MECH(mech_waitv)						\
 	/* the libraries users pick instead (M_PEER; mech_boost.cc,	\
 	 * mech_zmq.c, mech_nng.c) */					\
 	MECH(mech_boost_mq)						\

@@ -167,6 +167,17 @@ struct pairs {
 	char why[240];
 };
 extern struct pairs pairs;
+
+/* WAITV of one word against WAIT, in ABBA pairs (mech_waitv.c) */
+struct waitv_pairs {
+	int n;
+	double waitv[MAX_REPS], wait[MAX_REPS], ratio[MAX_REPS]; /* seconds */
+	struct stat3 r;		/* of ratio[] */
+	char why[240];		/* when n is 0 */
+};
+extern struct waitv_pairs wpairs;
+void waitv_pairs_run(struct waitv_pairs *wp, int npairs, double budget,
+		     void (*out)(const char *fmt, ...));
 /* The scale suite's x values (existing channels). */
 extern uint64_t scale_xs[MAX_SIZES];
 

@@ -107,6 +107,19 @@ static double t_wait_futex(struct tctx *t)
 	return ratio_of(S_LATENCY, "shmchan-raw", "futex", NULL, 8);
 }
 
+static double t_waitv_wait(struct tctx *t)
+{
+	if (!wpairs.n) {
+		snprintf(t->detail, sizeof(t->detail), "pair suite: %s",
+			 wpairs.why[0] ? wpairs.why : "not run");
+		return NAN;
+	}
+	snprintf(t->detail, sizeof(t->detail),
+		 "median of %d ABBA pairs, 8 B; min-max %s-%s", wpairs.n,
+		 num(wpairs.r.min), num(wpairs.r.max));
+	return wpairs.r.med;
+}
+
 static double t_adapt_floor(struct tctx *t)
 {
 	snprintf(t->detail, sizeof(t->detail),
@@ -270,6 +283,8 @@ static double t_scale(struct tctx *t)
 static const struct target targets_table[] = {
 	{ .what = "wait/wake round trip / futex round trip", .op = "<=", .goal = 1.1,
 	  .measure = t_wait_futex },
+	{ .what = "WAITV(1) round trip / WAIT round trip", .op = "<=", .goal = 1.1,
+	  .measure = t_waitv_wait },
 	{ .what = "queue 64 B adaptive / busy-poll floor", .op = "<=", .goal = 2,
 	  .measure = t_adapt_floor },
 	{ .what = "pipe / queue 64 B adaptive (times faster)", .op = ">=", .goal = 20,

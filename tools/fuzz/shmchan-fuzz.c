@@ -110,13 +110,13 @@ enum op {
 	OP_OPEN_DEV, OP_CLOSE, OP_CREATE, OP_OPEN, OP_DESTROY, OP_STAT,
 	OP_SETATTR, OP_WAIT, OP_WAKE, OP_FEATURES, OP_GARBAGE, OP_MMAP,
 	OP_MUNMAP, OP_MREMAP, OP_MPROTECT, OP_MADVISE, OP_TOUCH, OP_FORK,
-	OP_KILL, OP_REMAP, NOPS
+	OP_KILL, OP_REMAP, OP_WAITV, NOPS
 };
 
 static const char *const op_names[NOPS] = {
 	"open-dev", "close", "create", "open", "destroy", "stat", "setattr",
 	"wait", "wake", "features", "garbage", "mmap", "munmap", "mremap",
-	"mprotect", "madvise", "touch", "fork", "kill", "remap",
+	"mprotect", "madvise", "touch", "fork", "kill", "remap", "waitv",
 };
 
 /* Relative frequencies of the operations. */
@@ -126,6 +126,7 @@ static const unsigned int op_weight[NOPS] = {
 	[OP_WAKE] = 6, [OP_FEATURES] = 1, [OP_GARBAGE] = 6, [OP_MMAP] = 10,
 	[OP_MUNMAP] = 5, [OP_MREMAP] = 3, [OP_MPROTECT] = 2, [OP_MADVISE] = 3,
 	[OP_TOUCH] = 8, [OP_FORK] = 2, [OP_KILL] = 2, [OP_REMAP] = 2,
+	[OP_WAITV] = 5,
 };
 
 struct shared {
@@ -180,6 +181,9 @@ static bool documented(unsigned long cmd, int err)
 		EAGAIN, ETIMEDOUT, EINTR, EIDRM, EOWNERDEAD,
 	};
 	static const int wake[] = { EIDRM };
+	static const int waitv[] = {
+		EAGAIN, ETIMEDOUT, EINTR, EIDRM, EOWNERDEAD, EBADF,
+	};
 	static const int setattr[] = { EPERM };
 	const int *list = NULL;
 	size_t i, n = 0;
@@ -205,6 +209,9 @@ static bool documented(unsigned long cmd, int err)
 		break;
 	case _IOC_NR(SHMCHAN_IOC_SETATTR):
 		list = setattr, n = ARRAY_SIZE(setattr);
+		break;
+	case _IOC_NR(SHMCHAN_IOC_WAITV):
+		list = waitv, n = ARRAY_SIZE(waitv);
 		break;
 	}
 	for (i = 0; i < n; i++)
@@ -564,6 +571,45 @@ static void op_wake(void)
 	do_ioctl(OP_WAKE, any_fd(), SHMCHAN_IOC_WAKE, w);
 }
 
+/*
+ * WAITV on a few entries (now and then up to one past the limit) naming
+ * any descriptors, handles or not, bound or not, of any channels; the
+ * array in the scratch page after the struct, or an odd pointer.
+ */
+static void op_waitv(void)
+{
+	static const __u32 counts[] = { 0, 1, 2, 3, 8, SHMCHAN_WAITV_MAX,
+					SHMCHAN_WAITV_MAX + 1 };
+	static const __u64 odd_ptrs[] = { 0, 1, 4096, ~0ULL };
+	struct shmchan_waitv *v = arg_struct(sizeof(*v), SHMCHAN_WAITV_SIZE_VER0);
+	struct shmchan_waitv_entry *e = (void *)(scratch + page);
+	__u32 i, n = chance(80) ? 1 + below(4) : PICK(counts);
+
+	for (i = 0; i < n && i < SHMCHAN_WAITV_MAX + 1; i++) {
+		e[i].fd = any_fd();
+		e[i].offset = any_offset();
+		e[i].expected = below(2);
+		if (chance(15)) {
+			e[i].flags |= SHMCHAN_WAITV_DEATHS;
+			e[i].deaths = below(4);
+		}
+		if (chance(2))
+			e[i].flags |= 1U << below(32);
+	}
+	v->entries = chance(95) ? (__u64)(uintptr_t)e : PICK(odd_ptrs);
+	v->count = n;
+	/* Mostly a deadline a few ms ahead; else the interval timer's SIGALRM */
+	if (chance(90)) {
+		v->flags |= SHMCHAN_WAITV_DEADLINE;
+		v->deadline_ns = now_ns() + below(3000000);
+	}
+	if (chance(3))
+		v->flags |= 1U << below(32);
+	if (chance(2))
+		v->__reserved = 1;
+	do_ioctl(OP_WAITV, any_fd(), SHMCHAN_IOC_WAITV, v);
+}
+
 /* Any command number (ours or not), any size, random bytes, odd pointers. */
 static void op_garbage(void)
 {
@@ -876,7 +922,7 @@ static void (*const op_fn[NOPS])(void) = {
 	[OP_MMAP] = op_mmap, [OP_MUNMAP] = op_munmap, [OP_MREMAP] = op_mremap,
 	[OP_MPROTECT] = op_mprotect, [OP_MADVISE] = op_madvise,
 	[OP_TOUCH] = op_touch, [OP_FORK] = op_fork, [OP_KILL] = op_kill,
-	[OP_REMAP] = op_remap,
+	[OP_REMAP] = op_remap, [OP_WAITV] = op_waitv,
 };
 
 static enum op pick_op(void)

@@ -8,8 +8,9 @@
  *   Every open file of /dev/shmchan is a *handle*. SHMCHAN_IOC_CREATE or
  *   SHMCHAN_IOC_OPEN binds it to exactly one channel; from then on mmap(),
  *   SHMCHAN_IOC_STAT, SHMCHAN_IOC_WAIT and SHMCHAN_IOC_WAKE on that file act
- *   on that channel. SHMCHAN_IOC_FEATURES and SHMCHAN_IOC_DESTROY work on
- *   any handle, bound or not.
+ *   on that channel. SHMCHAN_IOC_FEATURES, SHMCHAN_IOC_DESTROY and
+ *   SHMCHAN_IOC_WAITV work on any handle, bound or not (WAITV acts on the
+ *   handles its entries name).
  *
  * The device's permissions
  *   The mode and owner of /dev/shmchan say who may change the set of
@@ -17,7 +18,7 @@
  *   and a read-write SHMCHAN_IOC_OPEN (without %SHMCHAN_OPEN_RDONLY) need
  *   a handle opened for writing (O_RDWR), as write(2) does, and fail with
  *   EBADF on an O_RDONLY one (after the checks of their struct and flags).
- *   A read-only OPEN, STAT, WAIT, WAKE, FEATURES and mmap() work on an
+ *   A read-only OPEN, STAT, WAIT, WAITV, WAKE, FEATURES and mmap() work on an
  *   O_RDONLY handle; each channel's own mode decides what may be opened.
  *   A read-write OPEN needs write access to the device because mmap()
  *   with PROT_WRITE and MAP_SHARED of a file not opened for writing is
@@ -55,7 +56,7 @@
  *   EINVAL   size below the first version, unknown flags, reserved not zero
  *   E2BIG    size above a page, or a non-zero tail the module does not know
  *   EBADFD   a channel command (mmap, STAT, WAIT, WAKE, SETATTR) on an
- *            unbound handle
+ *            unbound handle (WAITV: an entry's handle)
  *   EBADF    CREATE, DESTROY, SETATTR or a read-write OPEN on a handle
  *            not opened for writing (see "The device's permissions")
  *   EBUSY    CREATE or OPEN on a handle that is already bound
@@ -98,7 +99,8 @@
  *   the waits that ask for it (%SHMCHAN_WAIT_DEATHS) with EOWNERDEAD. A
  *   process (all its threads) becomes a participant
  *   - through a handle, once it uses that handle itself: CREATE or OPEN
- *     bound it, or it issued STAT, WAIT, WAKE, SETATTR or mmap() on it
+ *     bound it, or it issued STAT, WAIT, WAKE, SETATTR or mmap() on it,
+ *     or named it in a WAITV entry
  *     (FEATURES and DESTROY are no use of the handle's channel);
  *   - through a mapping of the channel (the status page is none), once it
  *     made that mapping itself (mmap(), remap_file_pages()) or touched it:
@@ -216,6 +218,12 @@
  * channel's &struct shmchan_status read-only
  */
 #define SHMCHAN_FEATURE_STATUS_PAGE	(1ULL << 6)
+/**
+ * SHMCHAN_FEATURE_WAITV - SHMCHAN_IOC_WAITV waits on several words, of one
+ * or several channels, at once; &shmchan_features.waitv_flags lists its
+ * flags
+ */
+#define SHMCHAN_FEATURE_WAITV		(1ULL << 8)
 
 /**
  * struct shmchan_features - what the loaded module offers
@@ -232,6 +240,11 @@
  * @features: out: SHMCHAN_FEATURE_* bits
  * @setattr_flags: out: every flag SHMCHAN_IOC_SETATTR accepts
  * @__reserved2: out: zero
+ * @watch_flags: out: zero (reserved for the watch commands)
+ * @waitv_flags: out: every flag SHMCHAN_IOC_WAITV accepts, in &shmchan_waitv
+ *	or in its entries (%SHMCHAN_WAITV_FLAGS)
+ * @resize_flags: out: zero (reserved for resizing)
+ * @__reserved3: out: zero
  *
  * Used with SHMCHAN_IOC_FEATURES on any handle. Never fails but for the
  * common errors.
@@ -250,10 +263,15 @@ struct shmchan_features {
 	__u64 features;
 	__u32 setattr_flags;
 	__u32 __reserved2;
+	__u32 watch_flags;
+	__u32 waitv_flags;
+	__u32 resize_flags;
+	__u32 __reserved3;
 };
 
 #define SHMCHAN_FEATURES_SIZE_VER0	48
 #define SHMCHAN_FEATURES_SIZE_VER1	56	/* + setattr_flags */
+#define SHMCHAN_FEATURES_SIZE_VER2	72	/* + watch, waitv, resize flags */
 
 /* ------------------------------------------------------------------------ */
 
@@ -410,7 +428,8 @@ struct shmchan_destroy {
  * @state: out: SHMCHAN_STATE_* bits
  * @nmaps: out: number of mappings (VMAs) of the channel, in all processes
  * @nhandles: out: number of handles bound to the channel
- * @nwaiters: out: number of tasks blocked in SHMCHAN_IOC_WAIT on it
+ * @nwaiters: out: number of tasks blocked in SHMCHAN_IOC_WAIT on it, plus
+ *	the entries on it of tasks blocked in SHMCHAN_IOC_WAITV
  * @lpid: out: the process that last bound a handle to the channel or
  *	mapped it, in the caller's pid namespace (0 if not visible there)
  * @deaths: out: how many deaths of participants of the channel were
@@ -529,6 +548,112 @@ struct shmchan_wake {
 };
 
 #define SHMCHAN_WAKE_SIZE_VER0		24
+
+/* ------------------------------------------------------------------------ */
+
+/** SHMCHAN_WAITV_MAX - most entries one SHMCHAN_IOC_WAITV waits on */
+#define SHMCHAN_WAITV_MAX		128
+
+/**
+ * SHMCHAN_WAITV_DEADLINE - in &shmchan_waitv.flags: @deadline_ns holds an
+ * absolute deadline, as %SHMCHAN_WAIT_DEADLINE for WAIT
+ */
+#define SHMCHAN_WAITV_DEADLINE		(1U << 0)
+/**
+ * SHMCHAN_WAITV_DEATHS - in &shmchan_waitv_entry.flags: ask for the death
+ * notices of that entry's channel, as %SHMCHAN_WAIT_DEATHS for WAIT, with
+ * &shmchan_waitv_entry.deaths as the count last seen
+ */
+#define SHMCHAN_WAITV_DEATHS		(1U << 1)
+#define SHMCHAN_WAITV_FLAGS		(SHMCHAN_WAITV_DEADLINE | SHMCHAN_WAITV_DEATHS)
+
+/**
+ * struct shmchan_waitv_entry - one word SHMCHAN_IOC_WAITV waits on
+ * @fd: in: a descriptor of a /dev/shmchan handle bound to the word's
+ *	channel (read-only binding and an O_RDONLY descriptor will do, as
+ *	for WAIT); several entries may name the same descriptor or channel
+ * @flags: in: 0 or %SHMCHAN_WAITV_DEATHS
+ * @offset: in: byte offset of the word in that channel; a multiple of 4
+ * @expected: in: sleep only while the word equals this value
+ * @deaths: in: with %SHMCHAN_WAITV_DEATHS, the channel's death count the
+ *	caller last saw; without it, must be 0
+ *
+ * 24 bytes, the same layout for 32-bit and 64-bit programs. Never
+ * written by the module.
+ */
+struct shmchan_waitv_entry {
+	__s32 fd;
+	__u32 flags;
+	__u64 offset;
+	__u32 expected;
+	__u32 deaths;
+};
+
+/**
+ * struct shmchan_waitv - sleep while each of several words holds a value
+ * @size: in: sizeof(struct shmchan_waitv) as userspace knows it
+ * @flags: in: 0 or %SHMCHAN_WAITV_DEADLINE
+ * @entries: in: user pointer to an array of @count &struct
+ *	shmchan_waitv_entry (a 64-bit field for 32-bit programs too)
+ * @count: in: number of entries, 1 to %SHMCHAN_WAITV_MAX
+ * @__reserved: in: must be 0
+ * @deadline_ns: in: with %SHMCHAN_WAITV_DEADLINE, absolute CLOCK_MONOTONIC
+ *	time in nanoseconds at which to give up (values above INT64_MAX mean
+ *	never); without it, must be 0
+ * @woken: out, on success only: bit i % 64 of @woken[i / 64] is set for
+ *	each entry i that SHMCHAN_IOC_WAKE woke (at least the returned one)
+ *
+ * Used with SHMCHAN_IOC_WAITV on any handle, bound or not: the handles
+ * that count are those of the entries. Like futex_waitv(2), the caller
+ * sleeps until any one of the words is woken. Each word is read under the
+ * lock WAKE takes for it, and the entries are queued one after another,
+ * each before the next is read: a wake issued after a word changed is
+ * seen, either as EAGAIN at queue time or as a wake of that entry. All
+ * words must hold their values when queued; if one does not, the entries
+ * queued before it are taken off again and the call fails.
+ *
+ * Returns the index of a woken entry (the lowest one, if several were
+ * woken before the caller could take the others off). A WAKE that reached
+ * an entry is counted by WAKE as a task woken, whether or not its index is
+ * the one returned: a WAKE with count 1 handing a token over may have
+ * woken this caller on two words at once, so a caller that uses WAITV
+ * with such protocols must take every entry set in @woken as woken, never
+ * only the returned one. A wake always wins: an entry woken while a later
+ * entry was found changed, revoked or dead, or while the deadline passed
+ * or a signal arrived, makes the call succeed with its index (the other
+ * condition persists and is reported by the next call).
+ *
+ * Errors, with WAIT's meaning for each entry: EAGAIN (an entry's word does
+ * not hold its @expected when queued), ETIMEDOUT (the deadline passed),
+ * EINTR (a signal arrived; restarted instead under SA_RESTART, which is
+ * safe since the deadline is absolute), EIDRM (an entry's channel was
+ * revoked, before or during the wait), EOWNERDEAD (an entry with
+ * %SHMCHAN_WAITV_DEATHS whose channel counted a death since its @deaths
+ * was read, before or during the wait), EINVAL (@count 0 or above
+ * %SHMCHAN_WAITV_MAX, unknown flags in the call or an entry, @deadline_ns
+ * or an entry's @deaths set without its flag, reserved not zero, an
+ * entry's offset unaligned or past its channel's end), EBADF (an entry's
+ * @fd is not an open descriptor of /dev/shmchan), EBADFD (an entry's
+ * handle is not bound), EFAULT (the entries cannot be read), ENOMEM.
+ * The argument checks (EINVAL, EBADF, EBADFD, EFAULT) are made for every
+ * entry before any is queued; EAGAIN, EIDRM and EOWNERDEAD are found
+ * while queueing, in entry order. Which entry failed is not reported.
+ *
+ * Each entry's handle counts as used by the caller, as WAIT on it would
+ * (see "Death notices" at the top). An entry's waits are counted in its
+ * channel's &shmchan_stat.nwaiters while queued.
+ */
+struct shmchan_waitv {
+	__u32 size;
+	__u32 flags;
+	__u64 entries;
+	__u32 count;
+	__u32 __reserved;
+	__u64 deadline_ns;
+	__u64 woken[2];
+};
+
+#define SHMCHAN_WAITV_SIZE_VER0		48
 
 /* ------------------------------------------------------------------------ */
 
@@ -657,5 +782,6 @@ struct shmchan_status {
 #define SHMCHAN_IOC_WAIT	_IOW(SHMCHAN_IOC_MAGIC, 0x05, struct shmchan_wait)
 #define SHMCHAN_IOC_WAKE	_IOW(SHMCHAN_IOC_MAGIC, 0x06, struct shmchan_wake)
 #define SHMCHAN_IOC_SETATTR	_IOW(SHMCHAN_IOC_MAGIC, 0x07, struct shmchan_setattr)
+#define SHMCHAN_IOC_WAITV	_IOWR(SHMCHAN_IOC_MAGIC, 0x0C, struct shmchan_waitv)
 
 #endif /* _UAPI_LINUX_SHMCHAN_H */
