@@ -222,9 +222,13 @@ static long shmchan_ioc_features(struct shmchan_handle *h, void *arg)
 	f->features = SHMCHAN_FEATURE_SHMEM | SHMCHAN_FEATURE_REVOKE |
 		      SHMCHAN_FEATURE_TRANSIENT | SHMCHAN_FEATURE_DEATH_NOTICE |
 		      SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR |
-		      SHMCHAN_FEATURE_STATUS_PAGE;
+		      SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_RESIZE;
 	f->setattr_flags = SHMCHAN_SETATTR_FLAGS;
 	f->__reserved2 = 0;
+	f->watch_flags = 0;
+	f->waitv_flags = 0;
+	f->resize_flags = SHMCHAN_RESIZE_FLAGS;
+	f->__reserved3 = 0;
 	return 0;
 }
 
@@ -276,7 +280,8 @@ static int shmchan_find_create(const char *name, void *arg,
 	if (ret)
 		return ret;
 	*writable = true;
-	args->length = (*chanp)->length;
+	args->length = shmchan_chan_length(*chanp);
+	args->max_length = (*chanp)->max_length;
 	args->result = created ? SHMCHAN_CREATED : 0;
 	return 0;
 }
@@ -302,7 +307,7 @@ static int shmchan_find_open(const char *name, void *arg,
 	ret = shmchan_chan_open(name, *writable, chanp);
 	if (ret)
 		return ret;
-	args->length = (*chanp)->length;
+	args->length = shmchan_chan_length(*chanp);
 	return 0;
 }
 
@@ -392,6 +397,36 @@ static long shmchan_ioc_setattr(struct shmchan_handle *h, void *arg)
 	return shmchan_chan_setattr(chan, args);
 }
 
+static long shmchan_ioc_resize(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_resize *args = arg;
+
+	if (args->flags & ~SHMCHAN_RESIZE_FLAGS || args->__reserved)
+		return -EINVAL;
+	if (!shmchan_handle_use(h, chan))
+		return -EBADFD;
+	/* Writers only, as ftruncate(2) of a file not open for writing */
+	if (!h->writable)
+		return -EBADF;
+	return shmchan_resize(chan, args);
+}
+
+static long shmchan_ioc_resize_wait(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_resize_wait *args = arg;
+	long ret;
+
+	ret = shmchan_check_resize_wait_args(args->flags, args->__reserved,
+					     args->deadline_ns);
+	if (ret)
+		return ret;
+	if (!shmchan_handle_use(h, chan))
+		return -EBADFD;
+	return shmchan_resize_wait(chan, args);
+}
+
 /* ---------------------------------------------------------------------- */
 
 /**
@@ -433,6 +468,10 @@ static const struct shmchan_ioctl_op shmchan_ioctl_ops[] = {
 			 shmchan_wake, SHMCHAN_WAKE_SIZE_VER0, false),
 	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_SETATTR, shmchan_ioc_setattr,
 			 shmchan_setattr, SHMCHAN_SETATTR_SIZE_VER0, false),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_RESIZE, shmchan_ioc_resize,
+			 shmchan_resize, SHMCHAN_RESIZE_SIZE_VER0, true),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_RESIZE_WAIT, shmchan_ioc_resize_wait,
+			 shmchan_resize_wait, SHMCHAN_RESIZE_WAIT_SIZE_VER0, true),
 };
 
 /* Room for the largest argument struct. */
@@ -445,6 +484,8 @@ union shmchan_ioctl_buf {
 	struct shmchan_wait wait;
 	struct shmchan_wake wake;
 	struct shmchan_setattr setattr;
+	struct shmchan_resize resize;
+	struct shmchan_resize_wait resize_wait;
 };
 
 /*
