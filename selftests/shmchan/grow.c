@@ -139,6 +139,11 @@ static void on_bus(int sig, siginfo_t *si, void *ctx)
 	_exit(100 + si->si_code);
 }
 
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
 static int probe(volatile char *p, int wr)
 {
 	pid_t pid = sc_fork();
@@ -511,6 +516,8 @@ TEST_F(grow, generation)
 	const volatile struct shmchan_status *s = map_status(self->fd);
 	struct shmchan_resize_wait w;
 	struct shmchan_stat st;
+	struct sc_pipe ready;
+	int code = -1, i;
 	__u64 t0;
 	pid_t pid;
 	int fd;
@@ -548,6 +555,28 @@ TEST_F(grow, generation)
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(-EBADFD, resize_wait(fd, 0, 0, NULL));
 	close(fd);
+
+	/* A signal without SA_RESTART: EINTR (sent until the wait saw one) */
+	ASSERT_EQ(0, sc_pipe_init(&ready));
+	pid = sc_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct sigaction sa = { .sa_handler = on_usr1 };
+
+		CHILD_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+		CHILD_EQ(0, sc_send(&ready, 'r'));
+		CHILD_EQ(-EINTR, resize_wait(self->fd, 1, sc_now_ns() + 30 * SC_NSEC,
+					     NULL));
+		_exit(0);
+	}
+	ASSERT_EQ('r', sc_recv(&ready, 20000));
+	for (i = 0; i < 300 && !sc_finished(pid, &code); i++) {
+		kill(pid, SIGUSR1);
+		sc_msleep(50);
+	}
+	if (code == -1)
+		code = sc_reap(pid, 20000);
+	EXPECT_EQ(0, code);
 
 	/* A revoke ends a wait, read-only handle, in another process */
 	pid = sc_fork();
@@ -706,6 +735,24 @@ TEST_F(grow, limits)
 	ASSERT_EQ(0, sc_stat(fd, &st));
 	EXPECT_EQ(5 * self->page, st.length);
 	close(fd);
+
+	/*
+	 * The kernel's overcommit accounting of shmem, as for SysV shm: even
+	 * the default heuristic refuses more than RAM and swap at once.
+	 */
+	{
+		__u64 ram = (__u64)sysconf(_SC_PHYS_PAGES) * self->page;
+		__u64 huge = 4 * ram + 64 * self->page;
+
+		ASSERT_EQ(0, param_set("max_total_size", 0));
+		fd = new_max(sc_newname("commit"), self->page, huge, 0, NULL);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(-ENOMEM, resize(fd, huge, 0, NULL));
+		ASSERT_EQ(0, sc_stat(fd, &st));
+		EXPECT_EQ(self->page, st.length);
+		EXPECT_EQ(0, st.generation);
+		close(fd);
+	}
 }
 
 /* EDQUOT and RLIMIT_FSIZE, as an unprivileged user. */
