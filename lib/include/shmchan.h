@@ -654,6 +654,19 @@ struct shmchan_heap_stats {
  */
 int shmchan_heap_create(struct shmchan_sync *s, uint64_t offset,
 			uint64_t length, struct shmchan_heap **out);
+/*
+ * SHMCHAN_HEAP_GROW - shmchan_heap_alloc() grows the channel
+ * (shmchan_resize()) and the heap with it when no free block is large
+ * enough, up to the channel's reserve. The heap must end where the
+ * channel ends, and every process using it must have mapped the whole
+ * reserve at its context's base (checked at create and open).
+ */
+#define SHMCHAN_HEAP_GROW	(1U << 0)
+
+/* shmchan_heap_create_flags - shmchan_heap_create() with SHMCHAN_HEAP_* */
+int shmchan_heap_create_flags(struct shmchan_sync *s, uint64_t offset,
+			      uint64_t length, unsigned int flags,
+			      struct shmchan_heap **out);
 /* shmchan_heap_open - attach to the heap at @offset; -EPROTO if none */
 int shmchan_heap_open(struct shmchan_sync *s, uint64_t offset,
 		      struct shmchan_heap **out);

@@ -837,6 +837,9 @@ static void op_remap(void)
 		return;
 	ret = remap_file_pages(m->addr, m->len, 0, pgoff, 0);
 	note(OP_REMAP, ret);
+	/* The new offset may lie in the reserve, past the length */
+	if (!ret)
+		m->past_end = true;
 	if (ret) {
 		map_errno("remap_file_pages", errno, true);
 		/* a failed remap may have unmapped the range already */
