@@ -397,7 +397,8 @@ static int shmchan_chan_setup_file(struct shmchan_channel *chan)
  * caller's, and it is on the list of live channels only once published.
  */
 static struct shmchan_channel *shmchan_chan_alloc(const char *name, u64 length,
-						  umode_t mode, u32 flags)
+						  u64 max_length, umode_t mode,
+						  u32 flags)
 {
 	struct shmchan_channel *chan;
 	size_t name_size = strlen(name) + 1;
@@ -430,6 +431,7 @@ static struct shmchan_channel *shmchan_chan_alloc(const char *name, u64 length,
 	ret = shmchan_status_init(chan);
 	if (ret)
 		goto free_chan;
+	shmchan_grow_init(chan, max_length);
 	ret = shmchan_limits_charge(chan);
 	if (ret)
 		goto put_status;
@@ -458,7 +460,7 @@ free_chan:
 
 /* CREATE found @chan under its name: open it as shmget() would. */
 static int shmchan_reuse_locked(struct shmchan_channel *chan, u64 length,
-				u32 flags)
+				u64 max_length, u32 flags)
 {
 	lockdep_assert_held(&shmchan_registry_lock);
 
@@ -471,7 +473,10 @@ static int shmchan_reuse_locked(struct shmchan_channel *chan, u64 length,
 	 */
 	if (!shmchan_may_access(chan, SHMCHAN_MAY_READ | SHMCHAN_MAY_WRITE))
 		return -EACCES;
-	if (length > chan->length)
+	if (length > shmchan_chan_length(chan))
+		return -EINVAL;
+	/* A reserve asked for explicitly must be there (0: any) */
+	if (max_length > chan->max_length)
 		return -EINVAL;
 	return 0;
 }
@@ -492,10 +497,13 @@ int shmchan_chan_create(const char *name, const struct shmchan_create *args,
 			struct shmchan_channel **chanp, bool *created)
 {
 	struct shmchan_channel *chan, *fresh = NULL;
-	u64 length;
+	u64 length, max_length;
 	int ret = 0;
 
 	ret = shmchan_check_length(args->length, &length);
+	if (ret)
+		return ret;
+	ret = shmchan_check_max_length(length, args->max_length, &max_length);
 	if (ret)
 		return ret;
 	if (args->mode & ~SHMCHAN_MODE_MASK)
@@ -507,15 +515,17 @@ int shmchan_chan_create(const char *name, const struct shmchan_create *args,
 		if (chan || fresh)
 			break;
 		mutex_unlock(&shmchan_registry_lock);
-		fresh = shmchan_chan_alloc(name, length, args->mode,
-					   args->flags);
+		fresh = shmchan_chan_alloc(name, length, max_length,
+					   args->mode, args->flags);
 		if (IS_ERR(fresh))
 			return PTR_ERR(fresh);
 		mutex_lock(&shmchan_registry_lock);
 	}
 
 	if (chan) {
-		ret = shmchan_reuse_locked(chan, length, args->flags);
+		ret = shmchan_reuse_locked(chan, length,
+					   args->max_length ? max_length : 0,
+					   args->flags);
 	} else {
 		chan = fresh;
 		fresh = NULL;
@@ -592,8 +602,10 @@ int shmchan_chan_destroy(const char *name, u32 flags)
 	if (ret)
 		return ret;
 
-	if (flags & SHMCHAN_DESTROY_REVOKE)
+	if (flags & SHMCHAN_DESTROY_REVOKE) {
 		shmchan_wait_revoke(chan);
+		shmchan_grow_revoke(chan);
+	}
 	shmchan_chan_put(chan);
 	return 0;
 }
@@ -637,7 +649,8 @@ void shmchan_chan_fill_stat_ns(struct shmchan_channel *chan,
 	st->lpid = pid_nr_ns(lpid, pid_ns);
 	put_pid(lpid);
 
-	st->length = chan->length;
+	/* The generation before the length: see shmchan_grow_fill_stat() */
+	shmchan_grow_fill_stat(chan, st);
 	st->cuid = from_kuid_munged(ns, chan->cuid);
 	st->cgid = from_kgid_munged(ns, chan->cgid);
 	st->cpid = pid_nr_ns(chan->cpid, pid_ns);

@@ -36,6 +36,18 @@ static inline void shmchan_vma_flags_clear(struct vm_area_struct *vma,
 }
 #endif
 
+/* 6.3 replaced the mount's user namespace by an idmap in notify_change(). */
+#include <linux/fs.h>
+static inline int shmchan_notify_change(struct dentry *dentry,
+					struct iattr *attr)
+{
+#if KERNEL_VERSION(6, 3, 0) <= LINUX_VERSION_CODE
+	return notify_change(&nop_mnt_idmap, dentry, attr, NULL);
+#else
+	return notify_change(&init_user_ns, dentry, attr, NULL);
+#endif
+}
+
 /* 6.7 gave vm_operations_struct.get_policy an interleave index argument. */
 #if KERNEL_VERSION(6, 7, 0) <= LINUX_VERSION_CODE
 #define SHMCHAN_GET_POLICY_HAS_ILX

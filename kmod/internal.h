@@ -51,8 +51,15 @@
  *     shmchan_wait_bucket.lock       of waiters, for revoke and death
  *                                    sweeps; a bucket lock, only the
  *                                    scheduler's locks are taken under it)
- *   shmchan_limits_lock             (limits.c: accounting; a leaf, never
- *                                    held with any other shmchan lock)
+ *   shmchan_limits_lock             (limits.c: accounting; a leaf, held
+ *                                    with no other shmchan lock but a
+ *                                    channel's resize_lock, outside it)
+ *   shmchan_channel.resize_lock     (grow.c: one RESIZE at a time per
+ *     inode->i_rwsem                 channel; the shmem inode's lock and
+ *       mapping->i_mmap_rwsem        i_mmap lock (notify_change and its
+ *     shmchan_channel.wait_lock      truncation, the walk of the mappings),
+ *     shmchan_limits_lock            the wait_lock for a shrink, the limits;
+ *                                    never taken under any other lock)
  *   mm->mmap_lock                   (->mmap of a handle records its
  *     shmchan_handle.users_lock      caller as a user: main.c, a leaf but
  *                                    for the xarray's own lock and memory
@@ -75,6 +82,7 @@
 #include <linux/time64.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
+#include <linux/wait.h>
 #include <uapi/linux/shmchan.h>
 
 struct file;
@@ -93,6 +101,11 @@ struct shmchan_charge;
  * @state: SHMCHAN_STATE_DESTROYED, _REVOKED and _TRANSIENT bits; set with
  *	shmchan_status_set() (DESTROYED under shmchan_registry_lock), never
  *	cleared
+ * @generation: &shmchan_stat.generation: raised by each resize (grow.c),
+ *	under the channel's resize_lock, after @length
+ * @__reserved0: zero
+ * @length: the channel's length as the page shows it; written under the
+ *	resize_lock (grow.c) with WRITE_ONCE
  *
  * The start of a channel's status page (status.c), which every status
  * mapping shows: these words are the one copy of the count and the state.
@@ -100,6 +113,9 @@ struct shmchan_charge;
 struct shmchan_status_words {
 	atomic_t deaths;
 	atomic_t state;
+	atomic_t generation;
+	u32 __reserved0;
+	u64 length;
 };
 
 /**
@@ -126,7 +142,13 @@ struct shmchan_status_words {
  *	that a revoke or a death notice ends only this channel's waits
  *	(wait.c)
  * @shm_file: the shmem file holding the pages; constant
- * @length: size in bytes, a multiple of PAGE_SIZE; constant
+ * @length: size in bytes, a multiple of PAGE_SIZE; written under
+ *	@resize_lock (a shrink also under @wait_lock, see grow.c), read with
+ *	READ_ONCE; the shmem file's i_size is at least this much
+ * @max_length: the reserve: how far it may be grown and mapped; constant
+ * @resize_lock: serializes SHMCHAN_IOC_RESIZE (grow.c)
+ * @resize_wq: tasks in SHMCHAN_IOC_RESIZE_WAIT, woken by each resize and
+ *	by a revoke
  * @mode: permission bits; under @lock
  * @uid: owner; under @lock
  * @gid: owner's group; under @lock
@@ -158,6 +180,9 @@ struct shmchan_channel {
 	struct list_head waiters;
 	struct file *shm_file;
 	u64 length;
+	u64 max_length;
+	struct mutex resize_lock; /* outermost of RESIZE; see above */
+	wait_queue_head_t resize_wq;
 	umode_t mode;
 	kuid_t uid;
 	kgid_t gid;
@@ -180,6 +205,12 @@ static inline u32 shmchan_chan_deaths(const struct shmchan_channel *chan)
 static inline bool shmchan_chan_revoked(const struct shmchan_channel *chan)
 {
 	return atomic_read(&chan->status->state) & SHMCHAN_STATE_REVOKED;
+}
+
+/* The channel's length; see shmchan_channel.length */
+static inline u64 shmchan_chan_length(const struct shmchan_channel *chan)
+{
+	return READ_ONCE(chan->length);
 }
 
 /* chan.c: names, registry and lifetime */
@@ -218,6 +249,16 @@ void shmchan_limits_init(void);
 int shmchan_limits_charge(struct shmchan_channel *chan);
 void shmchan_limits_uncharge(struct shmchan_channel *chan);
 int shmchan_limits_check_length(u64 length);
+
+/* grow.c: growing and shrinking while mapped */
+void shmchan_grow_init(struct shmchan_channel *chan, u64 max_length);
+int shmchan_resize(struct shmchan_channel *chan, struct shmchan_resize *args);
+int shmchan_resize_wait(struct shmchan_channel *chan,
+			struct shmchan_resize_wait *args);
+void shmchan_grow_revoke(struct shmchan_channel *chan);
+void shmchan_grow_fill_stat(struct shmchan_channel *chan,
+			    struct shmchan_stat *st);
+int shmchan_limits_resize(struct shmchan_channel *chan, u64 old, u64 new);
 
 /* proc.c: /proc/shmchan */
 int shmchan_proc_init(void);
@@ -281,5 +322,6 @@ int shmchan_waitv(struct shmchan_waitv *args);
 
 /* main.c: a WAITV entry's descriptor */
 struct shmchan_channel *shmchan_file_use_chan(struct file *file);
+bool shmchan_wait_any_past(struct shmchan_channel *chan, u64 length);
 
 #endif /* SHMCHAN_INTERNAL_H */

@@ -296,3 +296,56 @@ void shmchan_limits_uncharge(struct shmchan_channel *chan)
 	chan->charge = NULL;
 	kfree(charge);
 }
+
+/**
+ * shmchan_limits_resize - move @chan's charge from @old bytes to @new
+ * @chan: the channel, charged for @old bytes; its resize_lock held
+ * @old: its length now
+ * @new: the length it is about to get
+ *
+ * A grow is checked as CREATE checks a new channel, for the bytes it
+ * adds: max_channel_size for the whole new length (EFBIG), max_total_size
+ * (ENOSPC), then each charged user's max_user_size (EDQUOT), from which
+ * CAP_SYS_RESOURCE of the caller exempts. The channel counts stay. A
+ * shrink never fails. On failure nothing changed.
+ *
+ * Return: 0, -EFBIG, -ENOSPC or -EDQUOT.
+ */
+int shmchan_limits_resize(struct shmchan_channel *chan, u64 old, u64 new)
+{
+	struct shmchan_charge *charge = chan->charge;
+	u64 delta = new - old;	/* modulo 2^64 for a shrink */
+	bool exempt = false;
+	unsigned int i;
+	int ret = 0;
+
+	lockdep_assert_held(&chan->resize_lock);
+
+	if (new > old) {
+		ret = shmchan_limits_check_length(new);
+		if (ret)
+			return ret;
+		exempt = capable(CAP_SYS_RESOURCE);
+	}
+	mutex_lock(&shmchan_limits_lock);
+	if (new > old) {
+		if (shmchan_limit_exceeded(shmchan_total_bytes, delta,
+					   READ_ONCE(max_total_size))) {
+			ret = -ENOSPC;
+			goto unlock;
+		}
+		for (i = 0; i < charge->n && !exempt; i++) {
+			if (shmchan_limit_exceeded(charge->users[i]->bytes, delta,
+						   READ_ONCE(max_user_size))) {
+				ret = -EDQUOT;
+				goto unlock;
+			}
+		}
+	}
+	for (i = 0; i < charge->n; i++)
+		charge->users[i]->bytes += delta;
+	shmchan_total_bytes += delta;
+unlock:
+	mutex_unlock(&shmchan_limits_lock);
+	return ret;
+}

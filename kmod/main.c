@@ -250,12 +250,13 @@ static long shmchan_ioc_features(struct shmchan_handle *h, void *arg)
 	f->features = SHMCHAN_FEATURE_SHMEM | SHMCHAN_FEATURE_REVOKE |
 		      SHMCHAN_FEATURE_TRANSIENT | SHMCHAN_FEATURE_DEATH_NOTICE |
 		      SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR |
-		      SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_WAITV;
+		      SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_WAITV |
+		      SHMCHAN_FEATURE_RESIZE;
 	f->setattr_flags = SHMCHAN_SETATTR_FLAGS;
 	f->__reserved2 = 0;
 	f->watch_flags = 0;
 	f->waitv_flags = SHMCHAN_WAITV_FLAGS;
-	f->resize_flags = 0;
+	f->resize_flags = SHMCHAN_RESIZE_FLAGS;
 	f->__reserved3 = 0;
 	return 0;
 }
@@ -308,7 +309,8 @@ static int shmchan_find_create(const char *name, void *arg,
 	if (ret)
 		return ret;
 	*writable = true;
-	args->length = (*chanp)->length;
+	args->length = shmchan_chan_length(*chanp);
+	args->max_length = (*chanp)->max_length;
 	args->result = created ? SHMCHAN_CREATED : 0;
 	return 0;
 }
@@ -334,7 +336,7 @@ static int shmchan_find_open(const char *name, void *arg,
 	ret = shmchan_chan_open(name, *writable, chanp);
 	if (ret)
 		return ret;
-	args->length = (*chanp)->length;
+	args->length = shmchan_chan_length(*chanp);
 	return 0;
 }
 
@@ -430,6 +432,36 @@ static long shmchan_ioc_waitv(struct shmchan_handle *h, void *arg)
 	return shmchan_waitv(arg);
 }
 
+static long shmchan_ioc_resize(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_resize *args = arg;
+
+	if (args->flags & ~SHMCHAN_RESIZE_FLAGS || args->__reserved)
+		return -EINVAL;
+	if (!shmchan_handle_use(h, chan))
+		return -EBADFD;
+	/* Writers only, as ftruncate(2) of a file not open for writing */
+	if (!h->writable)
+		return -EBADF;
+	return shmchan_resize(chan, args);
+}
+
+static long shmchan_ioc_resize_wait(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_resize_wait *args = arg;
+	long ret;
+
+	ret = shmchan_check_resize_wait_args(args->flags, args->__reserved,
+					     args->deadline_ns);
+	if (ret)
+		return ret;
+	if (!shmchan_handle_use(h, chan))
+		return -EBADFD;
+	return shmchan_resize_wait(chan, args);
+}
+
 /* ---------------------------------------------------------------------- */
 
 /**
@@ -473,6 +505,10 @@ static const struct shmchan_ioctl_op shmchan_ioctl_ops[] = {
 			 shmchan_setattr, SHMCHAN_SETATTR_SIZE_VER0, false),
 	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_WAITV, shmchan_ioc_waitv,
 			 shmchan_waitv, SHMCHAN_WAITV_SIZE_VER0, true),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_RESIZE, shmchan_ioc_resize,
+			 shmchan_resize, SHMCHAN_RESIZE_SIZE_VER0, true),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_RESIZE_WAIT, shmchan_ioc_resize_wait,
+			 shmchan_resize_wait, SHMCHAN_RESIZE_WAIT_SIZE_VER0, true),
 };
 
 /* Room for the largest argument struct. */
@@ -486,6 +522,8 @@ union shmchan_ioctl_buf {
 	struct shmchan_wake wake;
 	struct shmchan_setattr setattr;
 	struct shmchan_waitv waitv;
+	struct shmchan_resize resize;
+	struct shmchan_resize_wait resize_wait;
 };
 
 /*

@@ -180,7 +180,8 @@ static int shmchan_check_vma(struct shmchan_channel *chan, bool writable,
 
 	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
-	ret = shmchan_check_map_range(chan->length, vma->vm_pgoff,
+	/* The whole reserve: past the length, a fault is SIGBUS (grow.c) */
+	ret = shmchan_check_map_range(chan->max_length, vma->vm_pgoff,
 				      vma_pages(vma));
 	if (ret)
 		return ret;

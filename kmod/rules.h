@@ -158,6 +158,69 @@ static inline int shmchan_check_length(u64 length, u64 *aligned)
 }
 
 /**
+ * shmchan_check_max_length - check a new channel's reserve and round it up
+ * @length: the channel's length, already checked and page-aligned
+ * @max_length: the reserve asked for, 0 for @length
+ * @aligned: the reserve rounded up to a whole page, on success
+ *
+ * Return: 0, -EFBIG (above SHMCHAN_LENGTH_MAX) or -EINVAL (below @length
+ * once rounded up).
+ */
+static inline int shmchan_check_max_length(u64 length, u64 max_length,
+					   u64 *aligned)
+{
+	if (!max_length) {
+		*aligned = length;
+		return 0;
+	}
+	if (max_length > SHMCHAN_LENGTH_MAX)
+		return -EFBIG;
+	if (PAGE_ALIGN(max_length) < length)
+		return -EINVAL;
+	*aligned = PAGE_ALIGN(max_length);
+	return 0;
+}
+
+/**
+ * shmchan_check_resize_length - check the length SHMCHAN_IOC_RESIZE asks for
+ * @length: the new length asked for
+ * @max_length: the channel's reserve, page-aligned
+ * @aligned: @length rounded up to a whole page, on success
+ *
+ * Return: 0, -EINVAL (zero) or -EFBIG (above the reserve once rounded up).
+ */
+static inline int shmchan_check_resize_length(u64 length, u64 max_length,
+					      u64 *aligned)
+{
+	if (!length)
+		return -EINVAL;
+	/* @max_length <= SHMCHAN_LENGTH_MAX: PAGE_ALIGN() cannot wrap here */
+	if (length > max_length)
+		return -EFBIG;
+	*aligned = PAGE_ALIGN(length);
+	return 0;
+}
+
+/**
+ * shmchan_check_resize_args - check SHMCHAN_IOC_RESIZE_WAIT's flags
+ * @flags: the flags
+ * @reserved: the reserved field
+ * @deadline_ns: the deadline
+ *
+ * Return: 0 or -EINVAL (unknown flags, reserved set, a deadline without
+ * %SHMCHAN_WAIT_DEADLINE).
+ */
+static inline int shmchan_check_resize_wait_args(u32 flags, u32 reserved,
+						 u64 deadline_ns)
+{
+	if (flags & ~SHMCHAN_WAIT_DEADLINE || reserved)
+		return -EINVAL;
+	if (!(flags & SHMCHAN_WAIT_DEADLINE) && deadline_ns)
+		return -EINVAL;
+	return 0;
+}
+
+/**
  * shmchan_check_word_offset - check the offset of a WAIT or WAKE word
  * @length: the channel's length
  * @offset: the word's offset

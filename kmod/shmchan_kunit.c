@@ -49,13 +49,13 @@ static const struct shmchan_size_rule shmchan_size_rules[] = {
 	SHMCHAN_SIZE_RULE(shmchan_features, SHMCHAN_FEATURES_SIZE_VER0,
 			  SHMCHAN_FEATURES_SIZE_VER2),
 	SHMCHAN_SIZE_RULE(shmchan_create, SHMCHAN_CREATE_SIZE_VER0,
-			  SHMCHAN_CREATE_SIZE_VER0),
+			  SHMCHAN_CREATE_SIZE_VER1),
 	SHMCHAN_SIZE_RULE(shmchan_open, SHMCHAN_OPEN_SIZE_VER0,
 			  SHMCHAN_OPEN_SIZE_VER0),
 	SHMCHAN_SIZE_RULE(shmchan_destroy, SHMCHAN_DESTROY_SIZE_VER0,
 			  SHMCHAN_DESTROY_SIZE_VER0),
 	SHMCHAN_SIZE_RULE(shmchan_stat, SHMCHAN_STAT_SIZE_VER0,
-			  SHMCHAN_STAT_SIZE_VER1),
+			  SHMCHAN_STAT_SIZE_VER2),
 	SHMCHAN_SIZE_RULE(shmchan_wait, SHMCHAN_WAIT_SIZE_VER0,
 			  SHMCHAN_WAIT_SIZE_VER1),
 	SHMCHAN_SIZE_RULE(shmchan_wake, SHMCHAN_WAKE_SIZE_VER0,
@@ -64,6 +64,10 @@ static const struct shmchan_size_rule shmchan_size_rules[] = {
 			  SHMCHAN_SETATTR_SIZE_VER0),
 	SHMCHAN_SIZE_RULE(shmchan_waitv, SHMCHAN_WAITV_SIZE_VER0,
 			  SHMCHAN_WAITV_SIZE_VER0),
+	SHMCHAN_SIZE_RULE(shmchan_resize, SHMCHAN_RESIZE_SIZE_VER0,
+			  SHMCHAN_RESIZE_SIZE_VER0),
+	SHMCHAN_SIZE_RULE(shmchan_resize_wait, SHMCHAN_RESIZE_WAIT_SIZE_VER0,
+			  SHMCHAN_RESIZE_WAIT_SIZE_VER0),
 };
 
 /* The uapi's sizes are the structs' sizes, and ordered. */
@@ -284,6 +288,60 @@ static void shmchan_test_length(struct kunit *test)
 		/* untouched on failure */
 		KUNIT_EXPECT_EQ(test, aligned, 12345ULL);
 	}
+}
+
+/* ------------------------------------------------------------ growing */
+
+/* The reserve: 0 is the length; never below it, never past the cap. */
+static void shmchan_test_max_length(struct kunit *test)
+{
+	u64 aligned;
+
+	KUNIT_EXPECT_EQ(test, shmchan_check_max_length(PAGE_SIZE, 0, &aligned), 0);
+	KUNIT_EXPECT_EQ(test, aligned, (u64)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, shmchan_check_max_length(PAGE_SIZE, 1, &aligned), 0);
+	KUNIT_EXPECT_EQ(test, aligned, (u64)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, shmchan_check_max_length(PAGE_SIZE, PAGE_SIZE + 1,
+						       &aligned), 0);
+	KUNIT_EXPECT_EQ(test, aligned, 2ULL * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, shmchan_check_max_length(SHMCHAN_LENGTH_MAX,
+						       SHMCHAN_LENGTH_MAX,
+						       &aligned), 0);
+	aligned = 7;
+	KUNIT_EXPECT_EQ(test, shmchan_check_max_length(2 * PAGE_SIZE, PAGE_SIZE,
+						       &aligned), -EINVAL);
+	KUNIT_EXPECT_EQ(test, shmchan_check_max_length(PAGE_SIZE,
+						       SHMCHAN_LENGTH_MAX + 1,
+						       &aligned), -EFBIG);
+	KUNIT_EXPECT_EQ(test, shmchan_check_max_length(PAGE_SIZE, U64_MAX,
+						       &aligned), -EFBIG);
+	KUNIT_EXPECT_EQ(test, aligned, 7ULL);
+}
+
+/* RESIZE: never 0, never past the reserve, rounded up to pages. */
+static void shmchan_test_resize_length(struct kunit *test)
+{
+	u64 aligned;
+
+	KUNIT_EXPECT_EQ(test, shmchan_check_resize_length(1, PAGE_SIZE, &aligned), 0);
+	KUNIT_EXPECT_EQ(test, aligned, (u64)PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, shmchan_check_resize_length(3 * PAGE_SIZE,
+							  3 * PAGE_SIZE, &aligned), 0);
+	KUNIT_EXPECT_EQ(test, aligned, 3ULL * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, shmchan_check_resize_length(0, PAGE_SIZE, &aligned),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, shmchan_check_resize_length(PAGE_SIZE + 1, PAGE_SIZE,
+							  &aligned), -EFBIG);
+	KUNIT_EXPECT_EQ(test, shmchan_check_resize_length(U64_MAX,
+							  SHMCHAN_LENGTH_MAX,
+							  &aligned), -EFBIG);
+	KUNIT_EXPECT_EQ(test, shmchan_check_resize_wait_args(0, 0, 0), 0);
+	KUNIT_EXPECT_EQ(test, shmchan_check_resize_wait_args(SHMCHAN_WAIT_DEADLINE,
+							     0, 5), 0);
+	KUNIT_EXPECT_EQ(test, shmchan_check_resize_wait_args(0, 0, 5), -EINVAL);
+	KUNIT_EXPECT_EQ(test, shmchan_check_resize_wait_args(0, 1, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, shmchan_check_resize_wait_args(SHMCHAN_WAIT_DEATHS,
+							     0, 0), -EINVAL);
 }
 
 /* ------------------------------------------------------------ words */
@@ -563,6 +621,8 @@ static struct kunit_case shmchan_rule_cases[] = {
 	KUNIT_CASE(shmchan_test_names),
 	KUNIT_CASE(shmchan_test_name_hash),
 	KUNIT_CASE(shmchan_test_length),
+	KUNIT_CASE(shmchan_test_max_length),
+	KUNIT_CASE(shmchan_test_resize_length),
 	KUNIT_CASE(shmchan_test_word_offset),
 	KUNIT_CASE(shmchan_test_map_range),
 	KUNIT_CASE(shmchan_test_limits),

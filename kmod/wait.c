@@ -105,7 +105,7 @@ static int shmchan_check_word(const struct shmchan_channel *chan, u64 offset)
 {
 	int ret;
 
-	ret = shmchan_check_word_offset(chan->length, offset);
+	ret = shmchan_check_word_offset(shmchan_chan_length(chan), offset);
 	if (ret)
 		return ret;
 	if (shmchan_chan_revoked(chan))
@@ -197,6 +197,13 @@ static int shmchan_wait_queue(struct shmchan_wait_bucket *hb,
 		ret = -ESTALE;
 	else if (shmchan_chan_revoked(chan))
 		ret = -EIDRM;
+	/*
+	 * A shrink sets the length under the wait_lock once it found no
+	 * waiter past it (shmchan_wait_any_past()): either it sees us, or
+	 * we see its length here, and never sleep on a word it frees.
+	 */
+	else if (shmchan_check_word_offset(shmchan_chan_length(chan), w->offset))
+		ret = -EINVAL;
 	else if (w->deaths && shmchan_chan_deaths(chan) != deaths)
 		ret = -EOWNERDEAD;
 	else if (shmchan_read_word(page, w->offset) != expected)
@@ -484,4 +491,28 @@ void shmchan_wait_notify_death(struct shmchan_channel *chan)
 	if (!atomic_read(&chan->ndeathwaiters))
 		return;
 	shmchan_wait_sweep(chan, SHMCHAN_WAITER_PEER_DIED, true);
+}
+
+/**
+ * shmchan_wait_any_past - whether a WAIT sleeps on a word at or past @length
+ * @chan: the channel, its wait_lock held
+ * @length: a new, smaller length (grow.c's shrink)
+ *
+ * With the wait_lock held from this check until the new length is set,
+ * no waiter can queue past it meanwhile: shmchan_wait_queue() checks the
+ * length under the same lock.
+ *
+ * Return: true if one does (the shrink is refused with -EBUSY).
+ */
+bool shmchan_wait_any_past(struct shmchan_channel *chan, u64 length)
+{
+	struct shmchan_waiter *w;
+
+	lockdep_assert_held(&chan->wait_lock);
+
+	list_for_each_entry(w, &chan->waiters, chan_node) {
+		if (w->offset + sizeof(u32) > length)
+			return true;
+	}
+	return false;
 }

@@ -27,6 +27,16 @@
  * from that walk. At worst the block being allocated at that moment is
  * lost.
  *
+ * Growing (SHMCHAN_HEAP_GROW, layout 2 so that older libraries refuse
+ * such a heap): the heap reaches the channel's end, every user maps the
+ * channel's whole reserve at its context's base, and an allocation that
+ * finds no room grows the channel (shmchan_resize(), never shrinking)
+ * and the heap into it, under the heap's lock. The new space becomes one
+ * free block where the end sentinel was, a new sentinel is written at the
+ * new end first and the header's size last: a process that dies before
+ * that store leaves the old heap, whose walk stops at the old end and
+ * whose sentinel the rebuild writes again; after it, the new one.
+ *
  * Memory ordering: everything in the heap is read and written under its
  * mutex, whose acquire and release order it for the next holder; the
  * block sizes are relaxed atomics only so that an 8-byte store is never
@@ -34,13 +44,17 @@
  */
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "peers.h"
 
 #define HEAP_MAGIC	0x50414548U	/* "HEAP" */
 #define HEAP_LAYOUT	1
+#define HEAP_LAYOUT_GROW 2	/* @max_size set: grows with the channel */
 #define HEAP_BINS	48
 #define HEAP_ALIGN	SHMCHAN_HEAP_ALIGN
 #define BLK_HDR		16ULL
@@ -59,7 +73,7 @@ struct heap_hdr {
 	uint64_t used;
 	uint64_t allocs;
 	uint64_t free_blocks;
-	uint64_t __reserved;
+	uint64_t max_size;	/* HEAP_LAYOUT_GROW: the most it may grow to */
 	uint64_t bins[HEAP_BINS];
 };
 
@@ -90,6 +104,7 @@ struct shmchan_heap {
 	struct heap_hdr *h;
 	uint8_t *mem;		/* the heap's start in our mapping */
 	uint64_t offset;	/* and in the channel */
+	bool grow;		/* a HEAP_LAYOUT_GROW heap */
 };
 
 /* ------------------------------------------------------------ blocks */
@@ -251,6 +266,93 @@ static void heap_unlock(struct shmchan_heap *hp)
 	shmchan_mutex_unlock(hp->s, &hp->h->lock);
 }
 
+/* ------------------------------------------------------------ growing */
+
+/*
+ * Whether one mapping (VMA) starts at @base with file offset 0 and spans
+ * @len bytes: the mappings of a channel are never merged with their
+ * neighbours, so only one mmap() of the whole range passes.
+ */
+static bool maps_whole(const uint8_t *base, uint64_t len)
+{
+	unsigned long long start, end, off;
+	bool ok = false;
+	char line[512];
+	FILE *f;
+
+	f = fopen("/proc/self/maps", "re");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx-%llx %*s %llx", &start, &end, &off) != 3)
+			continue;
+		if (start == (uintptr_t)base) {
+			ok = !off && end - start >= len;
+			break;
+		}
+	}
+	fclose(f);
+	return ok;
+}
+
+/*
+ * The channel's reserve, and whether the caller's mapping at the context's
+ * base covers it. The heap must then end where the channel ends.
+ */
+static int heap_reserve(struct shmchan_sync *s, uint64_t *length,
+			uint64_t *max_length)
+{
+	struct shmchan_stat st;
+	int ret;
+
+	ret = shmchan_stat(s->ch, &st);
+	if (ret)
+		return ret;
+	if (!(shmchan__features() & SHMCHAN_FEATURE_RESIZE) ||
+	    st.max_length <= st.length || st.max_length > SIZE_MAX ||
+	    !maps_whole(s->base, st.max_length))
+		return -EINVAL;
+	*length = st.length;
+	*max_length = st.max_length;
+	return 0;
+}
+
+/*
+ * Under the lock, with no free block of @need bytes: grow the channel and
+ * the heap so that the new space alone holds @need (doubling at least, up
+ * to the reserve). Returns 0 or -ENOMEM.
+ */
+static int heap_grow(struct shmchan_heap *hp, uint64_t need)
+{
+	struct heap_hdr *h = hp->h;
+	uint64_t pg = (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t old = h->size, want, got, end;
+	uint64_t old_end = old - BLK_HDR;
+
+	if (!hp->grow || need > h->max_size - old)
+		return -ENOMEM;
+	want = old + need > 2 * old ? old + need : 2 * old;
+	if (want > h->max_size)
+		want = h->max_size;
+	want = (hp->offset + want + pg - 1) / pg * pg - hp->offset;
+	if (want > h->max_size)
+		want = h->max_size;
+	if (shmchan_resize(hp->s->ch, hp->offset + want, SHMCHAN_RESIZE_GROW, &got))
+		return -ENOMEM;
+	if (got < hp->offset + want)
+		return -ENOMEM;
+	want &= ~(uint64_t)(HEAP_ALIGN - 1);
+	end = want - BLK_HDR;
+	if (end - old_end < BLK_MIN)
+		return -ENOMEM;
+	/* the new sentinel, then the block over the old one, the size last */
+	set_size(blk(hp, end), BLK_HDR, BLK_USED);
+	blk(hp, end)->check = end ^ BLK_CHECK;
+	make_free(hp, old_end, end - old_end, bflags(blk(hp, old_end)) & BLK_PREV_USED);
+	h->size = want;
+	return 0;
+}
+
 /* ------------------------------------------------------------ API */
 
 static int heap_new(struct shmchan_sync *s, uint64_t offset,
@@ -276,14 +378,29 @@ SHMCHAN_EXPORT
 int shmchan_heap_create(struct shmchan_sync *s, uint64_t offset,
 			uint64_t length, struct shmchan_heap **out)
 {
+	return shmchan_heap_create_flags(s, offset, length, 0, out);
+}
+
+SHMCHAN_EXPORT
+int shmchan_heap_create_flags(struct shmchan_sync *s, uint64_t offset,
+			      uint64_t length, unsigned int flags,
+			      struct shmchan_heap **out)
+{
+	uint64_t end, chan_len = 0, max_len = 0;
 	struct shmchan_heap *hp;
 	struct heap_hdr *h;
-	uint64_t end;
 	int ret;
 
 	if (!s || length < HEAP_MIN_LEN || offset > s->len ||
-	    length > s->len - offset)
+	    length > s->len - offset || flags & ~SHMCHAN_HEAP_GROW)
 		return -EINVAL;
+	if (flags & SHMCHAN_HEAP_GROW) {
+		ret = heap_reserve(s, &chan_len, &max_len);
+		if (ret)
+			return ret;
+		if (offset + length != chan_len)
+			return -EINVAL;
+	}
 	ret = heap_new(s, offset, &hp);
 	if (ret)
 		return ret;
@@ -291,8 +408,12 @@ int shmchan_heap_create(struct shmchan_sync *s, uint64_t offset,
 	length &= ~(uint64_t)(HEAP_ALIGN - 1);
 	atomic_store_explicit(&h->magic, 0, memory_order_relaxed);
 	memset((uint8_t *)h + sizeof(h->magic), 0, sizeof(*h) - sizeof(h->magic));
-	h->layout = HEAP_LAYOUT;
+	h->layout = flags & SHMCHAN_HEAP_GROW ? HEAP_LAYOUT_GROW : HEAP_LAYOUT;
 	h->size = length;
+	if (flags & SHMCHAN_HEAP_GROW) {
+		h->max_size = (max_len - offset) & ~(uint64_t)(HEAP_ALIGN - 1);
+		hp->grow = true;
+	}
 	shmchan_mutex_init(&h->lock);
 	end = length - BLK_HDR;
 	set_size(blk(hp, end), BLK_HDR, BLK_USED);
@@ -308,6 +429,7 @@ SHMCHAN_EXPORT
 int shmchan_heap_open(struct shmchan_sync *s, uint64_t offset,
 		      struct shmchan_heap **out)
 {
+	uint64_t chan_len, max_len, limit;
 	struct shmchan_heap *hp;
 	struct heap_hdr *h;
 	int ret;
@@ -318,8 +440,31 @@ int shmchan_heap_open(struct shmchan_sync *s, uint64_t offset,
 	h = hp->h;
 	/* acquire: pairs with the release in shmchan_heap_create() */
 	if (atomic_load_explicit(&h->magic, memory_order_acquire) != HEAP_MAGIC ||
-	    h->layout != HEAP_LAYOUT || h->size < HEAP_MIN_LEN ||
-	    h->size > s->len - offset || h->size % HEAP_ALIGN) {
+	    (h->layout != HEAP_LAYOUT && h->layout != HEAP_LAYOUT_GROW)) {
+		free(hp);
+		return -EPROTO;
+	}
+	limit = s->len - offset;
+	if (h->layout == HEAP_LAYOUT_GROW) {
+		/* Our mapping must cover all it may grow to */
+		ret = heap_reserve(s, &chan_len, &max_len);
+		if (ret) {
+			free(hp);
+			return ret;
+		}
+		limit = max_len - offset;
+		if (h->max_size > limit) {
+			free(hp);
+			return -EPROTO;
+		}
+		hp->grow = true;
+	}
+	/*
+	 * A grower raises the size under the lock, never past @limit (its
+	 * max_size), in single aligned stores: any value read here is one the
+	 * heap had, so the bounds check holds without the lock.
+	 */
+	if (h->size < HEAP_MIN_LEN || h->size > limit || h->size % HEAP_ALIGN) {
 		free(hp);
 		return -EPROTO;
 	}
@@ -363,7 +508,8 @@ int shmchan_heap_alloc(struct shmchan_heap *hp, uint64_t size,
 
 	if (!hp || !offset)
 		return -EINVAL;
-	if (size > hp->h->size)
+	/* A growing heap's size changes under its lock: bound by the most */
+	if (size > (hp->grow ? hp->h->max_size : hp->h->size))
 		return -ENOMEM;
 	need = (size ? size : 1) + BLK_HDR;
 	need = (need + HEAP_ALIGN - 1) & ~(uint64_t)(HEAP_ALIGN - 1);
@@ -373,6 +519,8 @@ int shmchan_heap_alloc(struct shmchan_heap *hp, uint64_t size,
 	if (ret)
 		return ret;
 	off = find_fit(hp, need);
+	if (!off && !heap_grow(hp, need))
+		off = find_fit(hp, need);
 	if (!off) {
 		heap_unlock(hp);
 		return -ENOMEM;
@@ -404,12 +552,17 @@ int shmchan_heap_free(struct shmchan_heap *hp, uint64_t offset)
 	int ret;
 
 	if (!hp || offset < hp->offset + HEAP_FIRST + BLK_HDR ||
-	    offset % HEAP_ALIGN || offset - hp->offset >= hp->h->size)
+	    offset % HEAP_ALIGN)
 		return -EINVAL;
 	off = offset - hp->offset - BLK_HDR;
 	ret = heap_lock(hp);
 	if (ret)
 		return ret;
+	/* The size under the lock: a grower may have raised it */
+	if (offset - hp->offset >= hp->h->size) {
+		heap_unlock(hp);
+		return -EINVAL;
+	}
 	b = blk(hp, off);
 	size = bsize(b);
 	if (b->check != (off ^ BLK_CHECK) || !(bflags(b) & BLK_USED) ||

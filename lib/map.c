@@ -46,8 +46,8 @@ int shmchan_map(struct shmchan *ch, int prot, void **addr)
 	if (!ch || !addr)
 		return -EINVAL;
 	/* Only on 32-bit: the channel is larger than an address space. */
-	length = (size_t)ch->length;
-	if (length != ch->length)
+	length = (size_t)shmchan_length(ch);
+	if (length != shmchan_length(ch))
 		return -EFBIG;
 
 	return map_range(ch, 0, length, prot, addr);

@@ -45,9 +45,9 @@ static void handle_set_name(struct shmchan *ch, const char *name)
 	ch->name[len] = '\0';
 }
 
-SHMCHAN_EXPORT
-int shmchan_create(const char *name, uint64_t length, mode_t mode,
-		   unsigned int flags, struct shmchan **out)
+static int create_common(const char *name, uint64_t length,
+			 uint64_t max_length, mode_t mode, unsigned int flags,
+			 struct shmchan **out)
 {
 	struct shmchan_create arg;
 	struct shmchan *ch;
@@ -66,6 +66,8 @@ int shmchan_create(const char *name, uint64_t length, mode_t mode,
 	arg.name = (uintptr_t)name;
 	arg.length = length;
 	arg.mode = mode;
+	/* 0: the module's struct tail reads as before (a module without it) */
+	arg.max_length = max_length;
 
 	ret = shmchan__ioctl(ch->fd, SHMCHAN_IOC_CREATE, &arg);
 	if (ret < 0) {
@@ -79,6 +81,20 @@ int shmchan_create(const char *name, uint64_t length, mode_t mode,
 	handle_set_name(ch, name);
 	*out = ch;
 	return 0;
+}
+
+SHMCHAN_EXPORT
+int shmchan_create(const char *name, uint64_t length, mode_t mode,
+		   unsigned int flags, struct shmchan **out)
+{
+	return create_common(name, length, 0, mode, flags, out);
+}
+
+SHMCHAN_EXPORT
+int shmchan_create_max(const char *name, uint64_t length, uint64_t max_length,
+		       mode_t mode, unsigned int flags, struct shmchan **out)
+{
+	return create_common(name, length, max_length, mode, flags, out);
 }
 
 SHMCHAN_EXPORT
@@ -129,7 +145,8 @@ int shmchan_fd(const struct shmchan *ch)
 SHMCHAN_EXPORT
 uint64_t shmchan_length(const struct shmchan *ch)
 {
-	return ch ? ch->length : 0;
+	/* Set again by shmchan_resize() and shmchan_resize_wait() */
+	return ch ? __atomic_load_n(&ch->length, __ATOMIC_RELAXED) : 0;
 }
 
 SHMCHAN_EXPORT

@@ -21,6 +21,7 @@ static const struct cli_cmd commands[] = {
 	{ "ls",     cmd_ls,     "list channels, like ipcs -m",       cmd_ls_help },
 	{ "stat",   cmd_stat,   "show every attribute of channels",  cmd_stat_help },
 	{ "create", cmd_create, "create a channel",                  cmd_create_help },
+	{ "resize", cmd_resize, "grow (or shrink) a channel",        cmd_resize_help },
 	{ "rm",     cmd_rm,     "remove channels, like ipcrm",       cmd_rm_help },
 	{ "send",   cmd_send,   "stream a file into a queue channel", cmd_send_help },
 	{ "recv",   cmd_recv,   "stream a queue channel into a file", cmd_recv_help },

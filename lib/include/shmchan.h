@@ -80,6 +80,17 @@ int shmchan_create(const char *name, uint64_t length, mode_t mode,
 		   unsigned int flags, struct shmchan **out);
 
 /*
+ * shmchan_create_max - shmchan_create() with a reserve to grow into
+ * @max_length: the most the channel may be grown to with shmchan_resize(),
+ *	and may be mapped (rounded up to pages); 0 is @length
+ *
+ * Needs SHMCHAN_FEATURE_RESIZE; an older module gives -E2BIG for a
+ * @max_length other than 0.
+ */
+int shmchan_create_max(const char *name, uint64_t length, uint64_t max_length,
+		       mode_t mode, unsigned int flags, struct shmchan **out);
+
+/*
  * shmchan_open - open an existing channel
  * @name: channel name
  * @flags: SHMCHAN_OPEN_* flags (SHMCHAN_OPEN_RDONLY for a read-only handle)
@@ -222,6 +233,31 @@ int shmchan_map_range(struct shmchan *ch, uint64_t offset, size_t length,
 		      int prot, void **addr);
 
 /*
+ * shmchan_resize - grow (or shrink) the channel within its reserve
+ * @length: the new length, rounded up to pages
+ * @flags: SHMCHAN_RESIZE_* (SHMCHAN_RESIZE_GROW: never shrink)
+ * @new_length: receives the length after the call, or NULL
+ *
+ * On a read-write handle. Mappings of the reserve see the new pages with
+ * no remap; see "Growing" in <linux/shmchan.h>.
+ */
+int shmchan_resize(struct shmchan *ch, uint64_t length, unsigned int flags,
+		   uint64_t *new_length);
+
+/*
+ * shmchan_resize_wait - sleep until the channel's generation is no longer
+ * @generation (shmchan_stat().generation, the status page, or an earlier
+ * call), or until @abs_deadline (CLOCK_MONOTONIC; NULL: none)
+ * @new_generation, @new_length: receive the generation and length, or NULL
+ *
+ * Returns at once if the generation differs already; -EINTR on a signal,
+ * as shmchan_wait().
+ */
+int shmchan_resize_wait(struct shmchan *ch, uint32_t generation,
+			const struct timespec *abs_deadline,
+			uint32_t *new_generation, uint64_t *new_length);
+
+/*
  * shmchan_unmap - undo shmchan_map() or shmchan_map_range()
  *
  * Needs no handle: a mapping outlives the handle it was made through.
@@ -237,7 +273,11 @@ int shmchan_unmap(void *addr, size_t length);
 /* shmchan_fd - the handle's file descriptor; the handle owns it */
 int shmchan_fd(const struct shmchan *ch);
 
-/* shmchan_length - the channel's length in bytes */
+/*
+ * shmchan_length - the channel's length in bytes, as this handle last
+ * learned it: at create/open, or from shmchan_resize() or
+ * shmchan_resize_wait() on it (shmchan_stat() asks the module)
+ */
 uint64_t shmchan_length(const struct shmchan *ch);
 
 /* shmchan_was_created - 1 if shmchan_create() made the channel, else 0 */
@@ -646,6 +686,19 @@ struct shmchan_heap_stats {
  */
 int shmchan_heap_create(struct shmchan_sync *s, uint64_t offset,
 			uint64_t length, struct shmchan_heap **out);
+/*
+ * SHMCHAN_HEAP_GROW - shmchan_heap_alloc() grows the channel
+ * (shmchan_resize()) and the heap with it when no free block is large
+ * enough, up to the channel's reserve. The heap must end where the
+ * channel ends, and every process using it must have mapped the whole
+ * reserve at its context's base (checked at create and open).
+ */
+#define SHMCHAN_HEAP_GROW	(1U << 0)
+
+/* shmchan_heap_create_flags - shmchan_heap_create() with SHMCHAN_HEAP_* */
+int shmchan_heap_create_flags(struct shmchan_sync *s, uint64_t offset,
+			      uint64_t length, unsigned int flags,
+			      struct shmchan_heap **out);
 /* shmchan_heap_open - attach to the heap at @offset; -EPROTO if none */
 int shmchan_heap_open(struct shmchan_sync *s, uint64_t offset,
 		      struct shmchan_heap **out);

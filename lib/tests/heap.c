@@ -2,8 +2,9 @@
 /*
  * The heap (one channel, one manager) against the real module (run it in
  * the VM): errors, coalescing, -ENOMEM, statistics, four processes
- * allocating and freeing at once with their data checked, and processes
- * killed while they hold the heap's lock.
+ * allocating and freeing at once with their data checked, processes
+ * killed while they hold the heap's lock, and a heap that grows its
+ * channel (SHMCHAN_HEAP_GROW).
  */
 #include "util.h"
 
@@ -224,6 +225,98 @@ TEST(heap_killed_holders, 120)
 	ASSERT_EQ(shmchan_mutex_unlock(a.s, lock), 0);
 	diag("after 12 kills: %llu blocks leaked by the dead, %llu free blocks",
 	     (unsigned long long)st.allocs, (unsigned long long)st.free_blocks);
+}
+
+/*
+ * SHMCHAN_HEAP_GROW: the heap at the channel's end grows the channel, in
+ * this process and in another, up to the reserve; ENOMEM past it. Who has
+ * not mapped the reserve may not create or open such a heap.
+ */
+#define GROW_LEN	(64 * 1024)
+#define GROW_MAX	(4 * 1024 * 1024)
+
+static void grow_area(struct area *a, const char *name, bool create)
+{
+	void *base;
+
+	if (create)
+		ASSERT_EQ(shmchan_create_max(name, GROW_LEN, GROW_MAX, 0600, 0, &a->ch), 0);
+	else
+		ASSERT_EQ(shmchan_open(name, 0, &a->ch), 0);
+	ASSERT_EQ(shmchan_map_range(a->ch, 0, GROW_MAX, PROT_READ | PROT_WRITE,
+				    &base), 0);
+	a->base = base;
+	ASSERT_EQ(shmchan_sync_new(a->ch, base, &a->s), 0);
+	if (create)
+		ASSERT_EQ(shmchan_heap_create_flags(a->s, HEAP_OFF, GROW_LEN - HEAP_OFF,
+						    SHMCHAN_HEAP_GROW, &a->h), 0);
+	else
+		ASSERT_EQ(shmchan_heap_open(a->s, HEAP_OFF, &a->h), 0);
+}
+
+TEST(heap_grow, 120)
+{
+	const char *n = chan_name("heapgrow");
+	struct shmchan_heap_stats st;
+	struct shmchan_stat cst;
+	struct shmchan_sync *s2;
+	struct shmchan_heap *h2;
+	uint64_t o1, o2, off[64];
+	struct area a;
+	void *small;
+	pid_t pid;
+	int i, k;
+
+	grow_area(&a, n, true);
+	ASSERT_EQ(shmchan_heap_create_flags(a.s, HEAP_OFF, GROW_LEN - HEAP_OFF,
+					    1U << 7, &h2), -EINVAL);
+	ASSERT_EQ(shmchan_heap_create_flags(a.s, HEAP_OFF, 8192,
+					    SHMCHAN_HEAP_GROW, &h2), -EINVAL);
+	/* A context on a mapping of the length only: not for a growing heap */
+	ASSERT_EQ(shmchan_map(a.ch, PROT_READ | PROT_WRITE, &small), 0);
+	ASSERT_EQ(shmchan_sync_new(a.ch, small, &s2), 0);
+	ASSERT_EQ(shmchan_heap_open(s2, HEAP_OFF, &h2), -EINVAL);
+	shmchan_sync_free(s2);
+	ASSERT_EQ(shmchan_unmap(small, GROW_LEN), 0);
+
+	/* More than the heap has: the channel grows */
+	ASSERT_EQ(shmchan_heap_alloc(a.h, 1 << 20, &o1), 0);
+	memset(a.base + o1, 0x5a, 1 << 20);
+	ASSERT_EQ(shmchan_stat(a.ch, &cst), 0);
+	ASSERT_TRUE(cst.length >= HEAP_OFF + (1 << 20));
+	ASSERT_TRUE(cst.generation >= 1);
+
+	/* Another process allocates past what it saw at open, and checks */
+	pid = fork();
+	if (pid == 0) {
+		struct area b;
+		uint64_t x, o;
+
+		grow_area(&b, n, false);
+		for (x = 0; x < 1 << 20; x += 4096)
+			if (b.base[o1 + x] != 0x5a)
+				_exit(2);
+		ASSERT_EQ(shmchan_heap_alloc(b.h, 1536 * 1024, &o), 0);
+		memset(b.base + o, 0x33, 1536 * 1024);
+		ASSERT_EQ(shmchan_heap_free(b.h, o), 0);
+		_exit(0);
+	}
+	ASSERT_EQ(reap(pid), 0);
+	/* Past the reserve: ENOMEM; fill it up, then all of it back */
+	ASSERT_EQ(shmchan_heap_alloc(a.h, 2 * GROW_MAX, &o2), -ENOMEM);
+	for (k = 0; k < 64; k++)
+		if (shmchan_heap_alloc(a.h, 256 * 1024, &off[k]))
+			break;
+	ASSERT_TRUE(k > 4 && k < 64);
+	ASSERT_EQ(shmchan_stat(a.ch, &cst), 0);
+	ASSERT_EQ(cst.length, GROW_MAX);
+	for (i = 0; i < k; i++)
+		ASSERT_EQ(shmchan_heap_free(a.h, off[i]), 0);
+	ASSERT_EQ(shmchan_heap_free(a.h, o1), 0);
+	ASSERT_EQ(shmchan_heap_stats(a.h, &st), 0);
+	ASSERT_EQ(st.used, 0);
+	ASSERT_EQ(st.allocs, 0);
+	ASSERT_EQ(st.size, GROW_MAX - HEAP_OFF - 448 - 16);
 }
 
 TAP_MAIN

@@ -3,7 +3,8 @@
  * The thin layer's errors against the real module (run it in the VM, as
  * root): every errno that shmchan_create(3), shmchan_open(3),
  * shmchan_destroy(3), shmchan_features(3), shmchan_stat(3),
- * shmchan_wait(3), shmchan_wake(3), shmchan_setattr(3) and shmchan_map(3)
+ * shmchan_wait(3), shmchan_wake(3), shmchan_setattr(3), shmchan_map(3) and
+ * shmchan_resize(3)
  * list, got through the library's own calls, as a program would get them.
  * The errno coverage check of `make check` (tools/errno-cov) counts these.
  * Some need another user (nobody, 65534), a module limit lowered for the
@@ -548,6 +549,101 @@ TEST(map_errors, 60)
 	ASSERT_EQ(shmchan_create(chan_name("mapbig"), 256 << 20, 0600, 0, &big), 0);
 	in_child(map_without_room, big);
 	shmchan_close(big);
+	shmchan_close(ro);
+	shmchan_close(ch);
+}
+
+/* ------------------------------------------------------------ resize */
+
+/* As nobody, with max_user_size lowered by the parent: EDQUOT */
+static void resize_over_quota(void *arg)
+{
+	const char *n = arg;
+	struct shmchan *ch;
+
+	become_nobody();
+	ASSERT_EQ(shmchan_create_max(n, 4096, 1 << 20, 0600,
+				     SHMCHAN_CREATE_TRANSIENT, &ch), 0);
+	ASSERT_EQ(shmchan_resize(ch, 2 * 4096, 0, NULL), 0);
+	ASSERT_EQ(shmchan_resize(ch, 8 * 4096, 0, NULL), -EDQUOT);
+	shmchan_close(ch);
+}
+
+TEST(resize_errors, 60)
+{
+	const char *n = chan_name("resize");
+	unsigned long long total, user;
+	struct shmchan *ch, *ro, *big;
+	struct sigaction sa;
+	struct timespec ts;
+	uint64_t len = 0;
+	uint32_t gen = 99;
+	void *addr;
+
+	need_root();
+	ASSERT_EQ(shmchan_create_max(n, 4096, 4096, 0600, 0, &ch), 0);
+	shmchan_close(ch);
+	ASSERT_EQ(shmchan_create_max(n, 4096, 8192, 0600, 0, &ch), -EINVAL);
+	ASSERT_EQ(shmchan_destroy(n, 0), 0);
+	ASSERT_EQ(shmchan_create_max(n, 8192, 4096, 0600, 0, &ch), -EINVAL);
+	ASSERT_EQ(shmchan_create_max(n, 4096, UINT64_MAX, 0600, 0, &ch), -EFBIG);
+	ASSERT_EQ(shmchan_create_max(n, 4096, 8 * 4096, 0600, 0, &ch), 0);
+	ASSERT_EQ(shmchan_length(ch), 4096);
+	ASSERT_EQ(shmchan_open(n, SHMCHAN_OPEN_RDONLY, &ro), 0);
+
+	ASSERT_EQ(shmchan_resize(NULL, 4096, 0, NULL), -EINVAL);
+	ASSERT_EQ(shmchan_resize(ch, 0, 0, NULL), -EINVAL);
+	ASSERT_EQ(shmchan_resize(ch, 4096, 1U << 31, NULL), -EINVAL);
+	ASSERT_EQ(shmchan_resize(ro, 8192, 0, NULL), -EBADF);
+	ASSERT_EQ(shmchan_resize(ch, 9 * 4096, 0, NULL), -EFBIG);
+	ASSERT_EQ(shmchan_resize(ch, 8 * 4096, 0, &len), 0);
+	ASSERT_EQ(len, 8 * 4096);
+	ASSERT_EQ(shmchan_length(ch), 8 * 4096);
+	/* The reserve mapped: no shrink */
+	ASSERT_EQ(shmchan_map_range(ch, 0, 8 * 4096, PROT_READ, &addr), 0);
+	ASSERT_EQ(shmchan_resize(ch, 4096, 0, NULL), -EBUSY);
+	ASSERT_EQ(shmchan_resize(ch, 4096, SHMCHAN_RESIZE_GROW, &len), 0);
+	ASSERT_EQ(len, 8 * 4096);
+	ASSERT_EQ(shmchan_unmap(addr, 8 * 4096), 0);
+	ASSERT_EQ(shmchan_resize(ch, 4096, 0, NULL), 0);
+
+	/* The generation: at once when stale, else to the deadline */
+	ASSERT_EQ(shmchan_resize_wait(ro, 0, NULL, &gen, &len), 0);
+	ASSERT_EQ(gen, 2);
+	ASSERT_EQ(len, 4096);
+	ASSERT_EQ(shmchan_length(ro), 4096);
+	ASSERT_EQ(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+	ASSERT_EQ(shmchan_resize_wait(ro, gen, &ts, NULL, NULL), -ETIMEDOUT);
+	ts.tv_nsec = -1;
+	ASSERT_EQ(shmchan_resize_wait(ro, gen, &ts, NULL, NULL), -EINVAL);
+	ASSERT_EQ(shmchan_resize_wait(NULL, gen, NULL, NULL, NULL), -EINVAL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	ASSERT_EQ(sigaction(SIGALRM, &sa, NULL), 0);
+	ASSERT_EQ(clock_gettime(CLOCK_MONOTONIC, &ts), 0);
+	ts.tv_sec += 30;
+	alarm(1);
+	ASSERT_EQ(shmchan_resize_wait(ro, gen, &ts, NULL, NULL), -EINTR);
+
+	/* Limits: ENOSPC, ENOMEM (overcommit), EDQUOT (another user) */
+	total = param_get("max_total_size");
+	user = param_get("max_user_size");
+	param_set("max_total_size", 1);
+	ASSERT_EQ(shmchan_resize(ch, 2 * 4096, 0, NULL), -ENOSPC);
+	param_set("max_total_size", 0);
+	ASSERT_EQ(shmchan_create_max(chan_name("resizebig"), 4096,
+				     SHMCHAN_STATUS_OFFSET, 0600, 0, &big), 0);
+	ASSERT_EQ(shmchan_resize(big, SHMCHAN_STATUS_OFFSET, 0, NULL), -ENOMEM);
+	shmchan_close(big);
+	param_set("max_total_size", total);
+	param_set("max_user_size", 4 * 4096);
+	in_child(resize_over_quota, (void *)chan_name("resizequota"));
+	param_set("max_user_size", user);
+
+	/* Revoked: both fail */
+	ASSERT_EQ(shmchan_destroy(n, SHMCHAN_DESTROY_REVOKE), 0);
+	ASSERT_EQ(shmchan_resize(ch, 2 * 4096, 0, NULL), -EIDRM);
+	ASSERT_EQ(shmchan_resize_wait(ro, gen, NULL, NULL, NULL), -EIDRM);
 	shmchan_close(ro);
 	shmchan_close(ch);
 }

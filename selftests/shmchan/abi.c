@@ -51,6 +51,7 @@ TEST_F(features, flag_masks)
 	EXPECT_EQ(SHMCHAN_SETATTR_FLAGS, f.setattr_flags);
 	EXPECT_EQ(0U, f.__reserved2);
 	EXPECT_EQ(SHMCHAN_WAITV_FLAGS, f.waitv_flags);
+	EXPECT_EQ(SHMCHAN_RESIZE_FLAGS, f.resize_flags);
 	EXPECT_EQ(0U, f.__reserved3);
 }
 
@@ -62,7 +63,8 @@ TEST_F(features, feature_bits)
 	EXPECT_EQ(SHMCHAN_FEATURE_SHMEM | SHMCHAN_FEATURE_REVOKE |
 		  SHMCHAN_FEATURE_TRANSIENT | SHMCHAN_FEATURE_DEATH_NOTICE |
 		  SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR |
-		  SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_WAITV, f.features);
+		  SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_WAITV |
+		  SHMCHAN_FEATURE_RESIZE, f.features);
 }
 
 /* "out" fields are ignored on input. */
@@ -358,7 +360,7 @@ TEST_F(ioctl, stat_out_fields_ignored_on_input)
 /* ---- extensible-struct sizes, for every command -------------------------------- */
 
 enum sc_kind { K_FEATURES, K_CREATE, K_OPEN, K_DESTROY, K_STAT, K_WAIT, K_WAKE,
-	       K_SETATTR };
+	       K_SETATTR, K_RESIZE, K_RESIZE_WAIT };
 
 FIXTURE(size) {
 	int dev;		/* unbound handle: FEATURES, CREATE, OPEN, DESTROY */
@@ -425,6 +427,20 @@ FIXTURE_VARIANT_ADD(size, setattr) {
 	.cmd = SHMCHAN_IOC_SETATTR, .kind = K_SETATTR,
 	.ksize = sizeof(struct shmchan_setattr),
 	.ver0 = SHMCHAN_SETATTR_SIZE_VER0, .ok = 0, .out = false,
+};
+
+/* To the length it has: accepted, and nothing changes */
+FIXTURE_VARIANT_ADD(size, resize) {
+	.cmd = SHMCHAN_IOC_RESIZE, .kind = K_RESIZE,
+	.ksize = sizeof(struct shmchan_resize),
+	.ver0 = SHMCHAN_RESIZE_SIZE_VER0, .ok = 0, .out = true,
+};
+
+/* On a generation that is not the channel's: returns at once */
+FIXTURE_VARIANT_ADD(size, resize_wait) {
+	.cmd = SHMCHAN_IOC_RESIZE_WAIT, .kind = K_RESIZE_WAIT,
+	.ksize = sizeof(struct shmchan_resize_wait),
+	.ver0 = SHMCHAN_RESIZE_WAIT_SIZE_VER0, .ok = 0, .out = true,
 };
 
 FIXTURE_SETUP(size)
@@ -502,6 +518,18 @@ static void size_fill(FIXTURE_DATA(size) *self,
 		a->mode = 0640;
 		break;
 	}
+	case K_RESIZE: {
+		struct shmchan_resize *r = p;
+
+		r->length = 4 * self->page;
+		break;
+	}
+	case K_RESIZE_WAIT: {
+		struct shmchan_resize_wait *w = p;
+
+		w->generation = 12345;
+		break;
+	}
 	}
 	*(__u32 *)p = size;
 }
@@ -517,6 +545,8 @@ static int size_issue(FIXTURE_DATA(size) *self,
 	case K_WAIT:
 	case K_WAKE:
 	case K_SETATTR:
+	case K_RESIZE:
+	case K_RESIZE_WAIT:
 		fd = self->bound;
 		break;
 	default:

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shmchan(1): create, rm, wait and wake, through libshmchan.
+ * shmchan(1): create, resize, rm, wait and wake, through libshmchan.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -27,6 +27,21 @@ const char cmd_create_help[] =
 "  -m, --mode MODE    permission bits, octal (default: 0666 less the umask)\n"
 "  -x, --exclusive    fail if NAME exists\n"
 "  -p, --populate     allocate all its memory now (fail now if it cannot be)\n"
+"  -M, --max SIZE     reserve room to grow it to SIZE later ('shmchan resize')\n"
+"  -h, --help         show this help\n";
+
+const char cmd_resize_help[] =
+"Usage: shmchan resize [OPTIONS] NAME SIZE\n"
+"\n"
+"Set the length of channel NAME to SIZE bytes (rounded up to whole pages,\n"
+"suffixes as for 'shmchan create'), within the reserve it was created with\n"
+"('shmchan create --max'). Processes that mapped the reserve see the new\n"
+"pages at once, without mapping again. A shrink is refused while anything\n"
+"is mapped, or waited on, past the new length; what was there is lost.\n"
+"\n"
+"Options:\n"
+"  -g, --grow         only grow: a SIZE at or below the length changes nothing\n"
+"  -q, --quiet        do not print the new length\n"
 "  -h, --help         show this help\n";
 
 const char cmd_rm_help[] =
@@ -70,8 +85,8 @@ const char cmd_wake_help[] =
 
 /* --------------------------------------------------------------- create */
 
-/* EINVAL on an existing channel: it is smaller than asked. */
-static int create_einval(const char *name, uint64_t size)
+/* EINVAL on an existing channel: it is smaller than asked, or its reserve. */
+static int create_einval(const char *name, uint64_t size, bool max)
 {
 	struct chan_list list;
 	const struct chan_info *c;
@@ -85,6 +100,8 @@ static int create_einval(const char *name, uint64_t size)
 		status = cli_fail("%s: exists with a size of %s, less than %s",
 				  name, cli_human_size(c->size, have, sizeof(have)),
 				  cli_human_size(size, want, sizeof(want)));
+	else if (c && max)
+		status = cli_fail("%s: exists with a smaller reserve than --max", name);
 	else
 		status = cli_chan_fail(name, EINVAL);
 	chan_list_free(&list);
@@ -126,20 +143,25 @@ int cmd_create(int argc, char **argv)
 		{ "mode",      required_argument, NULL, 'm' },
 		{ "exclusive", no_argument,       NULL, 'x' },
 		{ "populate",  no_argument,       NULL, 'p' },
+		{ "max",       required_argument, NULL, 'M' },
 		{ "help",      no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int flags = 0;
 	mode_t mode = default_mode();
 	struct shmchan *ch;
-	uint64_t size;
+	uint64_t size, max = 0;
 	char human[16], octal[8];
 	int c, status = EXIT_OK, ret;
 
-	while ((c = cli_getopt(argc, argv, "m:xph", longopts, &status)) != -1) {
+	while ((c = cli_getopt(argc, argv, "m:xpM:h", longopts, &status)) != -1) {
 		switch (c) {
 		case 'm':
 			if (cli_parse_mode(optarg, &mode))
+				return EXIT_USAGE;
+			break;
+		case 'M':
+			if (cli_parse_size(optarg, &max))
 				return EXIT_USAGE;
 			break;
 		case 'x': flags |= SHMCHAN_CREATE_EXCL; break;
@@ -156,9 +178,15 @@ int cmd_create(int argc, char **argv)
 	if (cli_need_module())
 		return EXIT_FAIL;
 
-	ret = shmchan_create(argv[0], size, mode, flags, &ch);
+	if (max && max < size)
+		return cli_usage("--max %s is less than SIZE %s",
+				 cli_human_size(max, human, sizeof(human)), argv[1]);
+	ret = max ? shmchan_create_max(argv[0], size, max, mode, flags, &ch) :
+		    shmchan_create(argv[0], size, mode, flags, &ch);
+	if (ret == -E2BIG && max)
+		return cli_fail("%s: the loaded module cannot grow channels (no --max)", argv[0]);
 	if (ret == -EINVAL)
-		return create_einval(argv[0], size);
+		return create_einval(argv[0], size, max != 0);
 	if (ret == -ENOSPC || ret == -EDQUOT)
 		return create_limit_fail(argv[0], size, -ret);
 	if (ret)
@@ -174,6 +202,63 @@ int cmd_create(int argc, char **argv)
 	}
 	shmchan_close(ch);
 	return EXIT_OK;
+}
+
+/* --------------------------------------------------------------- resize */
+
+int cmd_resize(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "grow",  no_argument, NULL, 'g' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help",  no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char have[16], want[16];
+	unsigned int flags = 0;
+	struct shmchan_stat st;
+	struct shmchan *ch;
+	bool quiet = false;
+	uint64_t size, now;
+	int c, status = EXIT_OK, ret;
+
+	while ((c = cli_getopt(argc, argv, "gqh", longopts, &status)) != -1) {
+		switch (c) {
+		case 'g': flags |= SHMCHAN_RESIZE_GROW; break;
+		case 'q': quiet = true; break;
+		default: return status;
+		}
+	}
+	argv += optind;
+	if (cli_want_args(argc - optind, 1, 2, "NAME") ||
+	    cli_want_args(argc - optind, 2, 2, "SIZE"))
+		return EXIT_USAGE;
+	if (cli_check_name(argv[0]) || cli_parse_size(argv[1], &size))
+		return EXIT_USAGE;
+	if (cli_need_module())
+		return EXIT_FAIL;
+
+	ret = shmchan_open(argv[0], 0, &ch);
+	if (ret)
+		return cli_chan_fail(argv[0], -ret);
+	ret = shmchan_resize(ch, size, flags, &now);
+	if (ret == -ENOTTY) {
+		status = cli_fail("%s: the loaded module cannot resize channels", argv[0]);
+	} else if (ret == -EFBIG && !shmchan_stat(ch, &st) && size > st.max_length) {
+		status = cli_fail("%s: %s is more than its reserve of %s (shmchan create --max)",
+				  argv[0], cli_human_size(size, want, sizeof(want)),
+				  cli_human_size(st.max_length, have, sizeof(have)));
+	} else if (ret == -EBUSY) {
+		status = cli_fail("%s: mapped or waited on past %s: not shrunk", argv[0],
+				  cli_human_size(size, want, sizeof(want)));
+	} else if (ret) {
+		status = cli_chan_fail(argv[0], -ret);
+	} else if (!quiet) {
+		printf("%s: %" PRIu64 " bytes (%s)\n", argv[0], now,
+		       cli_human_size(now, have, sizeof(have)));
+	}
+	shmchan_close(ch);
+	return status;
 }
 
 /* ------------------------------------------------------------------- rm */

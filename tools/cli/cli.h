@@ -162,6 +162,7 @@ void chan_info_json(FILE *out, const struct chan_info *c);
 int cmd_ls(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
 int cmd_create(int argc, char **argv);
+int cmd_resize(int argc, char **argv);
 int cmd_rm(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_recv(int argc, char **argv);
@@ -172,6 +173,7 @@ int cmd_unload(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
 extern const char cmd_ls_help[], cmd_stat_help[], cmd_create_help[],
+	cmd_resize_help[],
 	cmd_rm_help[], cmd_send_help[], cmd_recv_help[], cmd_wait_help[],
 	cmd_wake_help[], cmd_load_help[], cmd_unload_help[],
 	cmd_status_help[];

@@ -110,13 +110,14 @@ enum op {
 	OP_OPEN_DEV, OP_CLOSE, OP_CREATE, OP_OPEN, OP_DESTROY, OP_STAT,
 	OP_SETATTR, OP_WAIT, OP_WAKE, OP_FEATURES, OP_GARBAGE, OP_MMAP,
 	OP_MUNMAP, OP_MREMAP, OP_MPROTECT, OP_MADVISE, OP_TOUCH, OP_FORK,
-	OP_KILL, OP_REMAP, OP_WAITV, NOPS
+	OP_KILL, OP_REMAP, OP_WAITV, OP_RESIZE, OP_RESIZE_WAIT, NOPS
 };
 
 static const char *const op_names[NOPS] = {
 	"open-dev", "close", "create", "open", "destroy", "stat", "setattr",
 	"wait", "wake", "features", "garbage", "mmap", "munmap", "mremap",
 	"mprotect", "madvise", "touch", "fork", "kill", "remap", "waitv",
+	"resize", "resize-wait",
 };
 
 /* Relative frequencies of the operations. */
@@ -127,6 +128,7 @@ static const unsigned int op_weight[NOPS] = {
 	[OP_MUNMAP] = 5, [OP_MREMAP] = 3, [OP_MPROTECT] = 2, [OP_MADVISE] = 3,
 	[OP_TOUCH] = 8, [OP_FORK] = 2, [OP_KILL] = 2, [OP_REMAP] = 2,
 	[OP_WAITV] = 5,
+	[OP_RESIZE] = 5, [OP_RESIZE_WAIT] = 2,
 };
 
 struct shared {
@@ -134,6 +136,7 @@ struct shared {
 	unsigned long ok[NOPS];
 	unsigned long unexpected;	/* errnos the header does not document */
 	unsigned long bad_signals;	/* SIGBUS/SIGSEGV in a worker */
+	unsigned long past_end;		/* SIGBUS past a channel's length */
 };
 
 static struct shared *shared;
@@ -185,6 +188,10 @@ static bool documented(unsigned long cmd, int err)
 		EAGAIN, ETIMEDOUT, EINTR, EIDRM, EOWNERDEAD, EBADF,
 	};
 	static const int setattr[] = { EPERM };
+	static const int resize[] = {
+		EFBIG, EBUSY, ENOSPC, EDQUOT, EIDRM, EINTR,
+	};
+	static const int resize_wait[] = { ETIMEDOUT, EINTR, EIDRM };
 	const int *list = NULL;
 	size_t i, n = 0;
 
@@ -213,6 +220,12 @@ static bool documented(unsigned long cmd, int err)
 	case _IOC_NR(SHMCHAN_IOC_WAITV):
 		list = waitv, n = ARRAY_SIZE(waitv);
 		break;
+	case _IOC_NR(SHMCHAN_IOC_RESIZE):
+		list = resize, n = ARRAY_SIZE(resize);
+		break;
+	case _IOC_NR(SHMCHAN_IOC_RESIZE_WAIT):
+		list = resize_wait, n = ARRAY_SIZE(resize_wait);
+		break;
 	}
 	for (i = 0; i < n; i++)
 		if (err == list[i])
@@ -231,6 +244,7 @@ static bool needs_write_access(unsigned long cmd, const void *arg)
 	case _IOC_NR(SHMCHAN_IOC_CREATE):
 	case _IOC_NR(SHMCHAN_IOC_DESTROY):
 	case _IOC_NR(SHMCHAN_IOC_SETATTR):
+	case _IOC_NR(SHMCHAN_IOC_RESIZE):	/* bound read-write only */
 		return true;
 	case _IOC_NR(SHMCHAN_IOC_OPEN):
 		return !(((const struct shmchan_open *)arg)->flags & SHMCHAN_OPEN_RDONLY);
@@ -270,6 +284,7 @@ struct mapping {
 	size_t len;
 	int prot;
 	bool dontfork;	/* MADV_DONTFORK: not there in forked children */
+	bool past_end;	/* reached past the channel's length when made */
 };
 
 static int fds[MAX_FDS];
@@ -444,6 +459,11 @@ static void op_create(void)
 	/* populate only what the VM can afford */
 	if (c->length > SMALL_PAGES * page)
 		c->flags &= ~SHMCHAN_CREATE_POPULATE;
+	/* a reserve to grow into: usually a few pages more, sometimes odd */
+	if (chance(40))
+		c->max_length = c->length + below(SMALL_PAGES) * page;
+	else if (chance(5))
+		c->max_length = chance(50) ? any_length() : ~0ULL;
 	do_ioctl(OP_CREATE, any_fd(), SHMCHAN_IOC_CREATE, c);
 }
 
@@ -610,13 +630,42 @@ static void op_waitv(void)
 	do_ioctl(OP_WAITV, any_fd(), SHMCHAN_IOC_WAITV, v);
 }
 
+/* Grow, mostly; shrink sometimes (refused while mapped past the end) */
+static void op_resize(void)
+{
+	struct shmchan_resize *r = arg_struct(sizeof(*r), SHMCHAN_RESIZE_SIZE_VER0);
+
+	r->length = chance(10) ? any_length() : (1 + below(SMALL_PAGES)) * page;
+	r->flags = chance(80) ? SHMCHAN_RESIZE_GROW : 0;
+	if (chance(3))
+		r->flags |= 1U << (1 + below(31));
+	if (chance(2))
+		r->__reserved = 1;
+	do_ioctl(OP_RESIZE, any_fd(), SHMCHAN_IOC_RESIZE, r);
+}
+
+static void op_resize_wait(void)
+{
+	struct shmchan_resize_wait *w =
+		arg_struct(sizeof(*w), SHMCHAN_RESIZE_WAIT_SIZE_VER0);
+
+	w->generation = below(4);
+	if (chance(95)) {
+		w->flags = SHMCHAN_WAIT_DEADLINE;
+		w->deadline_ns = now_ns() + below(3000000);
+	}
+	if (chance(3))
+		w->flags |= 1U << (1 + below(31));
+	do_ioctl(OP_RESIZE_WAIT, any_fd(), SHMCHAN_IOC_RESIZE_WAIT, w);
+}
+
 /* Any command number (ours or not), any size, random bytes, odd pointers. */
 static void op_garbage(void)
 {
 	static const unsigned int types[] = {
 		SHMCHAN_IOC_MAGIC, SHMCHAN_IOC_MAGIC, SHMCHAN_IOC_MAGIC, 'T', 0,
 	};
-	unsigned int nr = below(10);
+	unsigned int nr = below(16);
 	unsigned long cmd = _IOC(below(4), PICK(types), nr, below(1 << 14));
 	struct shmchan_create *c = (void *)scratch;
 	void *arg = scratch;
@@ -681,7 +730,8 @@ static void op_mmap(void)
 	struct mapping *m = free_map();
 	size_t len = (1 + below(8)) * page;
 	off_t off = below(8) * page;
-	int prot = PICK(prots), flags = MAP_SHARED;
+	int prot = PICK(prots), flags = MAP_SHARED, fd;
+	struct shmchan_stat st;
 	void *p;
 
 	if (!m)
@@ -699,7 +749,8 @@ static void op_mmap(void)
 	}
 	if (chance(5))
 		flags = MAP_PRIVATE;
-	p = mmap(NULL, len, prot, flags, any_fd(), off);
+	fd = any_fd();
+	p = mmap(NULL, len, prot, flags, fd, off);
 	note(OP_MMAP, p == MAP_FAILED ? -1 : 0);
 	if (p == MAP_FAILED) {
 		mmap_errno(errno);
@@ -709,6 +760,15 @@ static void op_mmap(void)
 	m->len = len;
 	m->prot = prot;
 	m->dontfork = false;
+	/*
+	 * Into the reserve past the length: SIGBUS there is the rule. A
+	 * shrink that ran with this mmap() may also leave it past the end.
+	 */
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	m->past_end = off < (off_t)SHMCHAN_STATUS_OFFSET &&
+		      (ioctl(fd, SHMCHAN_IOC_STAT, &st) ||
+		       (__u64)off + len > st.length);
 }
 
 static void op_munmap(void)
@@ -823,6 +883,9 @@ static void op_remap(void)
 		return;
 	ret = remap_file_pages(m->addr, m->len, 0, pgoff, 0);
 	note(OP_REMAP, ret);
+	/* The new offset may lie in the reserve, past the length */
+	if (!ret)
+		m->past_end = true;
 	if (ret) {
 		map_errno("remap_file_pages", errno, true);
 		/* a failed remap may have unmapped the range already */
@@ -849,6 +912,11 @@ static void op_touch(void)
 		return;
 	touch_word = (volatile __u32 *)(m->addr + 4 * below(m->len / 4));
 	sig = sigsetjmp(touch_env, 1);
+	if (sig == SIGBUS && m->past_end) {
+		touching = 0;
+		__atomic_fetch_add(&shared->past_end, 1, __ATOMIC_RELAXED);
+		return;
+	}
 	if (sig) {
 		touching = 0;
 		__atomic_fetch_add(&shared->bad_signals, 1, __ATOMIC_RELAXED);
@@ -922,7 +990,8 @@ static void (*const op_fn[NOPS])(void) = {
 	[OP_MMAP] = op_mmap, [OP_MUNMAP] = op_munmap, [OP_MREMAP] = op_mremap,
 	[OP_MPROTECT] = op_mprotect, [OP_MADVISE] = op_madvise,
 	[OP_TOUCH] = op_touch, [OP_FORK] = op_fork, [OP_KILL] = op_kill,
-	[OP_REMAP] = op_remap, [OP_WAITV] = op_waitv,
+	[OP_REMAP] = op_remap, [OP_WAITV] = op_waitv, [OP_RESIZE] = op_resize,
+	[OP_RESIZE_WAIT] = op_resize_wait,
 };
 
 static enum op pick_op(void)
@@ -1316,6 +1385,8 @@ int main(int argc, char **argv)
 		    shared->ops[i], shared->ok[i]);
 	}
 	say("# %lu operations in %lu s", total, seconds);
+	say("# %lu touches past a channel's length got SIGBUS, as documented",
+	    shared->past_end);
 
 	tap(shared->unexpected == 0,
 	    "every error is documented, no write command on an O_RDONLY handle, no give-away (%lu not)",

@@ -73,8 +73,10 @@
  *   ENAMETOOLONG.
  *
  * mmap
- *   Only MAP_SHARED (MAP_PRIVATE: EINVAL), only within the channel
- *   (offset + length past its end: ENXIO), PROT_WRITE only on a read-write
+ *   Only MAP_SHARED (MAP_PRIVATE: EINVAL), only within the channel's
+ *   reserve (offset + length past &shmchan_stat.max_length: ENXIO; see
+ *   "Growing" below for the pages past the channel's length), PROT_WRITE
+ *   only on a read-write
  *   handle (EACCES), never PROT_EXEC (EPERM). A mapping cannot grow
  *   (mremap: EFAULT) and outlives close() of the handle, fork() and
  *   DESTROY. remap_file_pages() works on a shared mapping, but over the
@@ -90,8 +92,34 @@
  *   At offset %SHMCHAN_STATUS_OFFSET, above every channel, the same call
  *   maps the channel's status page instead (%SHMCHAN_FEATURE_STATUS_PAGE):
  *   one page, PROT_READ only, MAP_SHARED only; see struct shmchan_status.
- *   Any offset between the channel's end and the status page, or past
- *   it, is ENXIO. /proc/PID/maps names it "anon_inode:[shmchan_status]".
+ *   Any offset between the end of the channel's reserve and the status
+ *   page, or past it, is ENXIO. /proc/PID/maps names it
+ *   "anon_inode:[shmchan_status]".
+ *
+ * Growing (%SHMCHAN_FEATURE_RESIZE)
+ *   A channel has a length (&shmchan_stat.length) and a reserve, its
+ *   max_length, fixed at CREATE (&shmchan_create.max_length; by default
+ *   the length, so a channel made without it never grows). mmap() may
+ *   cover the whole reserve. A page of a mapping at or past the channel's
+ *   length is not accessible: any access to it (read, write, a futex or
+ *   read(2) into it) gets SIGBUS (si_code BUS_ADRERR), as past the end of
+ *   a file, and installs nothing. SHMCHAN_IOC_RESIZE moves the length
+ *   within the reserve, one call at a time per channel. Once it returned
+ *   from a grow, every mapping of every process sees the new pages (zero
+ *   filled, like any untouched page) at its next access, with no remap:
+ *   an access that got SIGBUS before simply works. A shrink is refused
+ *   (EBUSY) while any mapping of the channel reaches past the new length
+ *   or a WAIT sleeps on a word past it; otherwise the pages past the new
+ *   length are freed (their contents are gone; a later grow gives zero
+ *   pages). A mapping made while a shrink runs may reach past the new
+ *   end: it gets SIGBUS there, never a page that is not the channel's.
+ *   Each change of the length raises the channel's generation
+ *   (&shmchan_status.generation, &shmchan_stat.generation) and ends every
+ *   SHMCHAN_IOC_RESIZE_WAIT armed on the old one, so other processes
+ *   learn of a resize without polling. The limits below (and the
+ *   kernel's overcommit accounting, like SysV shm) apply to the length
+ *   at every moment, never to the reserve; pages are charged to a memory
+ *   cgroup as they are touched, as always.
  *
  * Death notices (%SHMCHAN_FEATURE_DEATH_NOTICE)
  *   The module counts the deaths of a channel's *participants* in
@@ -165,12 +193,15 @@
  *   max_user_channels (4096), max_user_size (half the RAM)
  *                                  channels made by one user (EDQUOT;
  *                                  CAP_SYS_RESOURCE is exempt)
- *   max_channel_size (0)           one new channel (EFBIG)
+ *   max_channel_size (0)           one channel's length (EFBIG)
  *   Channels are accounted to their creator's uid until they are freed,
  *   and to the owner of each user namespace between the creator's and
  *   the initial one (uids mapped into a namespace count against the user
  *   who made it, as well as for themselves); the byte figures are channel
- *   lengths, touched or not.
+ *   lengths, touched or not. SHMCHAN_IOC_RESIZE is checked against the
+ *   same limits for the bytes it adds, with the same errnos, charged to
+ *   the channel's creator (CAP_SYS_RESOURCE of the caller exempts it from
+ *   the per-user ones); a reserve costs nothing.
  *
  * Locking
  *   Channel memory cannot be mlock()ed (its mappings are VM_DONTEXPAND,
@@ -224,6 +255,13 @@
  * flags
  */
 #define SHMCHAN_FEATURE_WAITV		(1ULL << 8)
+/**
+ * SHMCHAN_FEATURE_RESIZE - channels can grow within a reserve set at
+ * CREATE (&shmchan_create.max_length): SHMCHAN_IOC_RESIZE,
+ * SHMCHAN_IOC_RESIZE_WAIT, &shmchan_stat.max_length and .generation,
+ * &shmchan_status.generation and .length; see "Growing" at the top
+ */
+#define SHMCHAN_FEATURE_RESIZE		(1ULL << 12)
 
 /**
  * struct shmchan_features - what the loaded module offers
@@ -243,7 +281,7 @@
  * @watch_flags: out: zero (reserved for the watch commands)
  * @waitv_flags: out: every flag SHMCHAN_IOC_WAITV accepts, in &shmchan_waitv
  *	or in its entries (%SHMCHAN_WAITV_FLAGS)
- * @resize_flags: out: zero (reserved for resizing)
+ * @resize_flags: out: every flag SHMCHAN_IOC_RESIZE accepts
  * @__reserved3: out: zero
  *
  * Used with SHMCHAN_IOC_FEATURES on any handle. Never fails but for the
@@ -305,14 +343,20 @@ struct shmchan_features {
  *	channel's length
  * @mode: in: permission bits (0 to 0777) for a new channel
  * @result: out: %SHMCHAN_CREATED if this call made the channel, else 0
+ * @max_length: in: the reserve, the most the channel may ever grow to
+ *	(SHMCHAN_IOC_RESIZE), rounded up to whole pages; 0 means @length.
+ *	Costs nothing but address space in the mappings that cover it.
+ *	out: the channel's reserve (%SHMCHAN_FEATURE_RESIZE)
  *
  * Used with SHMCHAN_IOC_CREATE. Binds the handle read-write to the channel.
  * Without %SHMCHAN_CREATE_EXCL an existing channel of that name is opened
  * as by SHMCHAN_IOC_OPEN (its mode, owner and flags stay as they are).
  *
  * Errors: EBADF (the handle was not opened for writing), EINVAL (length
- * 0, length larger than an existing channel, mode above 0777, bad name),
- * EFBIG (@length above %SHMCHAN_STATUS_OFFSET,
+ * 0, @max_length not 0 but below @length, length larger than an existing
+ * channel's present length, @max_length larger than its reserve, mode
+ * above 0777, bad name),
+ * EFBIG (@length or @max_length above %SHMCHAN_STATUS_OFFSET,
  * 2^43 bytes: checked before the name is looked up and before any limit;
  * or, for a new channel, @length rounded up to whole pages above the
  * module's max_channel_size parameter), EEXIST (%SHMCHAN_CREATE_EXCL and
@@ -327,6 +371,9 @@ struct shmchan_features {
  * On an existing channel the checks go in this order: EEXIST, then
  * EACCES, then EINVAL for the length, so that a caller who may not open
  * the channel learns nothing about its length.
+ *
+ * A 32-byte struct (%SHMCHAN_CREATE_SIZE_VER0) has no @max_length: the
+ * reserve is the length, and the channel never grows.
  */
 struct shmchan_create {
 	__u32 size;
@@ -335,9 +382,11 @@ struct shmchan_create {
 	__u64 length;
 	__u32 mode;
 	__u32 result;
+	__u64 max_length;
 };
 
 #define SHMCHAN_CREATE_SIZE_VER0	32
+#define SHMCHAN_CREATE_SIZE_VER1	40	/* + max_length */
 
 /* ------------------------------------------------------------------------ */
 
@@ -435,6 +484,11 @@ struct shmchan_destroy {
  * @deaths: out: how many deaths of participants of the channel were
  *	counted (wraps); see "Death notices" at the top for who is one and
  *	how often an exit counts, and %SHMCHAN_WAIT_DEATHS
+ * @max_length: out: the channel's reserve: the most its length may be
+ *	grown to, and how far it may be mapped (%SHMCHAN_FEATURE_RESIZE)
+ * @generation: out: how many times the length changed (wraps), as
+ *	&shmchan_status.generation
+ * @__reserved: out: zero
  *
  * Used with SHMCHAN_IOC_STAT on a bound handle.
  */
@@ -456,10 +510,14 @@ struct shmchan_stat {
 	__u64 nwaiters;
 	__s32 lpid;
 	__u32 deaths;
+	__u64 max_length;
+	__u32 generation;
+	__u32 __reserved;
 };
 
 #define SHMCHAN_STAT_SIZE_VER0		80
 #define SHMCHAN_STAT_SIZE_VER1		88	/* + lpid, deaths */
+#define SHMCHAN_STAT_SIZE_VER2		104	/* + max_length, generation */
 
 /* ------------------------------------------------------------------------ */
 
@@ -721,6 +779,92 @@ struct shmchan_setattr {
 /* ------------------------------------------------------------------------ */
 
 /**
+ * SHMCHAN_RESIZE_GROW - only grow: a @length at or below the channel's
+ * present length changes nothing and succeeds (the out fields say what
+ * the channel has), so that racing growers never shrink each other's work
+ */
+#define SHMCHAN_RESIZE_GROW		(1U << 0)
+#define SHMCHAN_RESIZE_FLAGS		(SHMCHAN_RESIZE_GROW)
+
+/**
+ * struct shmchan_resize - change the bound channel's length
+ * @size: in: sizeof(struct shmchan_resize) as userspace knows it
+ * @flags: in: SHMCHAN_RESIZE_* flags
+ * @length: in: the new length, rounded up to whole pages; out: the
+ *	channel's length after the call
+ * @max_length: out: the channel's reserve
+ * @generation: out: the channel's generation after the call
+ * @__reserved: in: must be 0
+ *
+ * Used with SHMCHAN_IOC_RESIZE on a handle bound read-write (see "Growing"
+ * at the top). Resizes of one channel are serialized; a caller waiting
+ * for another's resize to finish gives up only on a fatal signal.
+ * Resizing to the present length changes nothing (the generation stays).
+ * The channel may be destroyed (its name gone) and still be resized
+ * through its handles; a revoked one may not.
+ *
+ * Errors: EBADFD (the handle is not bound), EBADF (bound read-only),
+ * EINVAL (@length 0, unknown flags, reserved not zero), EFBIG (@length
+ * above &shmchan_stat.max_length, above %SHMCHAN_STATUS_OFFSET, above the
+ * module's max_channel_size, or above the caller's RLIMIT_FSIZE, as for
+ * ftruncate(2) but without SIGXFSZ), EBUSY (a shrink while a mapping of
+ * the channel, in any process, reaches past the new length, or a WAIT
+ * sleeps on a word past it), ENOSPC (the module's max_total_size would be
+ * exceeded), EDQUOT (the creator's max_user_size would be exceeded;
+ * CAP_SYS_RESOURCE of the caller is exempt), ENOMEM (the kernel's
+ * overcommit accounting refuses the new bytes), EIDRM (the channel was
+ * revoked), EINTR (a fatal signal while waiting for another resize).
+ * On any error nothing changed.
+ */
+struct shmchan_resize {
+	__u32 size;
+	__u32 flags;
+	__u64 length;
+	__u64 max_length;
+	__u32 generation;
+	__u32 __reserved;
+};
+
+#define SHMCHAN_RESIZE_SIZE_VER0	32
+
+/**
+ * struct shmchan_resize_wait - sleep until the channel's length changes
+ * @size: in: sizeof(struct shmchan_resize_wait) as userspace knows it
+ * @flags: in: %SHMCHAN_WAIT_DEADLINE or 0
+ * @generation: in: the generation the caller knows (from STAT, the status
+ *	page, RESIZE or an earlier RESIZE_WAIT); out: the channel's
+ *	generation on return
+ * @__reserved: in: must be 0
+ * @deadline_ns: in: with %SHMCHAN_WAIT_DEADLINE, absolute CLOCK_MONOTONIC
+ *	deadline as for SHMCHAN_IOC_WAIT; without it, must be 0
+ * @length: out: the channel's length that goes with @generation
+ *
+ * Used with SHMCHAN_IOC_RESIZE_WAIT on a bound handle, read-only or not.
+ * Returns 0 as soon as the channel's generation differs from @generation:
+ * at once if it does already, else when a resize changes it. The check
+ * and the going to sleep are one step against RESIZE, so a resize that
+ * raised the generation after the caller read the old one is never
+ * missed. Not counted in &shmchan_stat.nwaiters; deaths do not end it.
+ *
+ * Errors: EBADFD (not bound), EINVAL (unknown flags, reserved not zero,
+ * a deadline without its flag), ETIMEDOUT (the deadline passed), EINTR (a
+ * signal; restarted under SA_RESTART, the deadline being absolute), EIDRM
+ * (the channel was revoked, before or during the wait).
+ */
+struct shmchan_resize_wait {
+	__u32 size;
+	__u32 flags;
+	__u32 generation;
+	__u32 __reserved;
+	__u64 deadline_ns;
+	__u64 length;
+};
+
+#define SHMCHAN_RESIZE_WAIT_SIZE_VER0	32
+
+/* ------------------------------------------------------------------------ */
+
+/**
  * SHMCHAN_STATUS_OFFSET - mmap() offset of a bound handle's status page
  *
  * mmap(NULL, length, PROT_READ, MAP_SHARED, fd, SHMCHAN_STATUS_OFFSET) on
@@ -733,7 +877,7 @@ struct shmchan_setattr {
  * a transient channel's name, and does not make the caller's process a
  * participant at exit (see %SHMCHAN_FEATURE_DEATH_NOTICE; the mmap() call
  * itself is a use of the handle). It stays readable after the channel is
- * freed, with the values it had last. A channel is at most this many
+ * freed, with the values it had last. A channel (and its reserve) is at most this many
  * bytes long (a longer CREATE is EFBIG), so no channel byte has this
  * offset (32-bit programs need a 64-bit off_t).
  */
@@ -745,6 +889,16 @@ struct shmchan_setattr {
  * @state: SHMCHAN_STATE_DESTROYED, SHMCHAN_STATE_REVOKED and
  *	SHMCHAN_STATE_TRANSIENT bits of the channel, as &shmchan_stat.state
  *	has them (never WRITABLE, which is the handle's)
+ * @generation: how many times the channel's length changed (wraps);
+ *	raised after @length is set, then SHMCHAN_IOC_RESIZE_WAIT waiters
+ *	are woken (%SHMCHAN_FEATURE_RESIZE)
+ * @__reserved0: zero
+ * @length: the channel's length, as &shmchan_stat.length. Resizes are
+ *	serialized: read @generation, then @length, then @generation again,
+ *	and retry while the two differ, for a length that goes with a
+ *	generation. A length read here is mapped already for everyone: the
+ *	pages below it are accessible (grow) or, for a shrink, were not
+ *	mapped past it by anyone when it was set.
  * @__reserved: zero; later versions may define fields here
  *
  * The page behind %SHMCHAN_STATUS_OFFSET. @deaths and @state share one
@@ -767,7 +921,10 @@ struct shmchan_setattr {
 struct shmchan_status {
 	__u32 deaths;
 	__u32 state;
-	__u64 __reserved[7];
+	__u32 generation;
+	__u32 __reserved0;
+	__u64 length;
+	__u64 __reserved[5];
 };
 
 #define SHMCHAN_STATUS_SIZE_VER0	64
@@ -783,5 +940,7 @@ struct shmchan_status {
 #define SHMCHAN_IOC_WAKE	_IOW(SHMCHAN_IOC_MAGIC, 0x06, struct shmchan_wake)
 #define SHMCHAN_IOC_SETATTR	_IOW(SHMCHAN_IOC_MAGIC, 0x07, struct shmchan_setattr)
 #define SHMCHAN_IOC_WAITV	_IOWR(SHMCHAN_IOC_MAGIC, 0x0C, struct shmchan_waitv)
+#define SHMCHAN_IOC_RESIZE	_IOWR(SHMCHAN_IOC_MAGIC, 0x0D, struct shmchan_resize)
+#define SHMCHAN_IOC_RESIZE_WAIT	_IOWR(SHMCHAN_IOC_MAGIC, 0x0E, struct shmchan_resize_wait)
 
 #endif /* _UAPI_LINUX_SHMCHAN_H */
