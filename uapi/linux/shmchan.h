@@ -216,6 +216,12 @@
  * channel's &struct shmchan_status read-only
  */
 #define SHMCHAN_FEATURE_STATUS_PAGE	(1ULL << 6)
+/**
+ * SHMCHAN_FEATURE_IPC_NS - channel names are scoped per IPC namespace and
+ * a namespace's channels are destroyed when it dies (see "IPC namespaces"
+ * at the top)
+ */
+#define SHMCHAN_FEATURE_IPC_NS		(1ULL << 9)
 
 /**
  * struct shmchan_features - what the loaded module offers
