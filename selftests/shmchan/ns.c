@@ -16,6 +16,8 @@
  * which stays in the initial namespace. setns_joins: setns() through
  * /proc/PID/ns/ipc (what `nsenter --ipc` does) joins and sees the
  * channels; a held namespace file keeps them, closing it ends them.
+ * listing_is_the_openers: a /proc/shmchan descriptor passed out of a
+ * namespace lists that namespace's channels, and holds the namespace.
  * rootless: unshare(CLONE_NEWUSER | CLONE_NEWIPC | CLONE_NEWNS) as an
  * unprivileged user, mapped to root inside: create, map, wait, wake.
  * thousand_namespaces: 1,000 rootless namespaces (divided by
@@ -601,6 +603,79 @@ TEST_F(ns, setns_joins)
 		  poll_state(fd, SHMCHAN_STATE_DESTROYED, DEATH_MS) &
 		  SHMCHAN_STATE_DESTROYED);
 	close(fd);
+}
+
+/* How many times @name is in the listing read from @fd (from its start) */
+static int listed_fd(int fd, const char *name)
+{
+	char buf[65536], *line, *save;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	int count = 0;
+
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *last = strrchr(line, ' ');
+
+		if (last && strcmp(last + 1, name) == 0)
+			count++;
+	}
+	return count;
+}
+
+/*
+ * A /proc/shmchan file lists the namespace of its opener, whoever reads
+ * it (as /proc/sysvipc/shm does), and holds that namespace while open.
+ */
+TEST_F(ns, listing_is_the_openers)
+{
+	const char *theirs = sc_newname("theirs");
+	const char *ours = sc_newname("ours");
+	int sv[2], lfd, fd, code;
+	pid_t pid;
+
+	fd = sc_new(ours, SC_PAGE, 0600, SHMCHAN_CREATE_EXCL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	pid = sc_fork();
+	if (pid == 0) {
+		int cfd, pfd;
+
+		close(sv[0]);
+		CHILD_EQ(0, unshare(CLONE_NEWIPC));
+		cfd = sc_new(theirs, SC_PAGE, 0600, SHMCHAN_CREATE_EXCL);
+		CHILD_TRUE(cfd >= 0);
+		pfd = open(LISTING, O_RDONLY | O_CLOEXEC);
+		CHILD_TRUE(pfd >= 0);
+		CHILD_EQ(0, send_fd(sv[1], pfd));
+		CHILD_EQ(0, send_fd(sv[1], cfd));
+		_exit(0);
+	}
+	ASSERT_LT(0, pid);
+	close(sv[1]);
+	lfd = recv_fd(sv[0], 20000);
+	ASSERT_LE(0, lfd);
+	close(fd);
+	fd = recv_fd(sv[0], 20000);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sc_reap(pid, 20000));
+
+	EXPECT_EQ(1, listed_fd(lfd, theirs));
+	EXPECT_EQ(0, listed_fd(lfd, ours));
+	EXPECT_EQ(0, listed(theirs));
+	EXPECT_EQ(1, listed(ours));
+	/* The child is gone, but its listing file holds the namespace */
+	sc_msleep(500);
+	EXPECT_EQ(0U, poll_state(fd, SHMCHAN_STATE_DESTROYED, 0) &
+		      SHMCHAN_STATE_DESTROYED);
+	EXPECT_EQ(1, listed_fd(lfd, theirs));
+	close(lfd);
+	code = poll_state(fd, SHMCHAN_STATE_DESTROYED, DEATH_MS);
+	EXPECT_EQ(SHMCHAN_STATE_DESTROYED, code & SHMCHAN_STATE_DESTROYED);
+	close(fd);
+	close(sv[0]);
 }
 
 /* ---- rootless ---------------------------------------------------------------- */
