@@ -9,7 +9,8 @@
  * death_by_exit, death_by_sigkill: the last process of a namespace goes;
  * its channels are destroyed (STAT of a handle passed to the parent over
  * a UNIX socket shows DESTROYED) and their memory freed (Shmem), while the
- * parent's mapping of one reads the old data until it lets go.
+ * parent's mapping of one reads the old data until it lets go; the
+ * namespace itself is freed too (its System V segment leaves Shmem).
  * death_by_leaving: the last task leaves with unshare() (no exit, so only
  * the sweep's own schedule can find it). inherited_handle_crosses: a
  * handle inherited into a new namespace keeps working on its channel,
@@ -23,7 +24,8 @@
  * thousand_namespaces: 1,000 rootless namespaces (divided by
  * SHMCHAN_TEST_SCALE) make a channel each and die; afterwards the user's
  * channel count is back to zero (with max_user_channels at 1, a new one
- * can be made and a second cannot) and Shmem back where it was.
+ * can be made and a second cannot) and Shmem back where it was, which
+ * also needs each namespace freed (each left a System V segment).
  *
  * Every wait is bounded: a namespace whose death is never noticed fails.
  */
@@ -31,6 +33,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 
@@ -398,10 +401,32 @@ FIXTURE_TEARDOWN(death)
 
 #define KEPT_MIB	4	/* passed to the parent, mapped there */
 #define LOST_MIB	8	/* only in the namespace */
+#define SYSV_MIB	2	/* a System V segment of the namespace */
+
+/*
+ * In a child: a System V segment of @bytes in the caller's IPC namespace,
+ * touched and detached: only the namespace's end (shm_exit_ns(), when the
+ * last reference to it goes) frees it. So Shmem going back down shows
+ * that shmchan let go of the namespace too. Returns 0 or -errno.
+ */
+static int sysv_segment(size_t bytes)
+{
+	int id = shmget(IPC_PRIVATE, bytes, IPC_CREAT | 0600);
+	char *p;
+
+	if (id < 0)
+		return -errno;
+	p = shmat(id, NULL, 0);
+	if (p == (void *)-1)
+		return -errno;
+	memset(p, 0x5a, bytes);
+	return shmdt(p) ? -errno : 0;
+}
 
 /*
  * The namespace's only process makes a channel it passes to us and one it
- * keeps, both populated, and maps both; then it exits or is SIGKILLed.
+ * keeps, both populated, and maps both, and leaves a System V segment;
+ * then it exits or is SIGKILLed.
  */
 TEST_F_TIMEOUT(death, last_process_goes, 90)
 {
@@ -435,6 +460,7 @@ TEST_F_TIMEOUT(death, last_process_goes, 90)
 		km[0] = 'K';
 		km[KEPT_MIB * MIB - 1] = 'k';
 		lm[0] = 'L';
+		CHILD_EQ(0, sysv_segment(SYSV_MIB * MIB));
 		CHILD_EQ(0, send_fd(sv[1], kfd));
 		/* Exit when told, or wait to be killed */
 		if (read(sv[1], &c, 1) != 1)
@@ -449,7 +475,7 @@ TEST_F_TIMEOUT(death, last_process_goes, 90)
 	ASSERT_NE(SC_P(MAP_FAILED), SC_P(m));
 	ASSERT_EQ('K', m[0]);
 	now = sc_shmem_kib();
-	EXPECT_LE(base + (KEPT_MIB + LOST_MIB) * 1024 - 1024, now);
+	EXPECT_LE(base + (KEPT_MIB + LOST_MIB + SYSV_MIB) * 1024 - 1024, now);
 	/* Not ours by name: the child's namespace has them */
 	EXPECT_EQ(0, sc_exists(kept));
 	EXPECT_EQ(0U, poll_state(fd, SHMCHAN_STATE_DESTROYED, 300) &
@@ -468,7 +494,10 @@ TEST_F_TIMEOUT(death, last_process_goes, 90)
 		  poll_state(fd, SHMCHAN_STATE_DESTROYED, DEATH_MS) &
 		  (SHMCHAN_STATE_DESTROYED | SHMCHAN_STATE_REVOKED));
 	EXPECT_EQ(0, sc_wake(fd, 0, 1));
-	/* The one nobody holds is freed; ours is still there and intact */
+	/*
+	 * The one nobody holds is freed, and so is the namespace (with its
+	 * System V segment); ours is still there and intact.
+	 */
 	now = sc_poll_shmem_below(base + KEPT_MIB * 1024 + 1024, DEATH_MS);
 	EXPECT_GT(base + KEPT_MIB * 1024 + 1024, now)
 		TH_LOG("Shmem %lld KiB, was %lld before", now, base);
@@ -757,6 +786,9 @@ static void many_child(const char *name)
 		_exit(3);
 	fd = sc_new(name, SC_PAGE, 0600,
 		    SHMCHAN_CREATE_EXCL | SHMCHAN_CREATE_POPULATE);
+	/* The namespace itself must go too: Shmem shows its segment */
+	if (fd >= 0 && sysv_segment(SC_PAGE))
+		_exit(4);
 	/* The handle stays open: the namespace's death must free it all */
 	_exit(fd < 0 ? 10 + (-fd & 0x7f) : 0);
 }
