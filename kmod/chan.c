@@ -31,11 +31,11 @@
 #include "rules.h"
 
 /*
- * shmchan_registry_lock protects shmchan_names, shmchan_all, and every
- * channel's ->node, ->all_node and ->published. See internal.h for where it
- * sits in the lock order.
+ * shmchan_registry_lock protects shmchan_names, shmchan_all, every
+ * channel's ->node, ->all_node, ->ns_node and ->published, and the tracked
+ * namespaces (ns.c). See internal.h for where it sits in the lock order.
  */
-static DEFINE_MUTEX(shmchan_registry_lock);
+DEFINE_MUTEX(shmchan_registry_lock);
 /*
  * shmchan_setattr_lock serializes SETATTR, so that the owner a change is
  * judged against (chown rules, which may ask for a capability and so
@@ -98,15 +98,20 @@ int shmchan_name_from_user(char *name, u64 uptr)
 	return shmchan_check_name(name, len);
 }
 
-static struct shmchan_channel *shmchan_lookup_locked(const char *name)
+/* The channel published as @name in the namespace @ns, or NULL */
+static struct shmchan_channel *shmchan_lookup_locked(struct shmchan_ns *ns,
+						     const char *name)
 {
 	struct shmchan_channel *chan;
 
 	lockdep_assert_held(&shmchan_registry_lock);
 
+	if (!ns)
+		return NULL;
 	hash_for_each_possible(shmchan_names, chan, node,
-			       shmchan_name_hash(&shmchan_name_key, name)) {
-		if (!strcmp(chan->name, name))
+			       shmchan_name_hash(&shmchan_name_key, ns->id,
+						 name)) {
+		if (chan->ns == ns && !strcmp(chan->name, name))
 			return chan;
 	}
 	return NULL;
@@ -117,7 +122,8 @@ static void shmchan_publish_locked(struct shmchan_channel *chan)
 	lockdep_assert_held(&shmchan_registry_lock);
 
 	hash_add(shmchan_names, &chan->node,
-		 shmchan_name_hash(&shmchan_name_key, chan->name));
+		 shmchan_name_hash(&shmchan_name_key, chan->ns->id, chan->name));
+	list_add_tail(&chan->ns_node, &chan->ns->chans);
 	chan->published = true;
 }
 
@@ -127,6 +133,7 @@ static void shmchan_unpublish_locked(struct shmchan_channel *chan)
 	lockdep_assert_held(&shmchan_registry_lock);
 
 	hash_del(&chan->node);
+	list_del_init(&chan->ns_node);
 	chan->published = false;
 	shmchan_status_set(chan, SHMCHAN_STATE_DESTROYED);
 }
@@ -139,6 +146,7 @@ static void shmchan_chan_free(struct shmchan_channel *chan)
 	put_pid(chan->cpid);
 	put_pid(chan->lpid);
 	put_user_ns(chan->user_ns);
+	shmchan_ns_put(chan->ns);
 	kfree(chan);
 }
 
@@ -396,7 +404,8 @@ static int shmchan_chan_setup_file(struct shmchan_channel *chan)
  * Make a channel that is not published yet; its one reference is the
  * caller's, and it is on the list of live channels only once published.
  */
-static struct shmchan_channel *shmchan_chan_alloc(const char *name, u64 length,
+static struct shmchan_channel *shmchan_chan_alloc(struct shmchan_ns *ns,
+						  const char *name, u64 length,
 						  u64 max_length, umode_t mode,
 						  u32 flags)
 {
@@ -410,6 +419,7 @@ static struct shmchan_channel *shmchan_chan_alloc(const char *name, u64 length,
 	kref_init(&chan->ref);
 	INIT_HLIST_NODE(&chan->node);
 	INIT_LIST_HEAD(&chan->all_node);
+	INIT_LIST_HEAD(&chan->ns_node);
 	spin_lock_init(&chan->lock);
 	spin_lock_init(&chan->wait_lock);
 	INIT_LIST_HEAD(&chan->waiters);
@@ -423,6 +433,8 @@ static struct shmchan_channel *shmchan_chan_alloc(const char *name, u64 length,
 	chan->cgid = chan->gid;
 	chan->cpid = get_pid(task_tgid(current));
 	chan->user_ns = get_user_ns(current_user_ns());
+	shmchan_ns_get(ns);
+	chan->ns = ns;
 	ktime_get_real_ts64(&chan->ctime);
 
 	ret = shmchan_limits_check_length(length);
@@ -454,6 +466,7 @@ put_status:
 free_chan:
 	put_pid(chan->cpid);
 	put_user_ns(chan->user_ns);
+	shmchan_ns_put(chan->ns);
 	kfree(chan);
 	return ERR_PTR(ret);
 }
@@ -497,6 +510,7 @@ int shmchan_chan_create(const char *name, const struct shmchan_create *args,
 			struct shmchan_channel **chanp, bool *created)
 {
 	struct shmchan_channel *chan, *fresh = NULL;
+	struct shmchan_ns *ns;
 	u64 length, max_length;
 	int ret = 0;
 
@@ -509,16 +523,22 @@ int shmchan_chan_create(const char *name, const struct shmchan_create *args,
 	if (args->mode & ~SHMCHAN_MODE_MASK)
 		return -EINVAL;
 
+	/* The caller's IPC namespace, where the name lives (ns.c) */
+	ns = shmchan_ns_get_current();
+	if (IS_ERR(ns))
+		return PTR_ERR(ns);
 	mutex_lock(&shmchan_registry_lock);
 	for (;;) {
-		chan = shmchan_lookup_locked(name);
+		chan = shmchan_lookup_locked(ns, name);
 		if (chan || fresh)
 			break;
 		mutex_unlock(&shmchan_registry_lock);
-		fresh = shmchan_chan_alloc(name, length, max_length,
+		fresh = shmchan_chan_alloc(ns, name, length, max_length,
 					   args->mode, args->flags);
-		if (IS_ERR(fresh))
-			return PTR_ERR(fresh);
+		if (IS_ERR(fresh)) {
+			ret = PTR_ERR(fresh);
+			goto put_ns;
+		}
 		mutex_lock(&shmchan_registry_lock);
 	}
 
@@ -542,6 +562,8 @@ int shmchan_chan_create(const char *name, const struct shmchan_create *args,
 		shmchan_chan_free(fresh);
 	if (!ret)
 		*chanp = chan;
+put_ns:
+	shmchan_ns_put(ns);
 	return ret;
 }
 
@@ -561,7 +583,7 @@ int shmchan_chan_open(const char *name, bool writable,
 	int ret = 0;
 
 	mutex_lock(&shmchan_registry_lock);
-	chan = shmchan_lookup_locked(name);
+	chan = shmchan_lookup_locked(shmchan_ns_find_current_locked(), name);
 	if (!chan)
 		ret = -ENOENT;
 	else if (!shmchan_may_access(chan, want))
@@ -588,7 +610,7 @@ int shmchan_chan_destroy(const char *name, u32 flags)
 	int ret = 0;
 
 	mutex_lock(&shmchan_registry_lock);
-	chan = shmchan_lookup_locked(name);
+	chan = shmchan_lookup_locked(shmchan_ns_find_current_locked(), name);
 	if (!chan) {
 		ret = -ENOENT;
 	} else if (!shmchan_may_administer(chan)) {
@@ -786,6 +808,62 @@ struct shmchan_channel *shmchan_registry_seq_chan(void *v)
 	if (v == &shmchan_all)
 		return NULL;
 	return list_entry(v, struct shmchan_channel, all_node);
+}
+
+/**
+ * shmchan_registry_unpublish_ns_locked - the namespace @ns died
+ * @ns: the namespace
+ * @unpublished: where its channels go; each still holds the registry's
+ *	reference, to be dropped with shmchan_registry_put_list() once the
+ *	lock is released
+ *
+ * Unpublishes every channel of @ns, as DESTROY without REVOKE does: who
+ * holds a handle or a mapping of one keeps it, and its memory.
+ */
+void shmchan_registry_unpublish_ns_locked(struct shmchan_ns *ns,
+					  struct list_head *unpublished)
+{
+	struct shmchan_channel *chan;
+
+	lockdep_assert_held(&shmchan_registry_lock);
+
+	while (!list_empty(&ns->chans)) {
+		chan = list_first_entry(&ns->chans, struct shmchan_channel,
+					ns_node);
+		shmchan_unpublish_locked(chan);
+		/* ->ns_node is free: an unpublished channel never comes back */
+		list_add_tail(&chan->ns_node, unpublished);
+	}
+}
+
+/**
+ * shmchan_registry_put_list - drop the references of unpublished channels
+ * @unpublished: from shmchan_registry_unpublish_ns_locked()
+ *
+ * Must not be called with shmchan_registry_lock held.
+ */
+void shmchan_registry_put_list(struct list_head *unpublished)
+{
+	struct shmchan_channel *chan, *tmp;
+
+	list_for_each_entry_safe(chan, tmp, unpublished, ns_node) {
+		list_del_init(&chan->ns_node);
+		shmchan_chan_put(chan);
+	}
+}
+
+/**
+ * shmchan_channel_in_ns_locked - whether @chan belongs to the namespace @ipc
+ * @chan: a channel on the listing
+ * @ipc: the reader's namespace, which the reader holds
+ *
+ * Return: true for a channel made in @ipc, published or destroyed but
+ * alive, while @ipc lives; a dead namespace's channels are nobody's.
+ */
+bool shmchan_channel_in_ns_locked(struct shmchan_channel *chan,
+				  struct ipc_namespace *ipc)
+{
+	return shmchan_ns_matches_locked(chan->ns, ipc);
 }
 
 /**

@@ -12,6 +12,12 @@
  *                           Each VMA's ->vm_private_data marks whether
  *                           its process made or touched it (its exit is
  *                           then a death).
+ *   struct shmchan_ns       one IPC namespace that has channels (ns.c):
+ *                           names are looked up by (namespace, name); it
+ *                           holds a reference to the ipc_namespace while
+ *                           the namespace lives, and a sweep destroys its
+ *                           channels once nothing else holds it. See the
+ *                           top of ns.c for how and why.
  *   the status page         one page per channel (status.c) holding its
  *                           death count and state bits as atomics (no
  *                           lock); each status mmap() makes a small file
@@ -37,11 +43,29 @@
  *   registry lock and never for a transient channel (its name went with
  *   that user; the call fails with EIDRM).
  *
+ * IPC namespaces (ns.c)
+ *   A channel belongs to the namespace of the task that made it, for its
+ *   whole life (->ns, constant, a reference). CREATE, OPEN and DESTROY
+ *   look names up in the caller's namespace only; /proc/shmchan lists
+ *   the channels of its opener's namespace only. Handles and mappings
+ *   that cross namespaces keep working on their channel. When the
+ *   namespace dies, the sweep unpublishes its channels under the registry
+ *   lock, exactly as DESTROY does, and drops the registry's references
+ *   after it: nothing freed is reachable, as for DESTROY. A wait on such
+ *   a channel goes on (no revoke); a listing skips it (its namespace no
+ *   longer matches any reader's, which the reader holds, so no address
+ *   is compared after its namespace could have been freed).
+ *   The limits (limits.c) stay global and per user: see there.
+ *
  * Lock order, outermost first
  *   shmchan_handle.bind_lock        (main.c: one handle's CREATE/OPEN)
  *     shmchan_registry_lock         (chan.c: names, the list of channels,
- *                                    accounting, publish/unpublish)
+ *                                    accounting, publish/unpublish, the
+ *                                    tracked namespaces of ns.c)
  *       shmchan_channel.lock        (chan.c: spinlock, mutable attributes)
+ *       the kernel's mq_lock        (inside put_ipc_ns(), which untracking
+ *                                    a namespace calls: a spinlock that
+ *                                    never calls back into shmchan)
  *   shmchan_setattr_lock            (chan.c: serializes SETATTR, so that
  *     shmchan_channel.lock           the owner it is judged against stays;
  *                                    never held with the registry lock)
@@ -60,6 +84,10 @@
  *     shmchan_channel.wait_lock      truncation, the walk of the mappings),
  *     shmchan_limits_lock            the wait_lock for a shrink, the limits;
  *                                    never taken under any other lock)
+ *   shmchan_ns_sweep_lock           (ns.c: spinlock, when the sweep is
+ *                                    due; a leaf but for the timer and
+ *                                    workqueue locks of mod_delayed_work,
+ *                                    never held with another shmchan lock)
  *   mm->mmap_lock                   (->mmap of a handle records its
  *     shmchan_handle.users_lock      caller as a user: main.c, a leaf but
  *                                    for the xarray's own lock and memory
@@ -86,6 +114,7 @@
 #include <uapi/linux/shmchan.h>
 
 struct file;
+struct ipc_namespace;
 struct pid;
 struct pid_namespace;
 struct seq_file;
@@ -119,11 +148,32 @@ struct shmchan_status_words {
 };
 
 /**
+ * struct shmchan_ns - an IPC namespace that has channels (ns.c)
+ * @ref: references: its channels and CREATE calls in progress
+ * @node: link in ns.c's table while tracked, under shmchan_registry_lock
+ * @ipc: the namespace, with a reference, while tracked; NULL once it died
+ *	or has no channel left; under shmchan_registry_lock
+ * @chans: its published channels (&shmchan_channel.ns_node), under
+ *	shmchan_registry_lock
+ * @id: hashed with the names (rules.h); unique, constant
+ */
+struct shmchan_ns {
+	struct kref ref;
+	struct hlist_node node;
+	struct ipc_namespace *ipc;
+	struct list_head chans;
+	u64 id;
+};
+
+/**
  * struct shmchan_channel - one channel
  * @ref: references, see the top of this file
  * @node: link in the name table, under shmchan_registry_lock
  * @all_node: link in the list of all live channels, under
  *	shmchan_registry_lock
+ * @ns_node: link in its namespace's @chans while published, under
+ *	shmchan_registry_lock
+ * @ns: the IPC namespace it was made in, holds a reference; constant
  * @charge: the users it is accounted to (limits.c); set once at creation
  * @published: @node is in the name table, under shmchan_registry_lock
  * @transient: the name goes with the last user; constant
@@ -165,6 +215,8 @@ struct shmchan_channel {
 	struct kref ref;
 	struct hlist_node node;
 	struct list_head all_node;
+	struct list_head ns_node;
+	struct shmchan_ns *ns;
 	struct shmchan_charge *charge;
 	bool published;
 	bool transient;
@@ -214,6 +266,7 @@ static inline u64 shmchan_chan_length(const struct shmchan_channel *chan)
 }
 
 /* chan.c: names, registry and lifetime */
+extern struct mutex shmchan_registry_lock;
 int shmchan_name_from_user(char *name, u64 uptr);
 int shmchan_chan_create(const char *name, const struct shmchan_create *args,
 			struct shmchan_channel **chanp, bool *created);
@@ -241,8 +294,24 @@ void *shmchan_registry_seq_start(struct seq_file *m, loff_t *pos);
 void *shmchan_registry_seq_next(struct seq_file *m, void *v, loff_t *pos);
 void shmchan_registry_seq_stop(struct seq_file *m, void *v);
 struct shmchan_channel *shmchan_registry_seq_chan(void *v);
+void shmchan_registry_unpublish_ns_locked(struct shmchan_ns *ns,
+					  struct list_head *unpublished);
+void shmchan_registry_put_list(struct list_head *unpublished);
+bool shmchan_channel_in_ns_locked(struct shmchan_channel *chan,
+				  struct ipc_namespace *ipc);
 void shmchan_registry_init(void);
 void shmchan_registry_exit(void);
+
+/* ns.c: IPC namespaces */
+struct ipc_namespace *shmchan_ipc_get_current(void);
+void shmchan_ipc_put(struct ipc_namespace *ipc);
+struct shmchan_ns *shmchan_ns_get_current(void);
+struct shmchan_ns *shmchan_ns_find_current_locked(void);
+bool shmchan_ns_matches_locked(struct shmchan_ns *ns, struct ipc_namespace *ipc);
+void shmchan_ns_get(struct shmchan_ns *ns);
+void shmchan_ns_put(struct shmchan_ns *ns);
+void shmchan_ns_kick(void);
+void shmchan_ns_exit(void);
 
 /* limits.c: module parameters and per-user accounting */
 void shmchan_limits_init(void);

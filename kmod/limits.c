@@ -11,7 +11,15 @@
  * initial one, as the kernel's ucounts are: the uids a user maps into a
  * namespace of its own (newuidmap, subordinate ids) are each a user here,
  * and all they make counts against that user too. CAP_SYS_RESOURCE is
- * exempt from the per-user limits, not from the global ones.
+ * exempt from the per-user limits, not from the global ones. *
+ * The global limits (max_channels, max_total_size) are global across IPC
+ * namespaces, not per namespace as SysV's shmmni/shmall are: they guard
+ * the host's memory, which every container shares, and any user can make
+ * IPC namespaces at will inside a user namespace of its own, so a limit
+ * per namespace would bound nothing. What keeps one container from taking
+ * them all is the per-user charge, which reaches the owner of its user
+ * namespace; a container running as the host's root is bounded only by
+ * the global limits, as it is by the host's memory anyway.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>

@@ -251,7 +251,7 @@ static long shmchan_ioc_features(struct shmchan_handle *h, void *arg)
 		      SHMCHAN_FEATURE_TRANSIENT | SHMCHAN_FEATURE_DEATH_NOTICE |
 		      SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR |
 		      SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_WAITV |
-		      SHMCHAN_FEATURE_RESIZE;
+		      SHMCHAN_FEATURE_IPC_NS | SHMCHAN_FEATURE_RESIZE;
 	f->setattr_flags = SHMCHAN_SETATTR_FLAGS;
 	f->__reserved2 = 0;
 	f->watch_flags = 0;
@@ -611,6 +611,12 @@ static int shmchan_release_file(struct inode *inode, struct file *file)
 	shmchan_handle_users_destroy(h);
 	mutex_destroy(&h->bind_lock);
 	kfree(h);
+	/*
+	 * The last descriptor of a handle often goes at its holder's exit,
+	 * just before (or, from a delayed fput, just after) the holder drops
+	 * its IPC namespace: a sweep soon (ns.c).
+	 */
+	shmchan_ns_kick();
 	return 0;
 }
 
@@ -655,6 +661,8 @@ static int shmchan_flush_file(struct file *file, fl_owner_t id)
 			return 0;
 		if (shmchan_handle_forget_user(h) || READ_ONCE(h->untracked))
 			shmchan_chan_note_death(chan);
+		/* The last task of an IPC namespace may be going (ns.c) */
+		shmchan_ns_kick();
 		return 0;
 	}
 	/*
@@ -729,6 +737,7 @@ static void __exit shmchan_exit(void)
 {
 	misc_deregister(&shmchan_miscdev);
 	shmchan_proc_exit();
+	shmchan_ns_exit();
 	shmchan_registry_exit();
 }
 

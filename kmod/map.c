@@ -99,8 +99,12 @@ static void shmchan_vm_close(struct vm_area_struct *vma)
 	 * why the test is on the VMA, never on current. A vfork() child
 	 * shares the mm and never brings mm_users to 0 by exec or exit.
 	 */
-	if (!atomic_read(&vma->vm_mm->mm_users) && shmchan_vma_used(vma))
-		shmchan_chan_note_death(chan);
+	if (!atomic_read(&vma->vm_mm->mm_users)) {
+		if (shmchan_vma_used(vma))
+			shmchan_chan_note_death(chan);
+		/* Its exit may end an IPC namespace: a sweep soon (ns.c) */
+		shmchan_ns_kick();
+	}
 	shmchan_chan_map_put(chan);
 }
 

@@ -2,6 +2,11 @@
 /*
  * shmchan listing: /proc/shmchan, one line per live channel, like
  * /proc/sysvipc/shm. The format is part of the ABI (uapi/linux/shmchan.h).
+ *
+ * Like /proc/sysvipc/shm, a file lists the channels of the IPC namespace
+ * its opener was in at open(), whatever proc mount it came from and
+ * whoever reads it later, and holds that namespace while it is open (so
+ * the namespace cannot die, and its address cannot be reused, under it).
  */
 #include <linux/cred.h>
 #include <linux/fs.h>
@@ -55,6 +60,9 @@ static int shmchan_proc_show(struct seq_file *m, void *v)
 		seq_puts(m, "size mode uid gid cuid cgid cpid lpid nmaps nhandles nwaiters ctime deaths state name\n");
 		return 0;
 	}
+	/* The opener's namespace only; m->private is held, see the top */
+	if (!shmchan_channel_in_ns_locked(chan, m->private))
+		return 0;
 	if (!shmchan_proc_may_list(m, chan))
 		return 0;
 
@@ -77,10 +85,45 @@ static const struct seq_operations shmchan_proc_seq_ops = {
 	.show = shmchan_proc_show,
 };
 
+static int shmchan_proc_open(struct inode *inode, struct file *file)
+{
+	struct ipc_namespace *ipc = shmchan_ipc_get_current();
+	int ret;
+
+	if (!ipc)
+		return -ENOENT;
+	ret = seq_open(file, &shmchan_proc_seq_ops);
+	if (ret) {
+		shmchan_ipc_put(ipc);
+		return ret;
+	}
+	((struct seq_file *)file->private_data)->private = ipc;
+	return 0;
+}
+
+/* Also called by remove_proc_entry() at unload for files still open */
+static int shmchan_proc_release(struct inode *inode, struct file *file)
+{
+	struct seq_file *m = file->private_data;
+	struct ipc_namespace *ipc = m->private;
+
+	seq_release(inode, file);
+	shmchan_ipc_put(ipc);
+	/* The reader may have been the namespace's last holder (ns.c) */
+	shmchan_ns_kick();
+	return 0;
+}
+
+static const struct proc_ops shmchan_proc_ops = {
+	.proc_open = shmchan_proc_open,
+	.proc_read = seq_read,
+	.proc_lseek = seq_lseek,
+	.proc_release = shmchan_proc_release,
+};
+
 int shmchan_proc_init(void)
 {
-	if (!proc_create_seq(SHMCHAN_PROC_NAME, 0444, NULL,
-			     &shmchan_proc_seq_ops))
+	if (!proc_create(SHMCHAN_PROC_NAME, 0444, NULL, &shmchan_proc_ops))
 		return -ENOMEM;
 	return 0;
 }

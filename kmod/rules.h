@@ -99,32 +99,39 @@ static inline int shmchan_check_name(const char *name, long len)
 #define SHMCHAN_NAME_HASH_BITS	12
 
 /**
- * shmchan_name_hash - the name table's hash of a channel name
+ * shmchan_name_hash - the name table's hash of a channel name in a namespace
  * @key: the table's secret key, drawn at random when the module loads
+ * @ns_id: the id of the channel's IPC namespace (ns.c), never reused
  * @name: a checked name
  *
  * Keyed (SipHash): without @key nobody can tell which names share a bucket,
  * so one user can't pile colliding names into one bucket and slow every
- * lookup, which all run under the registry lock.
+ * lookup, which all run under the registry lock. The namespace is part of
+ * what is hashed, as it is of what a lookup compares: one name in many
+ * containers lands in unrelated buckets, so no container's names slow
+ * another's lookups more than a stranger's could.
  *
  * Return: the hash, to be given to hash_add() and hash_for_each_possible().
  */
-static inline u32 shmchan_name_hash(const siphash_key_t *key, const char *name)
+static inline u32 shmchan_name_hash(const siphash_key_t *key, u64 ns_id,
+				    const char *name)
 {
-	return (u32)siphash(name, strlen(name), key);
+	return (u32)siphash_2u64(ns_id, siphash(name, strlen(name), key), key);
 }
 
 /**
  * shmchan_name_bucket - the bucket of the name table a name goes into
  * @key: the table's key
+ * @ns_id: the id of the channel's namespace
  * @name: a checked name
  *
  * Return: what hash_add() makes of shmchan_name_hash(), for the tests.
  */
-static inline u32 shmchan_name_bucket(const siphash_key_t *key,
+static inline u32 shmchan_name_bucket(const siphash_key_t *key, u64 ns_id,
 				      const char *name)
 {
-	return hash_32(shmchan_name_hash(key, name), SHMCHAN_NAME_HASH_BITS);
+	return hash_32(shmchan_name_hash(key, ns_id, name),
+		       SHMCHAN_NAME_HASH_BITS);
 }
 
 /*

@@ -212,15 +212,15 @@ static void shmchan_test_name_hash(struct kunit *test)
 	get_random_bytes(&key, sizeof(key));
 	get_random_bytes(&key2, sizeof(key2));
 	for (i = 0; i < n; i++) {
-		u32 b = shmchan_name_bucket(&key, names[i]);
+		u32 b = shmchan_name_bucket(&key, 1, names[i]);
 
 		KUNIT_EXPECT_EQ(test, shmchan_test_name(names[i]), 0);
 		KUNIT_EXPECT_LT(test, b, 1U << SHMCHAN_NAME_HASH_BITS);
 		most = max_t(unsigned int, most, ++count[b]);
-		if (shmchan_name_bucket(&key2, names[i]) != b)
+		if (shmchan_name_bucket(&key2, 1, names[i]) != b)
 			moved++;
 		/* the same key, the same bucket: lookups find what was added */
-		KUNIT_EXPECT_EQ(test, shmchan_name_bucket(&key, names[i]), b);
+		KUNIT_EXPECT_EQ(test, shmchan_name_bucket(&key, 1, names[i]), b);
 	}
 	/*
 	 * 32 names in 4096 buckets: 5 or more in one bucket happens about
@@ -232,6 +232,34 @@ static void shmchan_test_name_hash(struct kunit *test)
 	KUNIT_EXPECT_GE_MSG(test, moved, n / 2,
 			    "only %u of %u names change bucket with the key",
 			    moved, n);
+}
+
+/*
+ * One name in many IPC namespaces (ns.c ids 1, 2, ...), as when every
+ * container makes the same channel: the namespace is hashed with the name,
+ * so the copies spread over the table instead of all sharing the bucket
+ * of the name, which one container could then slow for all the others.
+ */
+static void shmchan_test_name_hash_ns(struct kunit *test)
+{
+	unsigned int most = 0, i;
+	siphash_key_t key;
+	u8 *count;
+
+	count = kunit_kzalloc(test, 1U << SHMCHAN_NAME_HASH_BITS, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, count);
+	get_random_bytes(&key, sizeof(key));
+	for (i = 1; i <= SHMCHAN_COLLIDING; i++) {
+		u32 b = shmchan_name_bucket(&key, i, "same");
+
+		most = max_t(unsigned int, most, ++count[b]);
+		/* the same namespace and name, the same bucket */
+		KUNIT_EXPECT_EQ(test, shmchan_name_bucket(&key, i, "same"), b);
+	}
+	/* 32 namespaces in 4096 buckets: as for 32 random names above */
+	KUNIT_EXPECT_LE_MSG(test, most, 4U,
+			    "%u of %u namespaces share a bucket for one name",
+			    most, SHMCHAN_COLLIDING);
 }
 
 /* ------------------------------------------------------------ lengths */
@@ -620,6 +648,7 @@ static struct kunit_case shmchan_rule_cases[] = {
 	KUNIT_CASE(shmchan_test_args_size),
 	KUNIT_CASE(shmchan_test_names),
 	KUNIT_CASE(shmchan_test_name_hash),
+	KUNIT_CASE(shmchan_test_name_hash_ns),
 	KUNIT_CASE(shmchan_test_length),
 	KUNIT_CASE(shmchan_test_max_length),
 	KUNIT_CASE(shmchan_test_resize_length),

@@ -3,15 +3,17 @@
  * shmchan module unload: refused (as rmmod sees it: delete_module with
  * O_NONBLOCK) while any handle is open or any mapping exists, even after
  * every handle is closed; allowed once all are gone, also when channels
- * without users still exist (unload frees them). Each test leaves the
- * module loaded again (finit_module of $SHMCHAN_KO), so this binary runs
- * last and needs root and SHMCHAN_KO.
+ * without users still exist (unload frees them), in any IPC namespace.
+ * Each test leaves the module loaded again (finit_module of $SHMCHAN_KO),
+ * so this binary runs last and needs root and SHMCHAN_KO.
  *
  * races_openers_and_waiters: unloads while processes keep opening handles,
  * binding them, waiting and mapping, 1,000 rounds (divided by
  * SHMCHAN_TEST_SCALE); every unload must be done or refused within 1 s.
  */
 #include "shmchan_test.h"
+
+#include <sched.h>
 
 #define MODNAME "shmchan"
 
@@ -257,6 +259,54 @@ TEST_F_TIMEOUT(unload, idle_channels_do_not_block, 60)
 	reload(_metadata, self->ko);
 	EXPECT_EQ(0, sc_exists(self->name));
 	EXPECT_EQ(0, sc_exists(second));
+}
+
+/*
+ * Idle channels of a live IPC namespace other than ours (a container's)
+ * do not block unload either: the module lets go of the namespace, which
+ * lives on with its process, then dies normally (a leaked or doubly
+ * dropped reference to it would show in the debug kernel's checks). The
+ * reloaded module starts empty there too, and scoped.
+ */
+TEST_F_TIMEOUT(unload, idle_channels_in_other_namespace, 60)
+{
+	struct sc_pipe up, down;
+	pid_t pid;
+	int r;
+
+	ASSERT_EQ(0, sc_pipe_init(&up));
+	ASSERT_EQ(0, sc_pipe_init(&down));
+	pid = sc_fork();
+	if (pid == 0) {
+		int fd;
+
+		CHILD_EQ(0, unshare(CLONE_NEWIPC));
+		fd = sc_new(self->name, SC_PAGE, 0600,
+			    SHMCHAN_CREATE_EXCL | SHMCHAN_CREATE_POPULATE);
+		CHILD_TRUE(fd >= 0);
+		close(fd);
+		CHILD_EQ(0, sc_send(&up, 'c'));
+		/* The module is reloaded meanwhile */
+		CHILD_EQ('r', sc_recv(&down, 30000));
+		CHILD_EQ(0, sc_exists(self->name));
+		fd = sc_new(self->name, SC_PAGE, 0600, SHMCHAN_CREATE_EXCL);
+		CHILD_TRUE(fd >= 0);
+		close(fd);
+		CHILD_EQ(0, sc_send(&up, 'd'));
+		_exit(0);
+	}
+	ASSERT_LT(0, pid);
+	ASSERT_EQ('c', sc_recv(&up, 20000));
+	ASSERT_EQ(0, sc_exists(self->name));
+
+	r = mod_delete_settled(3000);
+	ASSERT_EQ(0, r) TH_LOG("delete_module with another namespace's channel: %d", r);
+	reload(_metadata, self->ko);
+	ASSERT_EQ(0, sc_send(&down, 'r'));
+	EXPECT_EQ('d', sc_recv(&up, 20000));
+	EXPECT_EQ(0, sc_reap(pid, 20000));
+	/* Its channel was the child's namespace's, never ours */
+	EXPECT_EQ(0, sc_exists(self->name));
 }
 
 /* A destroyed channel whose last mapping went away does not hold it either. */

@@ -170,6 +170,29 @@
  *   module runs out of memory recording a use, it counts from then on
  *   every exit of a process holding that handle, used or not.
  *
+ * IPC namespaces (%SHMCHAN_FEATURE_IPC_NS)
+ *   Channels are scoped like System V shared memory. A channel belongs to
+ *   the IPC namespace of the process that created it, for its whole life.
+ *   CREATE, OPEN and DESTROY look names up in the caller's IPC namespace
+ *   only: one name may exist once in every namespace, and a channel of
+ *   another namespace is ENOENT (so also no STAT, which needs a handle).
+ *   /proc/shmchan lists only the channels of its opener's namespace.
+ *   A handle or a mapping that crosses namespaces (passed over a UNIX
+ *   socket, inherited across unshare(2) or setns(2)) keeps working on its
+ *   channel, which stays in the namespace that created it.
+ *   When an IPC namespace dies (no process is left in it and no file or
+ *   bind mount of its /proc/PID/ns/ipc is open; a reader of /proc/shmchan
+ *   opened in it also keeps it), its channels are destroyed as by DESTROY
+ *   without %SHMCHAN_DESTROY_REVOKE: names gone, memory freed when the
+ *   last handle and mapping, wherever they are, let go. The module notices
+ *   a death within about 2 seconds (sooner when the last process exits
+ *   holding a handle or a mapping), so a System V segment and a channel
+ *   of one namespace may be freed that much apart.
+ *   Not scoped: uids, gids and pids in STAT and the listing are those of
+ *   the caller's user and pid namespaces, as before; the limits below
+ *   are per user and global, not per namespace; the death notices and
+ *   waits of a channel reach every participant, in any namespace.
+ *
  * Listing
  *   /proc/shmchan (mode 0444) has a header line, then one line per channel,
  *   destroyed ones included while they are still in use, with the columns
@@ -180,11 +203,12 @@
  *   name last, so that names of any length keep the columns parseable.
  *   Readers find columns by the names in the header: later versions may
  *   add columns before the name. An open file of /proc/shmchan shows
- *   only the channels its opener could open read-only (CAP_IPC_OWNER:
- *   all), judged by the credentials of the open(), as /proc/sysvipc
- *   readers expect: a descriptor handed to or kept by a more privileged
- *   reader shows no more than its opener may see, and ids are
- *   translated into the opener's user namespace.
+ *   only the channels of its opener's IPC namespace that the opener could
+ *   open read-only (CAP_IPC_OWNER: all of that namespace), judged by the
+ *   credentials and namespace of the open(), as /proc/sysvipc readers
+ *   expect: a descriptor handed to or kept by a more privileged reader,
+ *   or by one in another namespace, shows no more than its opener may
+ *   see, and ids are translated into the opener's user namespace.
  *
  * Limits (module parameters, /sys/module/shmchan/parameters/, root may
  * change them at run time; 0 means no limit)
@@ -201,7 +225,13 @@
  *   lengths, touched or not. SHMCHAN_IOC_RESIZE is checked against the
  *   same limits for the bytes it adds, with the same errnos, charged to
  *   the channel's creator (CAP_SYS_RESOURCE of the caller exempts it from
- *   the per-user ones); a reserve costs nothing.
+ *   the per-user ones); a reserve costs nothing. max_channels and
+ *   max_total_size count the
+ *   channels of all IPC namespaces together: they guard the host's
+ *   memory, which containers share, and an unprivileged user can make
+ *   new IPC namespaces at will (in a user namespace of its own), so a
+ *   per-namespace limit would bound nothing. The per-user limits, which
+ *   charge a rootless container's owner, are what divides them.
  *
  * Locking
  *   Channel memory cannot be mlock()ed (its mappings are VM_DONTEXPAND,
@@ -262,6 +292,12 @@
  * &shmchan_status.generation and .length; see "Growing" at the top
  */
 #define SHMCHAN_FEATURE_RESIZE		(1ULL << 12)
+/**
+ * SHMCHAN_FEATURE_IPC_NS - channel names are scoped per IPC namespace and
+ * a namespace's channels are destroyed when it dies (see "IPC namespaces"
+ * at the top)
+ */
+#define SHMCHAN_FEATURE_IPC_NS		(1ULL << 9)
 
 /**
  * struct shmchan_features - what the loaded module offers
