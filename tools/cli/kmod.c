@@ -533,6 +533,8 @@ static void print_features(void)
 		{ SHMCHAN_FEATURE_DEATH_NOTICE, "death-notice" },
 		{ SHMCHAN_FEATURE_LISTING, "listing" },
 		{ SHMCHAN_FEATURE_SETATTR, "setattr" },
+		{ SHMCHAN_FEATURE_HUGE, "huge" },
+		{ SHMCHAN_FEATURE_MLOCK, "mlock" },
 	};
 	struct shmchan_features f;
 	size_t i;

@@ -85,7 +85,8 @@
  *   %SHMCHAN_CREATE_HUGE, the last huge folio of a channel whose length
  *   is no multiple of 2 MiB runs past its end, and a mapping grown over
  *   all of it may get it mapped whole: that tail, part of the channel's
- *   own memory, then reads as zeroes instead of SIGBUS.) remap_file_pages() works on a shared mapping, but over the
+ *   own memory, then reads as zeroes instead of SIGBUS.)
+ *   remap_file_pages() works on a shared mapping, but over the
  *   whole of the last mapping of a transient channel that has no handle
  *   left it fails with EIDRM and leaves the range unmapped: the kernel
  *   unmaps the old pages first, which ends such a channel (its name is
