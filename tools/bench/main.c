@@ -40,9 +40,10 @@ const char *queue_missing;
 /* ------------------------------------------------------------ plan */
 
 enum { S_LATENCY, S_THROUGHPUT, S_SETUP, S_ONESHOT, S_SCALE, S_WAKE,
-       S_PAIR, S_COUNT, S_LOCAL = S_COUNT };
+       S_PAIR, S_HUGE, S_COUNT, S_LOCAL = S_COUNT };
 static const char *const suite_names[S_COUNT] = {
 	"latency", "throughput", "setup", "oneshot", "scale", "wake", "pair",
+	"huge",
 };
 
 struct plan {
@@ -61,6 +62,7 @@ struct plan {
 	long wake_counts[MAX_SIZES];
 	int pairs;
 	double pair_budget;
+	uint64_t huge_size;			/* mech_huge.c's channel */
 	double limit;				/* seconds for the whole run */
 };
 
@@ -79,6 +81,7 @@ static const struct plan full_plan = {
 	.scale_ops = 100, .scale_sweeps = 6,
 	.wake_counts = { 0, 10, 100, 1000 },
 	.pairs = 12, .pair_budget = 0.4,
+	.huge_size = GiB,
 	.limit = 540,
 };
 
@@ -96,6 +99,7 @@ static const struct plan quick_plan = {
 	.scale_ops = 60, .scale_sweeps = 2,
 	.wake_counts = { 0, 1000 },
 	.pairs = 6, .pair_budget = 0.2,
+	.huge_size = 256 * MiB,
 	.limit = 100,
 };
 
@@ -108,7 +112,7 @@ static struct plan P;
  * in time on a slow or busy host.
  */
 static const double suite_share[S_COUNT] = {
-	0.33, 0.25, 0.21, 0.06, 0.05, 0.05, 0.05,
+	0.33, 0.25, 0.21, 0.06, 0.05, 0.05, 0.05, 0,
 };
 static double run_limit, run_start, suite_deadline;
 
@@ -1428,7 +1432,8 @@ static void usage(FILE *f)
 "                     [--sizes LIST] [--budget S] [--reps N] [--spin-ns N]\n"
 "  --quick        the short plan (under 2 minutes in the VM); default: full\n"
 "  --out DIR      where CSV files, env.txt and summary.txt go (made if missing)\n"
-"  --suites LIST  comma-separated: latency,throughput,setup,oneshot,scale,wake,pair\n"
+"  --suites LIST  comma-separated: latency,throughput,setup,oneshot,scale,wake,pair,\n"
+"                 huge\n"
 "  --mechs LIST   mechanisms for latency and throughput (--list names them)\n"
 "  --sizes LIST   message sizes for latency and throughput, e.g. 64,4K,1M\n"
 "  --setup-sizes LIST  region sizes for the setup suite\n"
@@ -1504,7 +1509,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *suites = "latency,throughput,setup,oneshot,scale,wake,pair";
+	const char *suites = "latency,throughput,setup,oneshot,scale,wake,pair,huge";
 	const char *sizes = NULL, *setup_sizes = NULL;
 	double budget = 0, max_seconds = -1;
 	int reps = 0, o, i, s;
@@ -1597,6 +1602,9 @@ int main(int argc, char **argv)
 		case S_SCALE: suite_scale(); break;
 		case S_WAKE: suite_wake(); break;
 		case S_PAIR: suite_pair(); break;
+		case S_HUGE:
+			suite_huge_run(out_dir, summary, P.huge_size, P.reps, 300);
+			break;
 		}
 	}
 	par[npar] = parallelism();
