@@ -388,7 +388,10 @@ static int shmchan_chan_setup_file(struct shmchan_channel *chan)
 	if (!file_name)
 		return -ENOMEM;
 	/* Accounted like SysV shm without SHM_NORESERVE: fail now, not at fault */
-	chan->shm_file = shmem_file_setup(file_name, chan->length, 0);
+	if (chan->huge)
+		chan->shm_file = shmchan_huge_file_setup(file_name, chan->length);
+	else
+		chan->shm_file = shmem_file_setup(file_name, chan->length, 0);
 	kfree(file_name);
 	if (IS_ERR(chan->shm_file)) {
 		int ret = PTR_ERR(chan->shm_file);
@@ -425,6 +428,7 @@ static struct shmchan_channel *shmchan_chan_alloc(struct shmchan_ns *ns,
 	INIT_LIST_HEAD(&chan->waiters);
 	memcpy(chan->name, name, name_size);
 	chan->transient = flags & SHMCHAN_CREATE_TRANSIENT;
+	chan->huge = flags & SHMCHAN_CREATE_HUGE;
 	chan->length = length;
 	chan->mode = mode;
 	chan->uid = current_euid();

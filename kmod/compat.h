@@ -53,4 +53,26 @@ static inline int shmchan_notify_change(struct dentry *dentry,
 #define SHMCHAN_GET_POLICY_HAS_ILX
 #endif
 
+/*
+ * 6.10 made the layout's get_unmapped_area a flag of the mm and exported
+ * mm_get_unmapped_area() in its place.
+ */
+#if KERNEL_VERSION(6, 10, 0) <= LINUX_VERSION_CODE
+static inline unsigned long
+shmchan_mm_get_unmapped_area(struct mm_struct *mm, struct file *file,
+			     unsigned long addr, unsigned long len,
+			     unsigned long pgoff, unsigned long flags)
+{
+	return mm_get_unmapped_area(mm, file, addr, len, pgoff, flags);
+}
+#else
+static inline unsigned long
+shmchan_mm_get_unmapped_area(struct mm_struct *mm, struct file *file,
+			     unsigned long addr, unsigned long len,
+			     unsigned long pgoff, unsigned long flags)
+{
+	return mm->get_unmapped_area(file, addr, len, pgoff, flags);
+}
+#endif
+
 #endif /* SHMCHAN_COMPAT_H */

@@ -177,6 +177,7 @@ struct shmchan_ns {
  * @charge: the users it is accounted to (limits.c); set once at creation
  * @published: @node is in the name table, under shmchan_registry_lock
  * @transient: the name goes with the last user; constant
+ * @huge: made with SHMCHAN_CREATE_HUGE, on the huge tmpfs (huge.c); constant
  * @status_page: the status page (status.c); constant, holds a reference
  * @status: its words: the death count and the state bits; constant
  * @users: bound handles plus VMAs, see the top of this file
@@ -220,6 +221,7 @@ struct shmchan_channel {
 	struct shmchan_charge *charge;
 	bool published;
 	bool transient;
+	bool huge;
 	struct page *status_page;
 	struct shmchan_status_words *status;
 	atomic_t users;
@@ -336,6 +338,16 @@ void shmchan_proc_exit(void);
 /* map.c: mmap onto the channel's shmem file */
 int shmchan_mmap_channel(struct shmchan_channel *chan, bool writable,
 			 struct vm_area_struct *vma);
+
+/* huge.c: huge folios and the addresses that map them whole */
+void shmchan_huge_init(void);
+void shmchan_huge_exit(void);
+bool shmchan_huge_supported(void);
+struct file *shmchan_huge_file_setup(const char *name, loff_t size);
+u64 shmchan_huge_folios(struct shmchan_channel *chan);
+unsigned long shmchan_get_unmapped_area(struct file *file, unsigned long addr,
+					unsigned long len, unsigned long pgoff,
+					unsigned long flags);
 
 /* status.c: the status page */
 int shmchan_status_init(struct shmchan_channel *chan);

@@ -234,12 +234,20 @@ static void shmchan_handle_users_destroy(struct shmchan_handle *h)
 
 /* ---------------------------------------------------------------------- */
 
+/* SHMCHAN_CREATE_HUGE only where the kernel has huge pages for us */
+static u32 shmchan_create_flags(void)
+{
+	if (shmchan_huge_supported())
+		return SHMCHAN_CREATE_FLAGS;
+	return SHMCHAN_CREATE_FLAGS & ~SHMCHAN_CREATE_HUGE;
+}
+
 static long shmchan_ioc_features(struct shmchan_handle *h, void *arg)
 {
 	struct shmchan_features *f = arg;
 
 	f->abi_version = SHMCHAN_ABI_VERSION;
-	f->create_flags = SHMCHAN_CREATE_FLAGS;
+	f->create_flags = shmchan_create_flags();
 	f->open_flags = SHMCHAN_OPEN_FLAGS;
 	f->destroy_flags = SHMCHAN_DESTROY_FLAGS;
 	f->stat_flags = 0;
@@ -251,7 +259,9 @@ static long shmchan_ioc_features(struct shmchan_handle *h, void *arg)
 		      SHMCHAN_FEATURE_TRANSIENT | SHMCHAN_FEATURE_DEATH_NOTICE |
 		      SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR |
 		      SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_WAITV |
-		      SHMCHAN_FEATURE_IPC_NS | SHMCHAN_FEATURE_RESIZE;
+		      SHMCHAN_FEATURE_IPC_NS | SHMCHAN_FEATURE_MLOCK |
+		      SHMCHAN_FEATURE_RESIZE |
+		      (shmchan_huge_supported() ? SHMCHAN_FEATURE_HUGE : 0);
 	f->setattr_flags = SHMCHAN_SETATTR_FLAGS;
 	f->__reserved2 = 0;
 	f->watch_flags = 0;
@@ -319,7 +329,7 @@ static long shmchan_ioc_create(struct shmchan_handle *h, void *arg)
 {
 	struct shmchan_create *args = arg;
 
-	if (args->flags & ~SHMCHAN_CREATE_FLAGS)
+	if (args->flags & ~shmchan_create_flags())
 		return -EINVAL;
 	if (!h->dev_write)
 		return -EBADF;
@@ -380,6 +390,9 @@ static long shmchan_ioc_stat(struct shmchan_handle *h, void *arg)
 	shmchan_chan_fill_stat(chan, st);
 	if (h->writable)
 		st->state |= SHMCHAN_STATE_WRITABLE;
+	if (chan->huge)
+		st->state |= SHMCHAN_STATE_HUGE;
+	st->huge_folios = shmchan_huge_folios(chan);
 	return 0;
 }
 
@@ -699,6 +712,8 @@ static const struct file_operations shmchan_fops = {
 	.unlocked_ioctl = shmchan_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = shmchan_mmap_file,
+	/* PMD-aligned addresses for large mappings (huge.c) */
+	.get_unmapped_area = shmchan_get_unmapped_area,
 	.llseek = noop_llseek,
 };
 
@@ -716,6 +731,7 @@ static int __init shmchan_init(void)
 	shmchan_wait_init();
 	shmchan_limits_init();
 	shmchan_registry_init();
+	shmchan_huge_init();
 	ret = shmchan_proc_init();
 	if (ret) {
 		pr_err("cannot create /proc/shmchan: %d\n", ret);
@@ -730,6 +746,7 @@ static int __init shmchan_init(void)
 
 remove_proc:
 	shmchan_proc_exit();
+	shmchan_huge_exit();
 	return ret;
 }
 
@@ -739,6 +756,7 @@ static void __exit shmchan_exit(void)
 	shmchan_proc_exit();
 	shmchan_ns_exit();
 	shmchan_registry_exit();
+	shmchan_huge_exit();
 }
 
 module_init(shmchan_init);

@@ -4,8 +4,9 @@
  *
  * mmap() of a bound handle maps the channel's shmem pages through a *view*:
  * a file of this module on the channel's shmem inode, opened read-write or
- * read-only as the handle is, made for that one mmap() call. The view
- * becomes the VMA's file, as the per-attach file of ipc/shm.c does:
+ * read-only as the handle is, made for that one mmap() call (and one for
+ * each remap_file_pages() of its VMAs). The view becomes the VMA's file,
+ * as the per-attach file of ipc/shm.c does:
  *
  *  - faults, futex keys, memcg charging and /proc/PID/maps
  *    ("/shmchan:NAME (deleted)") are shmem's, since the inode is;
@@ -14,7 +15,19 @@
  *    checks and the counting can't be bypassed;
  *  - the view's f_op->owner keeps the module loaded while any VMA exists,
  *    and its last fput() happens in the VFS after our code has returned;
- *  - its vm_ops wrap shmem's, so the module sees every VMA come and go.
+ *  - its vm_ops wrap shmem's, so the module sees every VMA come and go;
+ *  - it counts the VMAs made from it, so that one the mm frees without
+ *    ->close (merged away) still gives its user back (see
+ *    shmchan_view_release()).
+ *
+ * The VMAs are not VM_DONTEXPAND (VM_SPECIAL), so that mlock() locks them
+ * and charges RLIMIT_MEMLOCK as for any file. mremap() may then grow one,
+ * in place (no hook is called: 6.1 vma_adjust(), 6.12 vma_merge_extend())
+ * or moved (copy_vma() calls ->open, then vm_ops->mremap): whatever part
+ * of it lies past the channel's end faults with SIGBUS, as past a file's
+ * EOF, in shmchan_vm_fault() and shmchan_vm_map_pages() (shmem would
+ * too, at its i_size; the rule is stated here so that it holds whatever
+ * the length).
  */
 #include <linux/err.h>
 #include <linux/file.h>
@@ -32,13 +45,18 @@
  * struct shmchan_view - the private data of a view file
  * @chan: the channel; holds a reference
  * @writable: the view may be mapped for writing
- * @shmem_ops: shmem's vm_ops, which ours forward to; set by the first mmap
+ * @shmem_ops: shmem's vm_ops, which ours forward to; set by the one mmap
  *	of the view, under that mm's mmap_lock, and never changed after
+ * @nvmas: VMAs whose file the view is and that hold a user of the channel
+ *	(shmchan_chan_map_new/get): raised by ->mmap and vm_ops->open, lowered
+ *	by vm_ops->close; what is left at the view's release is VMAs the mm
+ *	freed without ->close
  */
 struct shmchan_view {
 	struct shmchan_channel *chan;
 	bool writable;
 	const struct vm_operations_struct *shmem_ops;
+	atomic_t nvmas;
 };
 
 static struct shmchan_view *shmchan_vma_view(struct vm_area_struct *vma)
@@ -83,12 +101,15 @@ static void shmchan_vm_open(struct vm_area_struct *vma)
 	 */
 	if (vma->vm_mm != current->mm)
 		WRITE_ONCE(vma->vm_private_data, NULL);
+	atomic_inc(&shmchan_vma_view(vma)->nvmas);
 	shmchan_chan_map_get(shmchan_vma_view(vma)->chan);
 }
 
 static void shmchan_vm_close(struct vm_area_struct *vma)
 {
 	struct shmchan_channel *chan = shmchan_vma_view(vma)->chan;
+
+	atomic_dec(&shmchan_vma_view(vma)->nvmas);
 
 	/*
 	 * The whole address space goes: its process exited (or exec()ed
@@ -108,8 +129,17 @@ static void shmchan_vm_close(struct vm_area_struct *vma)
 	shmchan_chan_map_put(chan);
 }
 
+/* The channel's length in pages: where a grown mapping stops being its */
+static pgoff_t shmchan_vma_chan_pages(struct vm_area_struct *vma)
+{
+	return shmchan_chan_length(shmchan_vma_view(vma)->chan) >> PAGE_SHIFT;
+}
+
 static vm_fault_t shmchan_vm_fault(struct vm_fault *vmf)
 {
+	/* Past the channel's end (mremap grew the mapping): as past EOF */
+	if (vmf->pgoff >= shmchan_vma_chan_pages(vmf->vma))
+		return VM_FAULT_SIGBUS;
 	shmchan_vma_note_touch(vmf->vma);
 	return shmchan_vma_view(vmf->vma)->shmem_ops->fault(vmf);
 }
@@ -120,7 +150,12 @@ static vm_fault_t shmchan_vm_map_pages(struct vm_fault *vmf,
 {
 	const struct vm_operations_struct *ops =
 		shmchan_vma_view(vmf->vma)->shmem_ops;
+	pgoff_t npages = shmchan_vma_chan_pages(vmf->vma);
 
+	/* Never past the channel's end; ->fault gives SIGBUS there */
+	if (start_pgoff >= npages)
+		return 0;
+	end_pgoff = min(end_pgoff, npages - 1);
 	shmchan_vma_note_touch(vmf->vma);
 	if (!ops->map_pages)
 		return 0;
@@ -218,23 +253,23 @@ static int shmchan_view_mmap(struct file *view, struct vm_area_struct *vma)
 		ret = -EINVAL;
 		goto unuse;
 	}
-	if (!priv->shmem_ops)
-		priv->shmem_ops = vma->vm_ops;
+	priv->shmem_ops = vma->vm_ops;
 	vma->vm_ops = &shmchan_vm_ops;
 
 	/*
-	 * VM_DONTEXPAND: mremap() cannot grow the mapping past the channel.
-	 * Being VM_SPECIAL it also keeps the mm from merging a new VMA of
-	 * ours into a neighbour without ->close (mmap_region's retry merge),
-	 * which would unbalance the counts; the price is that mlock() has no
-	 * effect on channel memory. mprotect() cannot add exec, nor write to
-	 * a read-only handle's mapping.
+	 * mprotect() cannot add exec, nor write to a read-only handle's
+	 * mapping. Not VM_DONTEXPAND: see the top of this file. That flag
+	 * (VM_SPECIAL) also kept the mm from merging a VMA into a neighbour
+	 * of the same file: 6.12's mmap_region() retries a merge when ->mmap
+	 * changed the flags, as we do here, and frees the new VMA without
+	 * ->close. Each VMA made by ->mmap has a view of its own, so that
+	 * view's release gives its user back (shmchan_view_release()).
 	 */
-	shmchan_vma_flags_set(vma, VM_DONTEXPAND);
 	shmchan_vma_flags_clear(vma, VM_MAYEXEC |
 				(priv->writable ? 0 : VM_MAYWRITE));
 	/* Made by this process itself (mmap, remap_file_pages): used. */
 	vma->vm_private_data = SHMCHAN_VMA_USED;
+	atomic_inc(&priv->nvmas);
 	shmchan_chan_note_attach(chan);
 	return 0;
 
@@ -246,7 +281,18 @@ unuse:
 static int shmchan_view_release(struct inode *inode, struct file *view)
 {
 	struct shmchan_view *priv = view->private_data;
+	int lost = atomic_read(&priv->nvmas);
 
+	/*
+	 * Every VMA holds its file, so none of the view's is left: those
+	 * still counted were freed by the mm without ->close, merged into a
+	 * neighbour of the same channel after our ->mmap (6.12 mmap_region's
+	 * retry merge, whose fput() of the view brings us here). Their users
+	 * go now, or a transient channel would keep its name for good.
+	 */
+	WARN_ON_ONCE(lost < 0);
+	while (lost-- > 0)
+		shmchan_chan_map_put(priv->chan);
 	shmchan_chan_put(priv->chan);
 	kfree(priv);
 	return 0;
@@ -262,9 +308,14 @@ static long shmchan_view_fallocate(struct file *view, int mode, loff_t offset,
 	return shm_file->f_op->fallocate(shm_file, mode, offset, len);
 }
 
+static int shmchan_view_remap(struct file *view, struct vm_area_struct *vma);
+
 static const struct file_operations shmchan_view_fops = {
 	.owner = THIS_MODULE,
-	.mmap = shmchan_view_mmap,
+	/* remap_file_pages(): a new view for the new VMA, as mmap() makes */
+	.mmap = shmchan_view_remap,
+	/* mremap() moving a mapping keeps its alignment (huge.c) */
+	.get_unmapped_area = shmchan_get_unmapped_area,
 	.release = shmchan_view_release,
 	.fsync = noop_fsync,
 	.fallocate = shmchan_view_fallocate,
@@ -306,6 +357,32 @@ static struct file *shmchan_view_create(struct shmchan_channel *chan,
 	return view;
 }
 
+/* Map @vma through a new view of @chan, which becomes its file. */
+static int shmchan_map_new_view(struct shmchan_channel *chan, bool writable,
+				struct vm_area_struct *vma)
+{
+	struct file *view;
+	int ret;
+
+	view = shmchan_view_create(chan, writable);
+	if (IS_ERR(view))
+		return PTR_ERR(view);
+	ret = shmchan_view_mmap(view, vma);
+	if (!ret)
+		vma_set_file(vma, view);
+	/* The VMA holds its own reference now, if it was made. */
+	fput(view);
+	return ret;
+}
+
+/* ->mmap of a view: remap_file_pages() remaps part of one of its VMAs. */
+static int shmchan_view_remap(struct file *view, struct vm_area_struct *vma)
+{
+	struct shmchan_view *priv = view->private_data;
+
+	return shmchan_map_new_view(priv->chan, priv->writable, vma);
+}
+
 /**
  * shmchan_mmap_channel - map @chan into @vma, from mmap() of a handle
  * @chan: the handle's channel
@@ -318,21 +395,11 @@ static struct file *shmchan_view_create(struct shmchan_channel *chan,
 int shmchan_mmap_channel(struct shmchan_channel *chan, bool writable,
 			 struct vm_area_struct *vma)
 {
-	struct file *view;
 	int ret;
 
 	/* Refuse cheaply before making a view. */
 	ret = shmchan_check_vma(chan, writable, vma);
 	if (ret)
 		return ret;
-
-	view = shmchan_view_create(chan, writable);
-	if (IS_ERR(view))
-		return PTR_ERR(view);
-	ret = shmchan_view_mmap(view, vma);
-	if (!ret)
-		vma_set_file(vma, view);
-	/* The VMA holds its own reference now, if it was made. */
-	fput(view);
-	return ret;
+	return shmchan_map_new_view(chan, writable, vma);
 }

@@ -262,6 +262,29 @@ static inline int shmchan_check_map_range(u64 length, unsigned long pgoff,
 }
 
 /**
+ * shmchan_huge_align - where a mapping goes for its huge folios
+ * @base: the start of a free range of at least the mapping's length plus
+ *	@pmd_size - PAGE_SIZE, page-aligned
+ * @pgoff: the mapping's file offset in pages
+ * @pmd_size: the huge page size, a power of two
+ *
+ * Return: the lowest address at or above @base that is congruent to the
+ * file offset modulo @pmd_size; at most @base + @pmd_size - PAGE_SIZE, so
+ * the mapping fits in the free range.
+ */
+static inline unsigned long shmchan_huge_align(unsigned long base,
+					       unsigned long pgoff,
+					       unsigned long pmd_size)
+{
+	unsigned long want = (pgoff << PAGE_SHIFT) & (pmd_size - 1);
+	unsigned long addr = (base & ~(pmd_size - 1)) + want;
+
+	if (addr < base)
+		addr += pmd_size;
+	return addr;
+}
+
+/**
  * shmchan_limit_exceeded - would @add more on top of @have pass @limit?
  * @have: what is in use
  * @add: what is asked for

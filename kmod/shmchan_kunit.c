@@ -2,7 +2,8 @@
 /*
  * KUnit tests of shmchan's rules (rules.h): argument struct sizes, names,
  * the name table's hash, lengths, word offsets, mmap ranges, limits, mode
- * bits, WAIT and WAKE arguments. Built as shmchan_kunit.ko when the kernel has CONFIG_KUNIT;
+ * bits, WAIT and WAKE arguments, huge-page alignment. Built as
+ * shmchan_kunit.ko when the kernel has CONFIG_KUNIT;
  * the tests run when it is loaded and need no shmchan.ko.
  *
  * Suite "shmchan" is plain arithmetic. Suite "shmchan_args" copies argument
@@ -55,7 +56,7 @@ static const struct shmchan_size_rule shmchan_size_rules[] = {
 	SHMCHAN_SIZE_RULE(shmchan_destroy, SHMCHAN_DESTROY_SIZE_VER0,
 			  SHMCHAN_DESTROY_SIZE_VER0),
 	SHMCHAN_SIZE_RULE(shmchan_stat, SHMCHAN_STAT_SIZE_VER0,
-			  SHMCHAN_STAT_SIZE_VER2),
+			  SHMCHAN_STAT_SIZE_VER3),
 	SHMCHAN_SIZE_RULE(shmchan_wait, SHMCHAN_WAIT_SIZE_VER0,
 			  SHMCHAN_WAIT_SIZE_VER1),
 	SHMCHAN_SIZE_RULE(shmchan_wake, SHMCHAN_WAKE_SIZE_VER0,
@@ -643,6 +644,36 @@ static void shmchan_test_deadline(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, shmchan_wait_deadline(U64_MAX), KTIME_MAX);
 }
 
+static void shmchan_test_huge_align(struct kunit *test)
+{
+	const unsigned long pmd = 2UL << 20;
+	unsigned long base, pgoff, addr;
+
+	/* already aligned, offset 0: itself */
+	KUNIT_EXPECT_EQ(test, shmchan_huge_align(4 * pmd, 0, pmd), 4 * pmd);
+	/* the next boundary */
+	KUNIT_EXPECT_EQ(test, shmchan_huge_align(4 * pmd + PAGE_SIZE, 0, pmd),
+			5 * pmd);
+	/* an offset one page into a huge page: one page past a boundary */
+	KUNIT_EXPECT_EQ(test, shmchan_huge_align(4 * pmd, 1, pmd),
+			4 * pmd + PAGE_SIZE);
+	/* only the offset modulo the PMD size counts */
+	KUNIT_EXPECT_EQ(test, shmchan_huge_align(4 * pmd, 512 + 1, pmd),
+			4 * pmd + PAGE_SIZE);
+	/* the worst case stays inside base + pmd - PAGE_SIZE */
+	KUNIT_EXPECT_EQ(test, shmchan_huge_align(4 * pmd + PAGE_SIZE, 0, pmd),
+			4 * pmd + PAGE_SIZE + (pmd - PAGE_SIZE));
+	/* every page-aligned base and offset: congruent, at most that far */
+	for (base = pmd; base < 2 * pmd; base += 37 * PAGE_SIZE) {
+		for (pgoff = 0; pgoff < 1024; pgoff += 13) {
+			addr = shmchan_huge_align(base, pgoff, pmd);
+			KUNIT_EXPECT_EQ(test, (addr - (pgoff << PAGE_SHIFT)) % pmd, 0UL);
+			KUNIT_EXPECT_GE(test, addr, base);
+			KUNIT_EXPECT_LE(test, addr, base + pmd - PAGE_SIZE);
+		}
+	}
+}
+
 static struct kunit_case shmchan_rule_cases[] = {
 	KUNIT_CASE(shmchan_test_struct_versions),
 	KUNIT_CASE(shmchan_test_args_size),
@@ -660,6 +691,7 @@ static struct kunit_case shmchan_rule_cases[] = {
 	KUNIT_CASE(shmchan_test_wake_args),
 	KUNIT_CASE(shmchan_test_waitv_args),
 	KUNIT_CASE(shmchan_test_deadline),
+	KUNIT_CASE(shmchan_test_huge_align),
 	{}
 };
 

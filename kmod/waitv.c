@@ -104,7 +104,7 @@ static int shmchan_waitv_prepare(const struct shmchan_waitv *args,
 			i++;
 			goto put_files;
 		}
-		ret = shmchan_check_word_offset(chan->length, e.offset);
+		ret = shmchan_check_word_offset(shmchan_chan_length(chan), e.offset);
 		if (ret) {
 			i++;
 			goto put_files;

@@ -215,7 +215,7 @@ TEST_F(grow, features)
 	EXPECT_EQ(0, f.__reserved3);
 	EXPECT_EQ(SHMCHAN_FEATURES_SIZE_VER2, sizeof(f));
 	EXPECT_EQ(SHMCHAN_CREATE_SIZE_VER1, sizeof(struct shmchan_create));
-	EXPECT_EQ(SHMCHAN_STAT_SIZE_VER2, sizeof(struct shmchan_stat));
+	EXPECT_EQ(SHMCHAN_STAT_SIZE_VER3, sizeof(struct shmchan_stat));
 	EXPECT_EQ(SHMCHAN_RESIZE_SIZE_VER0, sizeof(struct shmchan_resize));
 	EXPECT_EQ(SHMCHAN_RESIZE_WAIT_SIZE_VER0, sizeof(struct shmchan_resize_wait));
 }

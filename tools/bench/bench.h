@@ -84,6 +84,10 @@ struct stat3 {
 };
 struct stat3 stats(const double *v, int n);
 
+/* mech_huge.c: the "huge" suite, 4 KiB pages against SHMCHAN_CREATE_HUGE */
+int suite_huge_run(const char *out_dir, FILE *out, uint64_t want, int reps,
+		   double timeout);
+
 /* ------------------------------------------------------------ cells */
 
 /*

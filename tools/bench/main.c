@@ -35,6 +35,7 @@
 
 const char *const suite_names[S_COUNT] = {
 	"latency", "throughput", "setup", "oneshot", "scale", "wake", "pair",
+	"huge",
 };
 
 static const struct plan full_plan = {
@@ -52,6 +53,7 @@ static const struct plan full_plan = {
 	.scale_ops = 100, .scale_sweeps = 6,
 	.wake_counts = { 0, 10, 100, 1000 },
 	.pairs = 12, .pair_budget = 0.4,
+	.huge_size = GiB,
 	.par_wait = 45,
 	.limit = 560,
 };
@@ -70,6 +72,7 @@ static const struct plan quick_plan = {
 	.scale_ops = 60, .scale_sweeps = 2,
 	.wake_counts = { 0, 1000 },
 	.pairs = 6, .pair_budget = 0.2,
+	.huge_size = 256 * MiB,
 	.par_wait = 15,
 	.limit = 120,
 };
@@ -84,7 +87,7 @@ const char *only_mechs;
  * in time on a slow or busy host.
  */
 static const double suite_share[S_COUNT] = {
-	0.36, 0.27, 0.18, 0.05, 0.05, 0.05, 0.04,
+	0.36, 0.27, 0.18, 0.05, 0.05, 0.05, 0.04, 0,
 };
 static double run_limit, run_start, suite_deadline;
 
@@ -118,7 +121,8 @@ static void usage(FILE *f)
 "                     [--sizes LIST] [--budget S] [--reps N] [--spin-ns N]\n"
 "  --quick        the short plan (under 3 minutes in the VM); default: full\n"
 "  --out DIR      where CSV files, env.txt and summary.txt go (made if missing)\n"
-"  --suites LIST  comma-separated: latency,throughput,setup,oneshot,scale,wake,pair\n"
+"  --suites LIST  comma-separated: latency,throughput,setup,oneshot,scale,wake,pair,\n"
+"                 huge\n"
 "  --mechs LIST   mechanisms for latency and throughput (--list names them)\n"
 "  --sizes LIST   message sizes for latency and throughput, e.g. 64,4K,1M\n"
 "  --setup-sizes LIST  region sizes for the setup suite\n"
@@ -177,7 +181,7 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *suites = "latency,throughput,setup,oneshot,scale,wake,pair";
+	const char *suites = "latency,throughput,setup,oneshot,scale,wake,pair,huge";
 	const char *sizes = NULL, *setup_sizes = NULL;
 	double budget = 0, max_seconds = -1;
 	int reps = 0, o, i, s;
@@ -273,6 +277,9 @@ int main(int argc, char **argv)
 		case S_PAIR:
 			suite_pair();
 			waitv_pairs_run(&wpairs, P.pairs, P.pair_budget, say);
+			break;
+		case S_HUGE:
+			suite_huge_run(out_dir, summary, P.huge_size, P.reps, 300);
 			break;
 		}
 	}

@@ -30,7 +30,7 @@
 /* ------------------------------------------------------------ plan (main.c) */
 
 enum { S_LATENCY, S_THROUGHPUT, S_SETUP, S_ONESHOT, S_SCALE, S_WAKE,
-       S_PAIR, S_COUNT, S_LOCAL = S_COUNT };
+       S_PAIR, S_HUGE, S_COUNT, S_LOCAL = S_COUNT };
 extern const char *const suite_names[S_COUNT];
 
 struct plan {
@@ -49,6 +49,7 @@ struct plan {
 	long wake_counts[MAX_SIZES];
 	int pairs;
 	double pair_budget;
+	uint64_t huge_size;			/* mech_huge.c's channel */
 	double par_wait;			/* par_settle() before throughput */
 	double limit;				/* seconds for the whole run */
 };
@@ -176,6 +177,16 @@ struct waitv_pairs {
 	char why[240];		/* when n is 0 */
 };
 extern struct waitv_pairs wpairs;
+
+/*
+ * The "huge" suite (mech_huge.c): 4 KiB pages against SHMCHAN_CREATE_HUGE;
+ * huge_read_ratio is 4 KiB / huge random-read time, NAN unless every 2 MiB
+ * got a huge folio (huge_why says why not)
+ */
+int suite_huge_run(const char *out_dir, FILE *out, uint64_t want, int reps,
+		   double timeout);
+extern double huge_read_ratio;
+extern char huge_why[160];
 void waitv_pairs_run(struct waitv_pairs *wp, int npairs, double budget,
 		     void (*out)(const char *fmt, ...));
 /* The scale suite's x values (existing channels). */

@@ -120,6 +120,12 @@ static double t_waitv_wait(struct tctx *t)
 	return wpairs.r.med;
 }
 
+static double t_huge_reads(struct tctx *t)
+{
+	snprintf(t->detail, sizeof(t->detail), "%s", huge_why);
+	return huge_read_ratio;
+}
+
 static double t_adapt_floor(struct tctx *t)
 {
 	snprintf(t->detail, sizeof(t->detail),
@@ -307,6 +313,8 @@ static const struct target targets_table[] = {
 	  .measure = t_zc_pipe },
 	{ .what = "memcpy (1 core) / zero-copy throughput", .op = "<=", .goal = 2,
 	  .measure = t_memcpy_zc },
+	{ .what = "random 8 B reads over 1 GiB: 4 KiB pages / huge pages", .op = ">=",
+	  .goal = 1.3, .measure = t_huge_reads },
 	{ .what = "shmchan create+map+touch / memfd", .op = "<=", .goal = 1.1,
 	  .measure = t_setup_memfd },
 	{ .what = "create: flatness", .op = "<=", .goal = 1.5,

@@ -28,6 +28,7 @@ const char cmd_create_help[] =
 "  -x, --exclusive    fail if NAME exists\n"
 "  -p, --populate     allocate all its memory now (fail now if it cannot be)\n"
 "  -M, --max SIZE     reserve room to grow it to SIZE later ('shmchan resize')\n"
+"  -H, --huge         back it with 2 MiB huge pages where the kernel can\n"
 "  -h, --help         show this help\n";
 
 const char cmd_resize_help[] =
@@ -129,6 +130,14 @@ static int create_limit_fail(const char *name, uint64_t size, int err)
 			param, cli_human_size(limit, have, sizeof(have)));
 }
 
+/* Does the module take SHMCHAN_CREATE_HUGE? */
+static bool huge_supported(void)
+{
+	struct shmchan_features f;
+
+	return !shmchan_features(&f) && (f.create_flags & SHMCHAN_CREATE_HUGE);
+}
+
 static mode_t default_mode(void)
 {
 	mode_t mask = umask(0);
@@ -144,6 +153,7 @@ int cmd_create(int argc, char **argv)
 		{ "exclusive", no_argument,       NULL, 'x' },
 		{ "populate",  no_argument,       NULL, 'p' },
 		{ "max",       required_argument, NULL, 'M' },
+		{ "huge",      no_argument,       NULL, 'H' },
 		{ "help",      no_argument,       NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -154,7 +164,7 @@ int cmd_create(int argc, char **argv)
 	char human[16], octal[8];
 	int c, status = EXIT_OK, ret;
 
-	while ((c = cli_getopt(argc, argv, "m:xpM:h", longopts, &status)) != -1) {
+	while ((c = cli_getopt(argc, argv, "m:xpM:Hh", longopts, &status)) != -1) {
 		switch (c) {
 		case 'm':
 			if (cli_parse_mode(optarg, &mode))
@@ -166,6 +176,7 @@ int cmd_create(int argc, char **argv)
 			break;
 		case 'x': flags |= SHMCHAN_CREATE_EXCL; break;
 		case 'p': flags |= SHMCHAN_CREATE_POPULATE; break;
+		case 'H': flags |= SHMCHAN_CREATE_HUGE; break;
 		default: return status;
 		}
 	}
@@ -185,6 +196,9 @@ int cmd_create(int argc, char **argv)
 		    shmchan_create(argv[0], size, mode, flags, &ch);
 	if (ret == -E2BIG && max)
 		return cli_fail("%s: the loaded module cannot grow channels (no --max)", argv[0]);
+	if (ret == -EINVAL && (flags & SHMCHAN_CREATE_HUGE) && !huge_supported())
+		return cli_fail("%s: --huge: the module or kernel has no huge pages "
+				"for channels", argv[0]);
 	if (ret == -EINVAL)
 		return create_einval(argv[0], size, max != 0);
 	if (ret == -ENOSPC || ret == -EDQUOT)

@@ -535,6 +535,8 @@ static void print_features(void)
 		{ SHMCHAN_FEATURE_SETATTR, "setattr" },
 		{ SHMCHAN_FEATURE_STATUS_PAGE, "status-page" },
 		{ SHMCHAN_FEATURE_IPC_NS, "ipc-ns" },
+		{ SHMCHAN_FEATURE_HUGE, "huge" },
+		{ SHMCHAN_FEATURE_MLOCK, "mlock" },
 	};
 	struct shmchan_features f;
 	size_t i;

@@ -110,14 +110,14 @@ enum op {
 	OP_OPEN_DEV, OP_CLOSE, OP_CREATE, OP_OPEN, OP_DESTROY, OP_STAT,
 	OP_SETATTR, OP_WAIT, OP_WAKE, OP_FEATURES, OP_GARBAGE, OP_MMAP,
 	OP_MUNMAP, OP_MREMAP, OP_MPROTECT, OP_MADVISE, OP_TOUCH, OP_FORK,
-	OP_KILL, OP_REMAP, OP_WAITV, OP_RESIZE, OP_RESIZE_WAIT, NOPS
+	OP_KILL, OP_REMAP, OP_WAITV, OP_RESIZE, OP_RESIZE_WAIT, OP_MLOCK, NOPS
 };
 
 static const char *const op_names[NOPS] = {
 	"open-dev", "close", "create", "open", "destroy", "stat", "setattr",
 	"wait", "wake", "features", "garbage", "mmap", "munmap", "mremap",
 	"mprotect", "madvise", "touch", "fork", "kill", "remap", "waitv",
-	"resize", "resize-wait",
+	"resize", "resize-wait", "mlock",
 };
 
 /* Relative frequencies of the operations. */
@@ -128,7 +128,7 @@ static const unsigned int op_weight[NOPS] = {
 	[OP_MUNMAP] = 5, [OP_MREMAP] = 3, [OP_MPROTECT] = 2, [OP_MADVISE] = 3,
 	[OP_TOUCH] = 8, [OP_FORK] = 2, [OP_KILL] = 2, [OP_REMAP] = 2,
 	[OP_WAITV] = 5,
-	[OP_RESIZE] = 5, [OP_RESIZE_WAIT] = 2,
+	[OP_RESIZE] = 5, [OP_RESIZE_WAIT] = 2, [OP_MLOCK] = 2,
 };
 
 struct shared {
@@ -282,6 +282,11 @@ static long do_ioctl(enum op op, int fd, unsigned long cmd, void *arg)
 struct mapping {
 	char *addr;	/* NULL: free slot */
 	size_t len;
+	/*
+	 * The first @valid bytes lie inside the channel for sure: a mapping
+	 * grown by mremap() may run past its end, where a touch is SIGBUS
+	 */
+	size_t valid;
 	int prot;
 	bool dontfork;	/* MADV_DONTFORK: not there in forked children */
 	bool past_end;	/* reached past the channel's length when made */
@@ -758,6 +763,7 @@ static void op_mmap(void)
 	}
 	m->addr = p;
 	m->len = len;
+	m->valid = len;
 	m->prot = prot;
 	m->dontfork = false;
 	/*
@@ -797,11 +803,15 @@ static void op_munmap(void)
 			*rest = *m;
 			rest->addr = m->addr + (cut + 1) * page;
 			rest->len = (pages - cut - 1) * page;
+			rest->valid = m->valid > (cut + 1) * page ?
+				      m->valid - (cut + 1) * page : 0;
 		} else {
 			munmap(m->addr + (cut + 1) * page, (pages - cut - 1) * page);
 		}
 	}
 	m->len = cut * page;
+	if (m->valid > m->len)
+		m->valid = m->len;
 	if (!cut)
 		m->addr = NULL;
 }
@@ -815,7 +825,7 @@ static void op_mremap(void)
 	if (!m)
 		return;
 	switch (below(3)) {
-	case 0:	/* grow: refused */
+	case 0:	/* grow: past the channel's end, SIGBUS there */
 		len = m->len + page;
 		break;
 	case 1:	/* shrink */
@@ -831,6 +841,8 @@ static void op_mremap(void)
 		return;
 	m->addr = p;
 	m->len = len;
+	if (m->valid > len)
+		m->valid = len;
 }
 
 static void op_mprotect(void)
@@ -856,6 +868,7 @@ static void op_madvise(void)
 	static const int advice[] = {
 		MADV_DONTNEED, MADV_REMOVE, MADV_WILLNEED, MADV_DONTFORK,
 		MADV_DOFORK, MADV_FREE, MADV_PAGEOUT, MADV_COLD,
+		MADV_HUGEPAGE, MADV_NOHUGEPAGE,
 	};
 	struct mapping *m = any_map();
 	int adv = PICK(advice), ret;
@@ -883,15 +896,51 @@ static void op_remap(void)
 		return;
 	ret = remap_file_pages(m->addr, m->len, 0, pgoff, 0);
 	note(OP_REMAP, ret);
-	/* The new offset may lie in the reserve, past the length */
-	if (!ret)
+	/*
+	 * ->mmap checked that all of it lies inside the reserve; the new
+	 * offset may lie past the length
+	 */
+	if (!ret) {
+		m->valid = m->len;
 		m->past_end = true;
+	}
 	if (ret) {
 		map_errno("remap_file_pages", errno, true);
 		/* a failed remap may have unmapped the range already */
 		munmap(m->addr, m->len);
 		m->addr = NULL;
 	}
+}
+
+/*
+ * mlock() and friends on a channel mapping (SHMCHAN_FEATURE_MLOCK): locks
+ * fault pages in, also while other workers punch holes or unmap; a range
+ * past the channel's end fails to populate (ENOMEM). munlock() and
+ * munlockall() come as often, so that the VM's memory stays reclaimable.
+ */
+static void op_mlock(void)
+{
+	struct mapping *m = any_map();
+	int ret;
+
+	switch (below(4)) {
+	case 0:
+		/* Populating: only what the VM can afford (root has no limit) */
+		ret = m && m->len <= SMALL_PAGES * page ? mlock(m->addr, m->len) : 0;
+		break;
+	case 1:
+		ret = m ? (int)syscall(SYS_mlock2, m->addr, m->len, MLOCK_ONFAULT) : 0;
+		break;
+	case 2:
+		ret = m ? munlock(m->addr, m->len) : 0;
+		break;
+	default:
+		/* On fault only: nothing is populated */
+		ret = chance(30) ? mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) :
+				   munlockall();
+		break;
+	}
+	note(OP_MLOCK, ret);
 }
 
 static void on_fault(int sig)
@@ -908,9 +957,9 @@ static void op_touch(void)
 	struct mapping *m = any_map();
 	int sig;
 
-	if (!m || !(m->prot & PROT_READ))
+	if (!m || !(m->prot & PROT_READ) || m->valid < 4)
 		return;
-	touch_word = (volatile __u32 *)(m->addr + 4 * below(m->len / 4));
+	touch_word = (volatile __u32 *)(m->addr + 4 * below(m->valid / 4));
 	sig = sigsetjmp(touch_env, 1);
 	if (sig == SIGBUS && m->past_end) {
 		touching = 0;
@@ -991,7 +1040,7 @@ static void (*const op_fn[NOPS])(void) = {
 	[OP_MPROTECT] = op_mprotect, [OP_MADVISE] = op_madvise,
 	[OP_TOUCH] = op_touch, [OP_FORK] = op_fork, [OP_KILL] = op_kill,
 	[OP_REMAP] = op_remap, [OP_WAITV] = op_waitv, [OP_RESIZE] = op_resize,
-	[OP_RESIZE_WAIT] = op_resize_wait,
+	[OP_RESIZE_WAIT] = op_resize_wait, [OP_MLOCK] = op_mlock,
 };
 
 static enum op pick_op(void)

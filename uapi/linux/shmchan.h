@@ -76,10 +76,19 @@
  *   Only MAP_SHARED (MAP_PRIVATE: EINVAL), only within the channel's
  *   reserve (offset + length past &shmchan_stat.max_length: ENXIO; see
  *   "Growing" below for the pages past the channel's length), PROT_WRITE
- *   only on a read-write
- *   handle (EACCES), never PROT_EXEC (EPERM). A mapping cannot grow
- *   (mremap: EFAULT) and outlives close() of the handle, fork() and
- *   DESTROY. remap_file_pages() works on a shared mapping, but over the
+ *   only on a read-write handle (EACCES), never PROT_EXEC (EPERM). A
+ *   mapping outlives close() of the handle, fork() and DESTROY. mremap()
+ *   moves, shrinks and grows it as it would a mapping of a file
+ *   (MREMAP_DONTUNMAP included): the pages a grown mapping covers inside
+ *   the channel are the channel's as usual, and any access to a page of
+ *   it past the channel's length (or its reserve) raises SIGBUS, as past the end of a file; no page that is not the
+ *   channel's is ever mapped there (%SHMCHAN_FEATURE_MLOCK). (One case
+ *   of the kernel's: with shmem_enabled "always" or "force", see
+ *   %SHMCHAN_CREATE_HUGE, the last huge folio of a channel whose length
+ *   is no multiple of 2 MiB runs past its end, and a mapping grown over
+ *   all of it may get it mapped whole: that tail, part of the channel's
+ *   own memory, then reads as zeroes instead of SIGBUS.)
+ *   remap_file_pages() works on a shared mapping, but over the
  *   whole of the last mapping of a transient channel that has no handle
  *   left it fails with EIDRM and leaves the range unmapped: the kernel
  *   unmaps the old pages first, which ends such a channel (its name is
@@ -120,6 +129,14 @@
  *   kernel's overcommit accounting, like SysV shm) apply to the length
  *   at every moment, never to the reserve; pages are charged to a memory
  *   cgroup as they are touched, as always.
+ *
+ *   Addresses (%SHMCHAN_FEATURE_HUGE): a mapping of 2 MiB (the PMD
+ *   size) or more, without MAP_FIXED and without a hint address the
+ *   kernel can honour, gets an address that is congruent to its file
+ *   offset modulo 2 MiB, in every process and also when mremap() moves
+ *   it, so that the huge folios of the channel (see
+ *   %SHMCHAN_CREATE_HUGE) can be mapped whole by one page-table entry.
+ *   Such a mapping may sit up to 2 MiB - 4 KiB further than without.
  *
  * Death notices (%SHMCHAN_FEATURE_DEATH_NOTICE)
  *   The module counts the deaths of a channel's *participants* in
@@ -233,9 +250,20 @@
  *   per-namespace limit would bound nothing. The per-user limits, which
  *   charge a rootless container's owner, are what divides them.
  *
- * Locking
- *   Channel memory cannot be mlock()ed (its mappings are VM_DONTEXPAND,
- *   which mlock() skips).
+ * Locking (%SHMCHAN_FEATURE_MLOCK)
+ *   Channel mappings can be locked like those of a file: mlock(),
+ *   mlock2(), munlock(), mlockall() (MCL_FUTURE covers later channel
+ *   mappings too, MCL_ONFAULT works), mmap() with MAP_LOCKED. Each locked
+ *   mapping counts against the caller's RLIMIT_MEMLOCK and shows in
+ *   VmLck of /proc/PID/status, per mapping, as for files: two processes
+ *   locking one channel count it twice. The usual errors hold: mlock()
+ *   beyond the limit is ENOMEM, with a limit of 0 and no CAP_IPC_LOCK
+ *   EPERM; an mmap() (MAP_LOCKED or under MCL_FUTURE) or a growing
+ *   mremap() of a locked mapping beyond it is EAGAIN. Locking faults
+ *   every page in (charged to the caller's memory cgroup as a first
+ *   touch would be). Module versions without %SHMCHAN_FEATURE_MLOCK made
+ *   mappings that mlock() silently skipped (VM_DONTEXPAND) and refused
+ *   mremap() growth with EFAULT.
  */
 #ifndef _UAPI_LINUX_SHMCHAN_H
 #define _UAPI_LINUX_SHMCHAN_H
@@ -286,18 +314,31 @@
  */
 #define SHMCHAN_FEATURE_WAITV		(1ULL << 8)
 /**
+ * SHMCHAN_FEATURE_IPC_NS - channel names are scoped per IPC namespace and
+ * a namespace's channels are destroyed when it dies (see "IPC namespaces"
+ * at the top)
+ */
+#define SHMCHAN_FEATURE_IPC_NS		(1ULL << 9)
+/**
+ * SHMCHAN_FEATURE_HUGE - CREATE understands %SHMCHAN_CREATE_HUGE, mappings
+ * of 2 MiB or more get PMD-aligned addresses (see "mmap" at the top), and
+ * &shmchan_stat.huge_folios counts the huge folios of a channel. Absent
+ * when the kernel has no transparent huge pages (CONFIG_TRANSPARENT_HUGEPAGE)
+ * or its tmpfs refuses huge pages; %SHMCHAN_CREATE_HUGE is then EINVAL.
+ */
+#define SHMCHAN_FEATURE_HUGE		(1ULL << 10)
+/**
+ * SHMCHAN_FEATURE_MLOCK - channel mappings can be mlock()ed and mremap()
+ * grows them like a file's mappings (see "Locking" and "mmap" at the top)
+ */
+#define SHMCHAN_FEATURE_MLOCK		(1ULL << 11)
+/**
  * SHMCHAN_FEATURE_RESIZE - channels can grow within a reserve set at
  * CREATE (&shmchan_create.max_length): SHMCHAN_IOC_RESIZE,
  * SHMCHAN_IOC_RESIZE_WAIT, &shmchan_stat.max_length and .generation,
  * &shmchan_status.generation and .length; see "Growing" at the top
  */
 #define SHMCHAN_FEATURE_RESIZE		(1ULL << 12)
-/**
- * SHMCHAN_FEATURE_IPC_NS - channel names are scoped per IPC namespace and
- * a namespace's channels are destroyed when it dies (see "IPC namespaces"
- * at the top)
- */
-#define SHMCHAN_FEATURE_IPC_NS		(1ULL << 9)
 
 /**
  * struct shmchan_features - what the loaded module offers
@@ -364,8 +405,43 @@ struct shmchan_features {
  * makes the channel.
  */
 #define SHMCHAN_CREATE_POPULATE		(1U << 2)
+/**
+ * SHMCHAN_CREATE_HUGE - back the channel with huge (2 MiB, PMD-size) shmem
+ * folios wherever a whole, 2 MiB-aligned 2 MiB of the channel lies within
+ * its length; the rest (a tail shorter than 2 MiB) has 4 KiB pages. The
+ * channel lives on a tmpfs of the module mounted with huge=within_size,
+ * so it does not depend on the system's default for shmem. Applies only
+ * when this call makes the channel (then &shmchan_stat.state has
+ * %SHMCHAN_STATE_HUGE); accepted only with %SHMCHAN_FEATURE_HUGE.
+ *
+ * What /sys/kernel/mm/transparent_hugepage/shmem_enabled gives, with and
+ * without the flag (a huge folio is mapped by one page-table entry where
+ * a mapping covers its 2 MiB whole and aligned, which the addresses of
+ * "mmap" at the top see to):
+ *
+ * - always: huge folios with the flag as above; without it, huge folios
+ *   for every 2 MiB of the channel, also a last one that runs past its
+ *   end (its tail is then allocated but never mapped);
+ * - within_size: with or without the flag, as with the flag;
+ * - advise: with the flag as above; without it, huge folios only for the
+ *   faults of mappings on which madvise(MADV_HUGEPAGE) was called;
+ * - never (the usual default): with the flag as above; without it, none;
+ * - deny: none for any channel (the emergency switch);
+ * - force: huge folios for every channel, as with "always".
+ *
+ * Whatever the setting, no huge folio is allocated by a fault of a
+ * mapping with madvise(MADV_NOHUGEPAGE) or of a process with
+ * prctl(PR_SET_THP_DISABLE), or when the kernel has no free 2 MiB of
+ * contiguous memory at the time (then 4 KiB pages are used: the flag is a
+ * request, never an error); %SHMCHAN_CREATE_POPULATE allocates them all
+ * at CREATE. The kernel may split a huge folio later (memory pressure,
+ * swap, a hole punched with MADV_REMOVE): the channel's content and
+ * every mapping stay as they were, with 4 KiB pages from then on.
+ * Counted in &shmchan_stat.huge_folios.
+ */
+#define SHMCHAN_CREATE_HUGE		(1U << 3)
 #define SHMCHAN_CREATE_FLAGS	(SHMCHAN_CREATE_EXCL | SHMCHAN_CREATE_TRANSIENT | \
-				 SHMCHAN_CREATE_POPULATE)
+				 SHMCHAN_CREATE_POPULATE | SHMCHAN_CREATE_HUGE)
 
 /** SHMCHAN_CREATED - set in &shmchan_create.result when a channel was made */
 #define SHMCHAN_CREATED			(1U << 0)
@@ -495,6 +571,11 @@ struct shmchan_destroy {
 #define SHMCHAN_STATE_TRANSIENT		(1U << 2)
 /** SHMCHAN_STATE_WRITABLE - this handle is bound read-write */
 #define SHMCHAN_STATE_WRITABLE		(1U << 3)
+/**
+ * SHMCHAN_STATE_HUGE - the channel was made with %SHMCHAN_CREATE_HUGE
+ * (STAT only, never on the status page)
+ */
+#define SHMCHAN_STATE_HUGE		(1U << 4)
 
 /**
  * struct shmchan_stat - the bound channel's attributes
@@ -525,6 +606,11 @@ struct shmchan_destroy {
  * @generation: out: how many times the length changed (wraps), as
  *	&shmchan_status.generation
  * @__reserved: out: zero
+ * @huge_folios: out: how many huge (PMD-size, 2 MiB) folios hold the
+ *	channel's pages at the time of the call (always 0 without
+ *	%SHMCHAN_FEATURE_HUGE). Pages not touched yet are in none; a split
+ *	folio counts no more. STAT walks the channel's page cache for it:
+ *	on a large channel of 4 KiB pages it takes milliseconds.
  *
  * Used with SHMCHAN_IOC_STAT on a bound handle.
  */
@@ -549,11 +635,13 @@ struct shmchan_stat {
 	__u64 max_length;
 	__u32 generation;
 	__u32 __reserved;
+	__u64 huge_folios;
 };
 
 #define SHMCHAN_STAT_SIZE_VER0		80
 #define SHMCHAN_STAT_SIZE_VER1		88	/* + lpid, deaths */
 #define SHMCHAN_STAT_SIZE_VER2		104	/* + max_length, generation */
+#define SHMCHAN_STAT_SIZE_VER3		112	/* + huge_folios */
 
 /* ------------------------------------------------------------------------ */
 
