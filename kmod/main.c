@@ -16,6 +16,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
+#include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -45,6 +46,7 @@
  * uapi/linux/shmchan.h and %SHMCHAN_FEATURE_DEATH_NOTICE for the rule.
  * @dev_write: the device file was opened for writing (FMODE_WRITE), which
  *	CREATE, DESTROY, SETATTR and a read-write OPEN need; constant
+ * @watches: the handle's watches and poll waitqueue (watch.c)
  */
 struct shmchan_handle {
 	struct mutex bind_lock; /* serializes binding; outside the registry lock */
@@ -55,6 +57,7 @@ struct shmchan_handle {
 	struct pid *last_user;
 	bool untracked;
 	bool dev_write;
+	struct shmchan_watches watches;
 };
 
 static struct shmchan_channel *shmchan_handle_chan(struct shmchan_handle *h)
@@ -258,13 +261,14 @@ static long shmchan_ioc_features(struct shmchan_handle *h, void *arg)
 	f->features = SHMCHAN_FEATURE_SHMEM | SHMCHAN_FEATURE_REVOKE |
 		      SHMCHAN_FEATURE_TRANSIENT | SHMCHAN_FEATURE_DEATH_NOTICE |
 		      SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR |
-		      SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_WAITV |
+		      SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_WATCH |
+		      SHMCHAN_FEATURE_WAITV |
 		      SHMCHAN_FEATURE_IPC_NS | SHMCHAN_FEATURE_MLOCK |
 		      SHMCHAN_FEATURE_RESIZE |
 		      (shmchan_huge_supported() ? SHMCHAN_FEATURE_HUGE : 0);
 	f->setattr_flags = SHMCHAN_SETATTR_FLAGS;
 	f->__reserved2 = 0;
-	f->watch_flags = 0;
+	f->watch_flags = SHMCHAN_WATCH_FLAGS | SHMCHAN_WATCH_READ_FLAGS;
 	f->waitv_flags = SHMCHAN_WAITV_FLAGS;
 	f->resize_flags = SHMCHAN_RESIZE_FLAGS;
 	f->__reserved3 = 0;
@@ -439,6 +443,66 @@ static long shmchan_ioc_setattr(struct shmchan_handle *h, void *arg)
 	return shmchan_chan_setattr(chan, args);
 }
 
+/*
+ * The WATCH commands: checked as the other channel commands are (fields,
+ * then EBADFD), and each one a use of the handle.
+ */
+static long shmchan_ioc_watch_add(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_watch *args = arg;
+	long ret;
+
+	ret = shmchan_check_watch_args(args, SHMCHAN_WATCH_CMD_ADD);
+	if (ret)
+		return ret;
+	if (!shmchan_handle_use(h, chan))
+		return -EBADFD;
+	return shmchan_watch_add(&h->watches, chan, args);
+}
+
+static long shmchan_ioc_watch_arm(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_watch *args = arg;
+	long ret;
+
+	ret = shmchan_check_watch_args(args, SHMCHAN_WATCH_CMD_ARM);
+	if (ret)
+		return ret;
+	if (!shmchan_handle_use(h, chan))
+		return -EBADFD;
+	return shmchan_watch_arm(&h->watches, chan, args);
+}
+
+static long shmchan_ioc_watch_del(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_watch *args = arg;
+	long ret;
+
+	ret = shmchan_check_watch_args(args, SHMCHAN_WATCH_CMD_DEL);
+	if (ret)
+		return ret;
+	if (!shmchan_handle_use(h, chan))
+		return -EBADFD;
+	return shmchan_watch_del(&h->watches, args);
+}
+
+static long shmchan_ioc_watch_read(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_watch_read *args = arg;
+	long ret;
+
+	ret = shmchan_check_watch_read_args(args);
+	if (ret)
+		return ret;
+	if (!shmchan_handle_use(h, chan))
+		return -EBADFD;
+	return shmchan_watch_read(&h->watches, chan, args);
+}
+
 /* On any handle: the entries name the handles waited on (waitv.c) */
 static long shmchan_ioc_waitv(struct shmchan_handle *h, void *arg)
 {
@@ -516,6 +580,14 @@ static const struct shmchan_ioctl_op shmchan_ioctl_ops[] = {
 			 shmchan_wake, SHMCHAN_WAKE_SIZE_VER0, false),
 	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_SETATTR, shmchan_ioc_setattr,
 			 shmchan_setattr, SHMCHAN_SETATTR_SIZE_VER0, false),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_WATCH_ADD, shmchan_ioc_watch_add,
+			 shmchan_watch, SHMCHAN_WATCH_SIZE_VER0, true),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_WATCH_ARM, shmchan_ioc_watch_arm,
+			 shmchan_watch, SHMCHAN_WATCH_SIZE_VER0, true),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_WATCH_DEL, shmchan_ioc_watch_del,
+			 shmchan_watch, SHMCHAN_WATCH_SIZE_VER0, false),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_WATCH_READ, shmchan_ioc_watch_read,
+			 shmchan_watch_read, SHMCHAN_WATCH_READ_SIZE_VER0, false),
 	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_WAITV, shmchan_ioc_waitv,
 			 shmchan_waitv, SHMCHAN_WAITV_SIZE_VER0, true),
 	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_RESIZE, shmchan_ioc_resize,
@@ -534,6 +606,8 @@ union shmchan_ioctl_buf {
 	struct shmchan_wait wait;
 	struct shmchan_wake wake;
 	struct shmchan_setattr setattr;
+	struct shmchan_watch watch;
+	struct shmchan_watch_read watch_read;
 	struct shmchan_waitv waitv;
 	struct shmchan_resize resize;
 	struct shmchan_resize_wait resize_wait;
@@ -600,6 +674,7 @@ static int shmchan_open_file(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_init(&h->bind_lock);
 	shmchan_handle_users_init(h);
+	shmchan_watches_init(&h->watches);
 	/*
 	 * The device node's mode says who may change the set of channels:
 	 * CREATE, DESTROY and SETATTR, like write(2), want a file opened for
@@ -619,6 +694,8 @@ static int shmchan_release_file(struct inode *inode, struct file *file)
 {
 	struct shmchan_handle *h = file->private_data;
 
+	/* Before the channel may go: a watch's entry points to it */
+	shmchan_watches_release(&h->watches);
 	if (h->chan)
 		shmchan_chan_unbind(h->chan);
 	shmchan_handle_users_destroy(h);
@@ -704,6 +781,14 @@ static int shmchan_mmap_file(struct file *file, struct vm_area_struct *vma)
 	return shmchan_mmap_channel(chan, h->writable, vma);
 }
 
+/* Watches' readiness (watch.c); not a use of the handle */
+static __poll_t shmchan_poll_file(struct file *file, poll_table *pt)
+{
+	struct shmchan_handle *h = file->private_data;
+
+	return shmchan_watch_poll(&h->watches, shmchan_handle_chan(h), file, pt);
+}
+
 static const struct file_operations shmchan_fops = {
 	.owner = THIS_MODULE,
 	.open = shmchan_open_file,
@@ -712,6 +797,7 @@ static const struct file_operations shmchan_fops = {
 	.unlocked_ioctl = shmchan_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = shmchan_mmap_file,
+	.poll = shmchan_poll_file,
 	/* PMD-aligned addresses for large mappings (huge.c) */
 	.get_unmapped_area = shmchan_get_unmapped_area,
 	.llseek = noop_llseek,

@@ -52,6 +52,7 @@ TEST_F(features, flag_masks)
 	EXPECT_EQ(0U, f.__reserved2);
 	EXPECT_EQ(SHMCHAN_WAITV_FLAGS, f.waitv_flags);
 	EXPECT_EQ(SHMCHAN_RESIZE_FLAGS, f.resize_flags);
+	EXPECT_EQ(SHMCHAN_WATCH_FLAGS | SHMCHAN_WATCH_READ_FLAGS, f.watch_flags);
 	EXPECT_EQ(0U, f.__reserved3);
 }
 
@@ -63,7 +64,8 @@ TEST_F(features, feature_bits)
 	EXPECT_EQ(SHMCHAN_FEATURE_SHMEM | SHMCHAN_FEATURE_REVOKE |
 		  SHMCHAN_FEATURE_TRANSIENT | SHMCHAN_FEATURE_DEATH_NOTICE |
 		  SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR |
-		  SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_WAITV |
+		  SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_WATCH |
+		  SHMCHAN_FEATURE_WAITV |
 		  SHMCHAN_FEATURE_IPC_NS | SHMCHAN_FEATURE_MLOCK |
 		  SHMCHAN_FEATURE_RESIZE |
 		  /* every CI kernel has transparent huge pages */
@@ -123,8 +125,8 @@ TEST_F(ioctl, unknown_number_enotty)
 	char buf[256] = { 0 };
 
 	*(__u32 *)buf = 64;
-	/* 0x07 is SETATTR; 0x08 is none here (WAITV is 0x0C). */
-	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0x08, __u64[8]), buf));
+	/* 0x0E is RESIZE_WAIT, the last command. */
+	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0x0F, __u64[8]), buf));
 	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0x40, __u64[8]), buf));
 	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0xff, __u64[8]), buf));
 	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IO(SHMCHAN_IOC_MAGIC, 0x20), NULL));
@@ -363,7 +365,8 @@ TEST_F(ioctl, stat_out_fields_ignored_on_input)
 /* ---- extensible-struct sizes, for every command -------------------------------- */
 
 enum sc_kind { K_FEATURES, K_CREATE, K_OPEN, K_DESTROY, K_STAT, K_WAIT, K_WAKE,
-	       K_SETATTR, K_RESIZE, K_RESIZE_WAIT };
+	       K_SETATTR, K_RESIZE, K_RESIZE_WAIT, K_WATCH_ADD, K_WATCH_ARM,
+	       K_WATCH_DEL, K_WATCH_READ };
 
 FIXTURE(size) {
 	int dev;		/* unbound handle: FEATURES, CREATE, OPEN, DESTROY */
@@ -444,6 +447,33 @@ FIXTURE_VARIANT_ADD(size, resize_wait) {
 	.cmd = SHMCHAN_IOC_RESIZE_WAIT, .kind = K_RESIZE_WAIT,
 	.ksize = sizeof(struct shmchan_resize_wait),
 	.ver0 = SHMCHAN_RESIZE_WAIT_SIZE_VER0, .ok = 0, .out = true,
+};
+
+/* ADD of a watch on word 0, which holds 0: armed, result 0 */
+FIXTURE_VARIANT_ADD(size, watch_add) {
+	.cmd = SHMCHAN_IOC_WATCH_ADD, .kind = K_WATCH_ADD,
+	.ksize = sizeof(struct shmchan_watch),
+	.ver0 = SHMCHAN_WATCH_SIZE_VER0, .ok = 0, .out = true,
+};
+
+/* ARM and DEL of watch 0, which size_issue() adds first */
+FIXTURE_VARIANT_ADD(size, watch_arm) {
+	.cmd = SHMCHAN_IOC_WATCH_ARM, .kind = K_WATCH_ARM,
+	.ksize = sizeof(struct shmchan_watch),
+	.ver0 = SHMCHAN_WATCH_SIZE_VER0, .ok = 0, .out = true,
+};
+
+FIXTURE_VARIANT_ADD(size, watch_del) {
+	.cmd = SHMCHAN_IOC_WATCH_DEL, .kind = K_WATCH_DEL,
+	.ksize = sizeof(struct shmchan_watch),
+	.ver0 = SHMCHAN_WATCH_SIZE_VER0, .ok = 0, .out = false,
+};
+
+/* READ of no entries: 0 */
+FIXTURE_VARIANT_ADD(size, watch_read) {
+	.cmd = SHMCHAN_IOC_WATCH_READ, .kind = K_WATCH_READ,
+	.ksize = sizeof(struct shmchan_watch_read),
+	.ver0 = SHMCHAN_WATCH_READ_SIZE_VER0, .ok = 0, .out = false,
 };
 
 FIXTURE_SETUP(size)
@@ -533,6 +563,16 @@ static void size_fill(FIXTURE_DATA(size) *self,
 		w->generation = 12345;
 		break;
 	}
+	case K_WATCH_ADD:
+	case K_WATCH_ARM:
+	case K_WATCH_DEL:
+		break;	/* offset 0, expected 0, id 0 */
+	case K_WATCH_READ: {
+		struct shmchan_watch_read *r = p;
+
+		r->event_size = sizeof(struct shmchan_watch_event);
+		break;
+	}
 	}
 	*(__u32 *)p = size;
 }
@@ -544,12 +584,22 @@ static int size_issue(FIXTURE_DATA(size) *self,
 	int fd;
 
 	switch (variant->kind) {
+	case K_WATCH_ARM:
+	case K_WATCH_DEL: {
+		/* Watch 0 exists (or another id is given out: harmless) */
+		struct shmchan_watch a = { .size = sizeof(a) };
+
+		sc_ioctl(self->bound, SHMCHAN_IOC_WATCH_ADD, &a);
+	}
+	/* fall through */
 	case K_STAT:
 	case K_WAIT:
 	case K_WAKE:
 	case K_SETATTR:
 	case K_RESIZE:
 	case K_RESIZE_WAIT:
+	case K_WATCH_ADD:
+	case K_WATCH_READ:
 		fd = self->bound;
 		break;
 	default:
