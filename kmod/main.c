@@ -225,6 +225,10 @@ static long shmchan_ioc_features(struct shmchan_handle *h, void *arg)
 		      SHMCHAN_FEATURE_STATUS_PAGE;
 	f->setattr_flags = SHMCHAN_SETATTR_FLAGS;
 	f->__reserved2 = 0;
+	f->watch_flags = 0;
+	f->waitv_flags = 0;
+	f->resize_flags = 0;
+	f->__reserved3 = 0;
 	return 0;
 }
 

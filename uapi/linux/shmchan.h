@@ -7,9 +7,10 @@
  * Handles
  *   Every open file of /dev/shmchan is a *handle*. SHMCHAN_IOC_CREATE or
  *   SHMCHAN_IOC_OPEN binds it to exactly one channel; from then on mmap(),
- *   SHMCHAN_IOC_STAT, SHMCHAN_IOC_WAIT and SHMCHAN_IOC_WAKE on that file act
- *   on that channel. SHMCHAN_IOC_FEATURES and SHMCHAN_IOC_DESTROY work on
- *   any handle, bound or not.
+ *   SHMCHAN_IOC_STAT, SHMCHAN_IOC_WAIT, SHMCHAN_IOC_WAKE, the WATCH
+ *   commands and poll() on that file act on that channel.
+ *   SHMCHAN_IOC_FEATURES and SHMCHAN_IOC_DESTROY work on any handle, bound
+ *   or not.
  *
  * The device's permissions
  *   The mode and owner of /dev/shmchan say who may change the set of
@@ -17,8 +18,8 @@
  *   and a read-write SHMCHAN_IOC_OPEN (without %SHMCHAN_OPEN_RDONLY) need
  *   a handle opened for writing (O_RDWR), as write(2) does, and fail with
  *   EBADF on an O_RDONLY one (after the checks of their struct and flags).
- *   A read-only OPEN, STAT, WAIT, WAKE, FEATURES and mmap() work on an
- *   O_RDONLY handle; each channel's own mode decides what may be opened.
+ *   A read-only OPEN, STAT, WAIT, WAKE, the WATCH commands, FEATURES and
+ *   mmap() work on an O_RDONLY handle; each channel's own mode decides what may be opened.
  *   A read-write OPEN needs write access to the device because mmap()
  *   with PROT_WRITE and MAP_SHARED of a file not opened for writing is
  *   refused (EACCES) by the kernel before the module is asked: such a
@@ -54,8 +55,8 @@
  *   EFAULT   the argument or a pointer inside it is not readable/writable
  *   EINVAL   size below the first version, unknown flags, reserved not zero
  *   E2BIG    size above a page, or a non-zero tail the module does not know
- *   EBADFD   a channel command (mmap, STAT, WAIT, WAKE, SETATTR) on an
- *            unbound handle
+ *   EBADFD   a channel command (mmap, STAT, WAIT, WAKE, SETATTR, the
+ *            WATCH commands) on an unbound handle
  *   EBADF    CREATE, DESTROY, SETATTR or a read-write OPEN on a handle
  *            not opened for writing (see "The device's permissions")
  *   EBUSY    CREATE or OPEN on a handle that is already bound
@@ -98,7 +99,8 @@
  *   the waits that ask for it (%SHMCHAN_WAIT_DEATHS) with EOWNERDEAD. A
  *   process (all its threads) becomes a participant
  *   - through a handle, once it uses that handle itself: CREATE or OPEN
- *     bound it, or it issued STAT, WAIT, WAKE, SETATTR or mmap() on it
+ *     bound it, or it issued STAT, WAIT, WAKE, SETATTR, a WATCH command
+ *     or mmap() on it (poll() is no use)
  *     (FEATURES and DESTROY are no use of the handle's channel);
  *   - through a mapping of the channel (the status page is none), once it
  *     made that mapping itself (mmap(), remap_file_pages()) or touched it:
@@ -216,6 +218,12 @@
  * channel's &struct shmchan_status read-only
  */
 #define SHMCHAN_FEATURE_STATUS_PAGE	(1ULL << 6)
+/**
+ * SHMCHAN_FEATURE_WATCH - a bound handle can watch words of its channel
+ * (SHMCHAN_IOC_WATCH_ADD and the other WATCH commands) and poll(),
+ * select() and epoll report their readiness; see "Watches" below
+ */
+#define SHMCHAN_FEATURE_WATCH		(1ULL << 7)
 
 /**
  * struct shmchan_features - what the loaded module offers
@@ -232,6 +240,12 @@
  * @features: out: SHMCHAN_FEATURE_* bits
  * @setattr_flags: out: every flag SHMCHAN_IOC_SETATTR accepts
  * @__reserved2: out: zero
+ * @watch_flags: out: every flag SHMCHAN_IOC_WATCH_ADD, _ARM and _READ
+ *	accept (their bits are distinct); 0 without %SHMCHAN_FEATURE_WATCH
+ * @waitv_flags: out: every flag of WAITV (%SHMCHAN_FEATURE_WAITV), else 0
+ * @resize_flags: out: every flag of RESIZE (%SHMCHAN_FEATURE_RESIZE),
+ *	else 0
+ * @__reserved3: out: zero
  *
  * Used with SHMCHAN_IOC_FEATURES on any handle. Never fails but for the
  * common errors.
@@ -250,10 +264,15 @@ struct shmchan_features {
 	__u64 features;
 	__u32 setattr_flags;
 	__u32 __reserved2;
+	__u32 watch_flags;
+	__u32 waitv_flags;
+	__u32 resize_flags;
+	__u32 __reserved3;
 };
 
 #define SHMCHAN_FEATURES_SIZE_VER0	48
 #define SHMCHAN_FEATURES_SIZE_VER1	56	/* + setattr_flags */
+#define SHMCHAN_FEATURES_SIZE_VER2	72	/* + watch_, waitv_, resize_flags */
 
 /* ------------------------------------------------------------------------ */
 
@@ -410,7 +429,9 @@ struct shmchan_destroy {
  * @state: out: SHMCHAN_STATE_* bits
  * @nmaps: out: number of mappings (VMAs) of the channel, in all processes
  * @nhandles: out: number of handles bound to the channel
- * @nwaiters: out: number of tasks blocked in SHMCHAN_IOC_WAIT on it
+ * @nwaiters: out: number of tasks blocked in SHMCHAN_IOC_WAIT on it, plus
+ *	the armed watches on its words (%SHMCHAN_FEATURE_WATCH): what WAKEs
+ *	could reach now
  * @lpid: out: the process that last bound a handle to the channel or
  *	mapped it, in the caller's pid namespace (0 if not visible there)
  * @deaths: out: how many deaths of participants of the channel were
@@ -649,6 +670,224 @@ struct shmchan_status {
 
 /* ------------------------------------------------------------------------ */
 
+/*
+ * Watches (%SHMCHAN_FEATURE_WATCH)
+ *
+ *   A watch is a WAIT that does not block: it belongs to a bound handle,
+ *   names a word of the handle's channel and an expected value, and while
+ *   it is *armed* it sits in the same queue as the tasks blocked in WAIT
+ *   on that word. When a WAKE reaches it, it *fires*; poll(), select()
+ *   and epoll on the handle then report it readable. A program with an
+ *   event loop arms a watch where it would otherwise call WAIT, and goes
+ *   back to its loop.
+ *
+ *   States. A watch is armed (queued on its word), fired (not queued,
+ *   with pending events: SHMCHAN_WATCH_EV_*), or idle (not queued, no
+ *   events: only after an arm that failed with EIDRM). ADD and ARM arm
+ *   it with an expected value; if the word does not hold that value at
+ *   that moment (or, with %SHMCHAN_WATCH_DEATHS, a death was counted
+ *   since @deaths), it is not queued but fired at once, and the call
+ *   says so (its return value and @result). READ reports the fired
+ *   watches and re-arms each with the values of its last arm; ARM
+ *   re-arms one watch with new values and discards its pending events.
+ *
+ *   No lost wake. The word is compared with the expected value under the
+ *   lock WAKE takes for that word, and the watch is queued before that
+ *   lock is dropped, exactly as WAIT does: a WAKE that follows a change
+ *   of the word either finds the watch queued, or the arm saw the new
+ *   value and fired. Linux's FUTEX_FD (removed in 2.6.26) armed a
+ *   descriptor without any value to compare, so a wake between reading
+ *   the word and arming was lost; here the arm carries the value it read
+ *   and is refused (fires) if the word moved, so there is no such window.
+ *
+ *   WAKE's count. An armed watch is one waiter of its word, in the same
+ *   first-come order as the tasks in WAIT: WAKE with count 1 reaches
+ *   either the oldest task or the oldest watch, counts it, and returns
+ *   it in its result. So a protocol that is correct with N threads
+ *   blocked in WAIT stays correct when some of them are event loops with
+ *   watches: a wake meant for one consumer reaches exactly one, and is
+ *   never spent on nobody. A fired watch is not queued: until it is
+ *   re-armed it neither takes nor absorbs further wakes (the wake it got
+ *   is pending on the handle until READ or ARM consumes it).
+ *
+ *   poll. The handle is readable (EPOLLIN | EPOLLRDNORM) while at least
+ *   one of its watches is fired; EPOLLPRI is added while a fired watch
+ *   has %SHMCHAN_WATCH_EV_DIED. Once the channel is revoked, poll reports
+ *   EPOLLIN | EPOLLRDNORM | EPOLLERR | EPOLLHUP for good and the WATCH
+ *   commands but DEL fail with EIDRM; the revoke wakes the pollers of
+ *   every handle with an armed watch. An unbound handle, or one without
+ *   fired watches, is never ready. poll() is not a use of the handle
+ *   (see "Death notices"). A handle is never writable.
+ *
+ *   epoll behaves as with an eventfd whose counter is "the handle has
+ *   fired watches":
+ *   - level-triggered: reported at every epoll_wait() until READ or ARM
+ *     leaves no watch fired;
+ *   - edge-triggered (EPOLLET): reported once per firing: each watch that
+ *     fires (by WAKE, at arm, by a death notice or the revoke) wakes the
+ *     pollers again, even if others are still pending, so no firing is
+ *     missed; consume with READ until it returns 0;
+ *   - EPOLLONESHOT: reported once, then disabled until EPOLL_CTL_MOD;
+ *   - several epoll sets (or poll() and epoll together): every one of
+ *     them is woken by each firing, and they see the same state: READ
+ *     through any descriptor of the handle consumes it for all;
+ *   - close(): the handle's watches live as long as the open file does.
+ *     epoll drops the registration when the last descriptor of the open
+ *     file is closed (a dup() or a forked child's copy keeps it alive and
+ *     registered); the watches are freed with the open file;
+ *   - fork(): the child shares the handle (the same open file), its
+ *     watches and their state; a firing wakes every poller in either
+ *     process, and a READ in one consumes for both. An epoll instance
+ *     inherited by the child is the same instance.
+ *
+ *   Each handle holds at most %SHMCHAN_WATCH_MAX watches (ADD: ENOSPC),
+ *   charged to the caller's memory cgroup. Watches go with the handle's
+ *   open file, or with DEL. read(2) and write(2) on a handle are not
+ *   supported (EINVAL).
+ */
+
+/** SHMCHAN_WATCH_MAX - the most watches one handle may hold */
+#define SHMCHAN_WATCH_MAX		1024
+
+/**
+ * SHMCHAN_WATCH_DEATHS - ADD and ARM: ask for death notices, as
+ * %SHMCHAN_WAIT_DEATHS does for WAIT: the watch fires with
+ * %SHMCHAN_WATCH_EV_DIED at once unless @deaths still equals the channel's
+ * death count, and when a death of a participant is counted while armed.
+ * On ARM it replaces the watch's previous choice.
+ */
+#define SHMCHAN_WATCH_DEATHS		(1U << 0)
+#define SHMCHAN_WATCH_FLAGS		(SHMCHAN_WATCH_DEATHS)
+
+/**
+ * SHMCHAN_WATCH_READ_LIST - READ: list every watch of the handle, fired
+ * or not, and change nothing
+ */
+#define SHMCHAN_WATCH_READ_LIST		(1U << 16)
+#define SHMCHAN_WATCH_READ_FLAGS	(SHMCHAN_WATCH_READ_LIST)
+
+/** SHMCHAN_WATCH_EV_WOKEN - a WAKE reached the armed watch */
+#define SHMCHAN_WATCH_EV_WOKEN		(1U << 0)
+/** SHMCHAN_WATCH_EV_CHANGED - the word did not hold the expected value at arm */
+#define SHMCHAN_WATCH_EV_CHANGED	(1U << 1)
+/**
+ * SHMCHAN_WATCH_EV_DIED - with %SHMCHAN_WATCH_DEATHS: a death was counted
+ * since the @deaths of the arm (at arm, or while armed)
+ */
+#define SHMCHAN_WATCH_EV_DIED		(1U << 2)
+/** SHMCHAN_WATCH_EV_ARMED - %SHMCHAN_WATCH_READ_LIST only: armed, queued */
+#define SHMCHAN_WATCH_EV_ARMED		(1U << 3)
+
+/**
+ * struct shmchan_watch - add, arm or delete one watch
+ * @size: in: sizeof(struct shmchan_watch) as userspace knows it
+ * @flags: in: ADD, ARM: SHMCHAN_WATCH_* flags (%SHMCHAN_WATCH_DEATHS);
+ *	DEL: must be 0
+ * @offset: in: ADD: byte offset of the word in the channel, a multiple
+ *	of 4; ARM, DEL: must be 0 (a watch keeps its word)
+ * @expected: in: ADD, ARM: the watch is armed while the word holds this
+ *	value; DEL: must be 0
+ * @deaths: in: ADD, ARM: with %SHMCHAN_WATCH_DEATHS, the death count the
+ *	caller last saw; else (and for DEL) must be 0
+ * @id: out (ADD): the new watch's id, the smallest one free in the
+ *	handle, below %SHMCHAN_WATCH_MAX; in (ARM, DEL): the watch
+ * @result: out (ADD, ARM): 0 if the watch is armed, else the
+ *	SHMCHAN_WATCH_EV_CHANGED and/or _DIED events it fired with at once
+ *	(it is then fired: pending and reported by poll and READ); ignored
+ *	on input
+ * @data: in: ADD: any value, handed back by READ with the watch's events
+ *	(as epoll's data); ARM, DEL: must be 0
+ *
+ * SHMCHAN_IOC_WATCH_ADD makes a watch on a word of the handle's channel
+ * and arms it. SHMCHAN_IOC_WATCH_ARM re-arms watch @id with @expected
+ * (and the death choice of @flags and @deaths): its pending events are
+ * discarded, and if it was armed it is queued again, behind the waiters
+ * already there. Both return @result (0: armed). SHMCHAN_IOC_WATCH_DEL
+ * removes watch @id, armed or not, with its pending events; its id may
+ * be given out again. See "Watches" above.
+ *
+ * Errors: EINVAL (ADD: offset unaligned or past the end; a field that
+ * must be 0 is not, or a death count without %SHMCHAN_WATCH_DEATHS),
+ * ENOENT (ARM, DEL: no watch @id on this handle), ENOSPC (ADD: the
+ * handle has %SHMCHAN_WATCH_MAX watches), EIDRM (ADD, ARM: the channel
+ * was revoked; DEL works on a revoked channel), ENOMEM.
+ */
+struct shmchan_watch {
+	__u32 size;
+	__u32 flags;
+	__u64 offset;
+	__u32 expected;
+	__u32 deaths;
+	__u32 id;
+	__u32 result;
+	__u64 data;
+};
+
+#define SHMCHAN_WATCH_SIZE_VER0		40
+
+/**
+ * struct shmchan_watch_event - one watch, as READ reports it
+ * @id: the watch's id
+ * @events: SHMCHAN_WATCH_EV_* bits: the events it fired with (READ), or
+ *	its state (%SHMCHAN_WATCH_READ_LIST: the pending events, or
+ *	%SHMCHAN_WATCH_EV_ARMED, or 0 for an idle watch)
+ * @data: the @data given to ADD
+ * @offset: the word's offset
+ * @expected: the value of its last arm
+ * @__reserved: zero
+ */
+struct shmchan_watch_event {
+	__u32 id;
+	__u32 events;
+	__u64 data;
+	__u64 offset;
+	__u32 expected;
+	__u32 __reserved;
+};
+
+#define SHMCHAN_WATCH_EVENT_SIZE_VER0	32
+
+/**
+ * struct shmchan_watch_read - which watches fired
+ * @size: in: sizeof(struct shmchan_watch_read) as userspace knows it
+ * @flags: in: SHMCHAN_WATCH_READ_* flags
+ * @events: in: user pointer to an array of @count entries of
+ *	@event_size bytes each, struct shmchan_watch_event
+ * @count: in: the entries in @events (more than %SHMCHAN_WATCH_MAX are
+ *	never used); 0 is allowed
+ * @event_size: in: sizeof(struct shmchan_watch_event) as userspace knows
+ *	it, at least %SHMCHAN_WATCH_EVENT_SIZE_VER0: the module writes its
+ *	own struct into each entry and zeroes the rest of a larger one
+ *
+ * Used with SHMCHAN_IOC_WATCH_READ; never blocks (wait with poll()).
+ * Without flags, takes up to @count fired watches, oldest firing first,
+ * writes each one's id, events and data, and re-arms it with the values
+ * of its last ADD or ARM: a watch whose word still does not hold them (or
+ * whose death count is still behind) fires again at once, to be reported
+ * by the next READ, so that READ alone acts level-triggered on "the word
+ * differs"; ARM with the new value instead to wait for the next change.
+ * Returns the number of entries written (0: none fired). With
+ * %SHMCHAN_WATCH_READ_LIST, writes up to @count watches in the order of
+ * their ids, changes nothing, and returns how many watches the handle has
+ * (which may be more than @count).
+ *
+ * Errors: EINVAL (unknown flags, @event_size below
+ * %SHMCHAN_WATCH_EVENT_SIZE_VER0), E2BIG (@event_size above a page),
+ * EFAULT (@events not writable: nothing is consumed), EIDRM (the channel
+ * was revoked).
+ */
+struct shmchan_watch_read {
+	__u32 size;
+	__u32 flags;
+	__u64 events;
+	__u32 count;
+	__u32 event_size;
+};
+
+#define SHMCHAN_WATCH_READ_SIZE_VER0	24
+
+/* ------------------------------------------------------------------------ */
+
 #define SHMCHAN_IOC_FEATURES	_IOWR(SHMCHAN_IOC_MAGIC, 0x00, struct shmchan_features)
 #define SHMCHAN_IOC_CREATE	_IOWR(SHMCHAN_IOC_MAGIC, 0x01, struct shmchan_create)
 #define SHMCHAN_IOC_OPEN	_IOWR(SHMCHAN_IOC_MAGIC, 0x02, struct shmchan_open)
@@ -657,5 +896,9 @@ struct shmchan_status {
 #define SHMCHAN_IOC_WAIT	_IOW(SHMCHAN_IOC_MAGIC, 0x05, struct shmchan_wait)
 #define SHMCHAN_IOC_WAKE	_IOW(SHMCHAN_IOC_MAGIC, 0x06, struct shmchan_wake)
 #define SHMCHAN_IOC_SETATTR	_IOW(SHMCHAN_IOC_MAGIC, 0x07, struct shmchan_setattr)
+#define SHMCHAN_IOC_WATCH_ADD	_IOWR(SHMCHAN_IOC_MAGIC, 0x08, struct shmchan_watch)
+#define SHMCHAN_IOC_WATCH_ARM	_IOWR(SHMCHAN_IOC_MAGIC, 0x09, struct shmchan_watch)
+#define SHMCHAN_IOC_WATCH_DEL	_IOW(SHMCHAN_IOC_MAGIC, 0x0A, struct shmchan_watch)
+#define SHMCHAN_IOC_WATCH_READ	_IOW(SHMCHAN_IOC_MAGIC, 0x0B, struct shmchan_watch_read)
 
 #endif /* _UAPI_LINUX_SHMCHAN_H */
