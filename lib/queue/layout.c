@@ -111,6 +111,8 @@ static int q_attach(struct shmchan *ch, unsigned int roles,
 	q->rsv_pos = POS_NONE;
 	q->peek_pos = POS_NONE;
 	q->roles = roles;
+	q->pw[0].id = -1;
+	q->pw[1].id = -1;
 	ret = shmchan_map(ch, PROT_READ | PROT_WRITE, &base);
 	if (ret)
 		goto fail;
@@ -211,6 +213,7 @@ void shmchan_queue_close(struct shmchan_queue *q)
 			shmchan_queue_cancel(q);
 		if (q->peek_pos != POS_NONE)
 			shmchan_queue_release(q);
+		q_poll_close(q);
 		q_leave(q);
 	}
 	shmchan_unmap(q->h, q->map_len);

@@ -31,14 +31,18 @@ int q_lock_slow(struct shmchan_queue *q, _Atomic uint32_t *lock,
 				return 0;
 			continue;
 		}
-		if (d->nowait)
+		if (d->nowait && !q->polling)
 			return -EAGAIN;
 		if (!(v & LOCK_WAITERS) &&
 		    !atomic_compare_exchange_weak_explicit(
 				lock, &v, v | LOCK_WAITERS,
 				memory_order_relaxed, memory_order_relaxed))
 			continue;
-		ret = q_sleep(q, lock, v | LOCK_WAITERS, d);
+		/* timeout 0, polling: a watch waits on the lock instead */
+		ret = d->nowait ? q_poll_arm_lock(q, lock, v | LOCK_WAITERS) :
+				  q_sleep(q, lock, v | LOCK_WAITERS, d);
+		if (ret == -EAGAIN && d->nowait)
+			return ret;
 		if (ret) {
 			/* An unlock may have woken us just as we give up:
 			 * pass its wake-up on, or another sleeper keeps

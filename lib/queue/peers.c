@@ -192,6 +192,7 @@ static void q_disown(struct shmchan_queue *q)
 	q->peek_pos = POS_NONE;
 	q->slot = Q_MAX_PEERS;
 	q->me = 0;
+	q_poll_forget(q);
 }
 
 static int q_forked(struct shmchan_queue *q)

@@ -152,6 +152,13 @@
 #define ROLES		(SHMCHAN_QUEUE_SEND | SHMCHAN_QUEUE_RECV)
 #define CREATE_FLAGS	(SHMCHAN_QUEUE_EXCL | SHMCHAN_QUEUE_TRANSIENT | \
 			 SHMCHAN_QUEUE_POPULATE)
+/*
+ * data_sleepers and space_sleepers: who waits on the side's sequence. A
+ * waker takes the word to 0 and wakes all (q_wake_side()).
+ */
+#define Q_SLEEPING	1U	/* the side's lock holder, in q_wait() */
+#define Q_WATCHING	2U	/* a handle polling (poll.c): wake at any news */
+
 #define SPIN_MAX_NS	10000000U
 #define SEND_INLINE_MAX	512U	/* copied under prod_lock, q_send_one() */
 
@@ -276,6 +283,17 @@ struct q_rec {
 
 _Static_assert(sizeof(struct q_rec) == REC_HDR, "record header");
 
+/*
+ * struct q_pollw - the watch a polling handle has for one side (poll.c)
+ * @id: its id on the handle, or -1 before the first arm
+ * @off: the word it watches: the side's sequence, or its lock when the
+ *	lock was held
+ */
+struct q_pollw {
+	int64_t id;
+	uint64_t off;
+};
+
 struct shmchan_queue {
 	struct shmchan *ch;
 	struct q_hdr *h;
@@ -303,6 +321,9 @@ struct shmchan_queue {
 	uint64_t peek_pos;	/* peeked message, or POS_NONE */
 	uint64_t peek_st;
 	struct shmchan__spin spin;
+	bool polling;		/* shmchan_queue_pollfd() was called */
+	bool lock_watched;	/* a side's watch is on its lock word */
+	struct q_pollw pw[2];	/* the watch of each side: data, space */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -454,6 +475,13 @@ struct q_watch {
 #define q_register       shmchan__q_register
 #define q_leave          shmchan__q_leave
 #define q_enter_slow     shmchan__q_enter_slow
+#define q_poll_arm       shmchan__q_poll_arm
+#define q_poll_arm_lock  shmchan__q_poll_arm_lock
+#define q_poll_locked    shmchan__q_poll_locked
+#define q_poll_close     shmchan__q_poll_close
+#define q_poll_forget    shmchan__q_poll_forget
+#define q_refresh_deaths shmchan__q_refresh_deaths
+#define q_wake_side      shmchan__q_wake_side
 
 /* wake.c */
 void q_kick_slow(struct shmchan_queue *q, bool space, bool force);
@@ -463,6 +491,9 @@ int q_sleep(struct shmchan_queue *q, _Atomic uint32_t *word, uint32_t val,
 	    const struct shmchan__deadline *d);
 int q_wait(struct shmchan_queue *q, struct q_watch *w,
 	   const struct shmchan__deadline *d);
+void q_wake_side(struct shmchan_queue *q, _Atomic uint32_t *sleeping,
+		 _Atomic uint32_t *seq);
+int q_refresh_deaths(struct shmchan_queue *q);
 
 /* lock.c */
 int q_lock_slow(struct shmchan_queue *q, _Atomic uint32_t *lock,
@@ -482,6 +513,14 @@ int q_next(struct shmchan_queue *q, const struct shmchan__deadline *d,
 	   uint64_t *pos, uint64_t *stp);
 int q_next_round(struct shmchan_queue *q, uint64_t first, uint64_t *pos,
 		 uint64_t *stp);
+
+/* poll.c */
+int q_poll_arm(struct shmchan_queue *q, struct q_watch *w);
+int q_poll_arm_lock(struct shmchan_queue *q, _Atomic uint32_t *lock,
+		    uint32_t v);
+void q_poll_locked(struct shmchan_queue *q, _Atomic uint32_t *lock);
+void q_poll_close(struct shmchan_queue *q);
+void q_poll_forget(struct shmchan_queue *q);
 
 /* peers.c */
 void q_scan(struct shmchan_queue *q);
@@ -509,11 +548,17 @@ static HOT int q_lock(struct shmchan_queue *q, _Atomic uint32_t *lock,
 
 	/* acquire: the section sees what the last holder wrote before its
 	 * release in q_unlock() */
-	if (atomic_compare_exchange_strong_explicit(lock, &v, q->me,
-						    memory_order_acquire,
-						    memory_order_relaxed))
-		return 0;
-	return q_lock_slow(q, lock, d, v);
+	int ret = 0;
+
+	if (!atomic_compare_exchange_strong_explicit(lock, &v, q->me,
+						     memory_order_acquire,
+						     memory_order_relaxed))
+		ret = q_lock_slow(q, lock, d, v);
+	/* A watch of ours on the lock may have taken an unlock's wake:
+	 * pass it on, as a woken sleeper does (poll.c) */
+	if (__builtin_expect(q->lock_watched, 0) && !ret)
+		q_poll_locked(q, lock);
+	return ret;
 }
 
 static HOT void q_unlock(struct shmchan_queue *q, _Atomic uint32_t *lock)

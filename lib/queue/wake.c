@@ -22,8 +22,8 @@ static void q_bump(struct shmchan_queue *q, _Atomic uint32_t *seq)
  * that takes it to 0 is the one that makes the system call: a sleeper
  * that is slow to run is not woken again and again.
  */
-static void q_wake_side(struct shmchan_queue *q, _Atomic uint32_t *sleeping,
-			_Atomic uint32_t *seq)
+void q_wake_side(struct shmchan_queue *q, _Atomic uint32_t *sleeping,
+		 _Atomic uint32_t *seq)
 {
 	if (atomic_exchange_explicit(sleeping, 0, memory_order_relaxed))
 		q_bump(q, seq);
@@ -47,7 +47,9 @@ static void q_wake_side(struct shmchan_queue *q, _Atomic uint32_t *sleeping,
  * - A sender going to sleep wakes a sleeping receiver; a receiver going
  *   to sleep wakes a sleeping sender whose room is there (q_wait()).
  *
- * So both cannot sleep while either could go on. @force wakes regardless.
+ * So both cannot sleep while either could go on. @force wakes regardless,
+ * and so does a polling handle (Q_WATCHING): it is woken once per arm,
+ * by whatever is news to it, and batching would only delay its loop.
  */
 void q_kick_slow(struct shmchan_queue *q, bool space, bool force)
 {
@@ -55,13 +57,15 @@ void q_kick_slow(struct shmchan_queue *q, bool space, bool force)
 
 	if (!space) {
 		if (ld32(&h->data_sleepers) &&
-		    (force || ld(&h->prod_head) >= ld(&h->data_want) ||
+		    (force || ld32(&h->data_sleepers) & Q_WATCHING ||
+		     ld(&h->prod_head) >= ld(&h->data_want) ||
 		     ld32(&h->space_sleepers)))
 			q_wake_side(q, &h->data_sleepers, &h->data_seq);
 		return;
 	}
 	if (ld32(&h->space_sleepers) &&
-	    (force || ld(&h->cons_tail) >= ld(&h->space_want) ||
+	    (force || ld32(&h->space_sleepers) & Q_WATCHING ||
+	     ld(&h->cons_tail) >= ld(&h->space_want) ||
 	     (ld32(&h->data_sleepers) &&
 	      ld(&h->cons_tail) >= ld(&h->space_needed))))
 		q_wake_side(q, &h->space_sleepers, &h->space_seq);
@@ -92,7 +96,7 @@ void q_kick_all(struct shmchan_queue *q)
  * status page if there is one (the module changes it before it wakes the
  * wait), else from STAT.
  */
-static int q_refresh_deaths(struct shmchan_queue *q)
+int q_refresh_deaths(struct shmchan_queue *q)
 {
 	uint64_t w;
 
@@ -183,8 +187,9 @@ int q_wait(struct shmchan_queue *q, struct q_watch *w,
 	uint32_t val;
 	int ret;
 
+	/* timeout 0: a polling handle arms its descriptor instead (poll.c) */
 	if (d->nowait)
-		return -EAGAIN;
+		return q->polling ? q_poll_arm(q, w) : -EAGAIN;
 	if (shmchan__spin_until(&q->spin, d, spin_fired, w))
 		return 0;
 	/* We hold our side's lock and are about to sleep: contenders should
@@ -199,7 +204,8 @@ int q_wait(struct shmchan_queue *q, struct q_watch *w,
 		atomic_store_explicit(&h->data_want, w->kick, memory_order_relaxed);
 		atomic_store_explicit(&h->data_head, w->head, memory_order_relaxed);
 	}
-	atomic_store_explicit(sleepers, 1, memory_order_relaxed);
+	/* an RMW: a polling handle's Q_WATCHING may be there too */
+	atomic_fetch_or_explicit(sleepers, Q_SLEEPING, memory_order_relaxed);
 	/* Pairs with the fence in q_kick(); see there. */
 	atomic_thread_fence(memory_order_seq_cst);
 	/* We stop: the other side must not wait for us (see q_kick()) */
@@ -212,7 +218,7 @@ int q_wait(struct shmchan_queue *q, struct q_watch *w,
 	 * comes with the change that caused it */
 	val = atomic_load_explicit(seq, memory_order_acquire);
 	ret = fired(w, true) ? 0 : q_sleep(q, seq, val, d);
-	atomic_store_explicit(sleepers, 0, memory_order_relaxed);
+	atomic_fetch_and_explicit(sleepers, ~Q_SLEEPING, memory_order_relaxed);
 	q_lock_blocked(lock, false);
 	return ret;
 }
