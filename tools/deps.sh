@@ -26,6 +26,7 @@ packages=(
 	gnuplot-nox                         # make bench: plots
 	debhelper dh-dkms pkgconf lintian   # make deb (debian/control)
 	debootstrap                         # make deb-check: its Debian 12 root
+	libevent-dev                        # lib/examples/evloop: a queue in an event loop
 )
 
 if ! command -v dpkg-query >/dev/null; then
