@@ -405,6 +405,9 @@ TEST(watch_calls, 60)
 	ASSERT_EQ(shmchan_watch_add(ch, 2, 0, 0, 0, 0, &id), -EINVAL);
 	ASSERT_EQ(shmchan_watch_add(ch, 8192, 0, 0, 0, 0, &id), -EINVAL);
 	ASSERT_EQ(shmchan_watch_add(ch, 0, 0, 0, 5, 0, &id), -EINVAL);
+	ASSERT_EQ(shmchan_watch_arm(NULL, 0, 0, 0, 0), -EINVAL);
+	ASSERT_EQ(shmchan_watch_del(NULL, 0), -EINVAL);
+	ASSERT_EQ(shmchan_watch_read(NULL, 0, ev, 4), -EINVAL);
 	ASSERT_EQ(shmchan_watch_arm(ch, 77, 0, 0, 0), -ENOENT);
 	ASSERT_EQ(shmchan_watch_del(ch, 77), -ENOENT);
 	ASSERT_EQ(shmchan_watch_read(ch, 0x80000000U, ev, 4), -EINVAL);

@@ -28,10 +28,12 @@ def strip_comments(text):
 
 def exported(mapfile):
     text = strip_comments(open(mapfile).read())
-    m = re.search(r"global:(.*?)local:", text, re.S)
-    if not m:
-        sys.exit(f"{mapfile}: no global: ... local: block")
-    return [s.strip() for s in m.group(1).split(";") if s.strip()]
+    # Every version node's global: list (LIBSHMCHAN_1, _1.1, _1.2, ...),
+    # each ended by local: or by the node's closing brace.
+    blocks = re.findall(r"global:(.*?)(?:local:|\})", text, re.S)
+    if not blocks:
+        sys.exit(f"{mapfile}: no global: block")
+    return [s.strip() for b in blocks for s in b.split(";") if s.strip()]
 
 
 def split_params(params):
