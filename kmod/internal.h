@@ -47,10 +47,17 @@
  *                                    never held with the registry lock)
  *   mm->mmap_lock                   (held by the mm core around ->mmap and
  *     shmchan_registry_lock          vm_ops->open/close; close may unpublish)
+ *   shmchan_watches.lock            (watch.c: mutex, a handle's watch
+ *     shmchan_channel.wait_lock      commands and release; held across
+ *                                    page lookups and both locks below)
  *   shmchan_channel.wait_lock       (wait.c: spinlock; the channel's list
  *     shmchan_wait_bucket.lock       of waiters, for revoke and death
- *                                    sweeps; a bucket lock, only the
- *                                    scheduler's locks are taken under it)
+ *       shmchan_watches.ready_lock   sweeps; a bucket lock, only a watch's
+ *       poll waitqueue lock          ready_lock, its poll waitqueue's lock
+ *                                    (and epoll's, under that) and the
+ *                                    scheduler's locks are taken under it;
+ *                                    ready_lock is also taken alone by
+ *                                    poll and READ)
  *   shmchan_limits_lock             (limits.c: accounting; a leaf, never
  *                                    held with any other shmchan lock)
  *   mm->mmap_lock                   (->mmap of a handle records its
@@ -59,7 +66,8 @@
  *                                    allocation)
  *   Nothing takes mmap_lock or bind_lock under shmchan_registry_lock, and
  *   no channel or bucket lock is held across another lock but a bucket
- *   lock inside the wait_lock of the same channel (one of each at most).
+ *   lock inside the wait_lock of the same channel (one of each at most)
+ *   and, under a bucket lock, one watch's ready_lock or poll waitqueue.
  */
 #ifndef SHMCHAN_INTERNAL_H
 #define SHMCHAN_INTERNAL_H
@@ -72,6 +80,8 @@
 #include <linux/time64.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
 #include <uapi/linux/shmchan.h>
 
 struct file;
@@ -82,6 +92,7 @@ struct user_namespace;
 struct vm_area_struct;
 
 struct page;
+struct poll_table_struct;
 struct shmchan_charge;
 
 /**
@@ -229,11 +240,82 @@ void shmchan_status_set(struct shmchan_channel *chan, u32 bits);
 int shmchan_status_mmap(struct shmchan_channel *chan,
 			struct vm_area_struct *vma);
 
+enum shmchan_waiter_state {
+	SHMCHAN_WAITER_QUEUED,
+	SHMCHAN_WAITER_WOKEN,
+	SHMCHAN_WAITER_REVOKED,
+	SHMCHAN_WAITER_PEER_DIED,
+};
+
+/**
+ * struct shmchan_waiter - a task inside SHMCHAN_IOC_WAIT, on its stack, or
+ *	an armed watch (allocated, see wait.c)
+ * @node: link in the bucket's list while queued
+ * @chan_node: link in @chan->waiters, under @chan->wait_lock; from queueing
+ *	until the waiter leaves, or a sweep ends its wait
+ * @chan: the channel waited on
+ * @offset: the word's offset in @chan
+ * @task: the waiting task
+ * @state: enum shmchan_waiter_state; written under the bucket lock, last
+ *	of all by the waker (release), read by the waiter (acquire)
+ * @deaths: the waiter asked for death notices (%SHMCHAN_WAIT_DEATHS)
+ * @watch: the entry is a watch's (watch.c), not a task's: @task is NULL,
+ *	the entry is allocated, and ending its wait fires the watch
+ */
+struct shmchan_waiter {
+	struct list_head node;
+	struct list_head chan_node;
+	struct shmchan_channel *chan;
+	u64 offset;
+	struct task_struct *task;
+	int state;
+	bool deaths;
+	bool watch;
+};
+
 /* wait.c: wait/wake keyed by (channel, offset) */
 void shmchan_wait_init(void);
 int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args);
 int shmchan_wake(struct shmchan_channel *chan, const struct shmchan_wake *args);
 void shmchan_wait_revoke(struct shmchan_channel *chan);
 void shmchan_wait_notify_death(struct shmchan_channel *chan);
+int shmchan_waiter_arm(struct shmchan_waiter *w, u32 expected, u32 deaths);
+bool shmchan_waiter_disarm(struct shmchan_waiter *w);
+
+/**
+ * struct shmchan_watches - a handle's watches (watch.c)
+ * @lock: serializes the WATCH commands and the handle's release, the
+ *	owner's side of every watch; may sleep; see the lock order above
+ * @ready_lock: protects @ready, @ndied and each watch's pending events;
+ *	taken inside a bucket lock by WAKE
+ * @ready: the fired watches, oldest firing first
+ * @ndied: fired watches whose events include a death (EPOLLPRI)
+ * @ids: the watches by id, under @lock (readers too)
+ * @wq: poll's waitqueue, woken at every firing
+ */
+struct shmchan_watches {
+	struct mutex lock; /* outside wait_lock and the bucket locks */
+	spinlock_t ready_lock; /* inside the bucket locks; see above */
+	struct list_head ready;
+	unsigned int ndied;
+	struct xarray ids;
+	wait_queue_head_t wq;
+};
+
+/* watch.c: watches and poll */
+void shmchan_watches_init(struct shmchan_watches *ws);
+void shmchan_watches_release(struct shmchan_watches *ws);
+void shmchan_watch_fire(struct shmchan_waiter *w, int state);
+int shmchan_watch_add(struct shmchan_watches *ws, struct shmchan_channel *chan,
+		      struct shmchan_watch *args);
+int shmchan_watch_arm(struct shmchan_watches *ws, struct shmchan_channel *chan,
+		      struct shmchan_watch *args);
+int shmchan_watch_del(struct shmchan_watches *ws,
+		      const struct shmchan_watch *args);
+int shmchan_watch_read(struct shmchan_watches *ws, struct shmchan_channel *chan,
+		       const struct shmchan_watch_read *args);
+__poll_t shmchan_watch_poll(struct shmchan_watches *ws,
+			    struct shmchan_channel *chan, struct file *file,
+			    struct poll_table_struct *pt);
 
 #endif /* SHMCHAN_INTERNAL_H */

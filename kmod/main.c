@@ -15,6 +15,7 @@
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
+#include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -44,6 +45,7 @@
  * uapi/linux/shmchan.h and %SHMCHAN_FEATURE_DEATH_NOTICE for the rule.
  * @dev_write: the device file was opened for writing (FMODE_WRITE), which
  *	CREATE, DESTROY, SETATTR and a read-write OPEN need; constant
+ * @watches: the handle's watches and poll waitqueue (watch.c)
  */
 struct shmchan_handle {
 	struct mutex bind_lock; /* serializes binding; outside the registry lock */
@@ -54,6 +56,7 @@ struct shmchan_handle {
 	struct pid *last_user;
 	bool untracked;
 	bool dev_write;
+	struct shmchan_watches watches;
 };
 
 static struct shmchan_channel *shmchan_handle_chan(struct shmchan_handle *h)
@@ -222,10 +225,10 @@ static long shmchan_ioc_features(struct shmchan_handle *h, void *arg)
 	f->features = SHMCHAN_FEATURE_SHMEM | SHMCHAN_FEATURE_REVOKE |
 		      SHMCHAN_FEATURE_TRANSIENT | SHMCHAN_FEATURE_DEATH_NOTICE |
 		      SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR |
-		      SHMCHAN_FEATURE_STATUS_PAGE;
+		      SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_WATCH;
 	f->setattr_flags = SHMCHAN_SETATTR_FLAGS;
 	f->__reserved2 = 0;
-	f->watch_flags = 0;
+	f->watch_flags = SHMCHAN_WATCH_FLAGS | SHMCHAN_WATCH_READ_FLAGS;
 	f->waitv_flags = 0;
 	f->resize_flags = 0;
 	f->__reserved3 = 0;
@@ -396,6 +399,66 @@ static long shmchan_ioc_setattr(struct shmchan_handle *h, void *arg)
 	return shmchan_chan_setattr(chan, args);
 }
 
+/*
+ * The WATCH commands: checked as the other channel commands are (fields,
+ * then EBADFD), and each one a use of the handle.
+ */
+static long shmchan_ioc_watch_add(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_watch *args = arg;
+	long ret;
+
+	ret = shmchan_check_watch_args(args, SHMCHAN_WATCH_CMD_ADD);
+	if (ret)
+		return ret;
+	if (!shmchan_handle_use(h, chan))
+		return -EBADFD;
+	return shmchan_watch_add(&h->watches, chan, args);
+}
+
+static long shmchan_ioc_watch_arm(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_watch *args = arg;
+	long ret;
+
+	ret = shmchan_check_watch_args(args, SHMCHAN_WATCH_CMD_ARM);
+	if (ret)
+		return ret;
+	if (!shmchan_handle_use(h, chan))
+		return -EBADFD;
+	return shmchan_watch_arm(&h->watches, chan, args);
+}
+
+static long shmchan_ioc_watch_del(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_watch *args = arg;
+	long ret;
+
+	ret = shmchan_check_watch_args(args, SHMCHAN_WATCH_CMD_DEL);
+	if (ret)
+		return ret;
+	if (!shmchan_handle_use(h, chan))
+		return -EBADFD;
+	return shmchan_watch_del(&h->watches, args);
+}
+
+static long shmchan_ioc_watch_read(struct shmchan_handle *h, void *arg)
+{
+	struct shmchan_channel *chan = shmchan_handle_chan(h);
+	struct shmchan_watch_read *args = arg;
+	long ret;
+
+	ret = shmchan_check_watch_read_args(args);
+	if (ret)
+		return ret;
+	if (!shmchan_handle_use(h, chan))
+		return -EBADFD;
+	return shmchan_watch_read(&h->watches, chan, args);
+}
+
 /* ---------------------------------------------------------------------- */
 
 /**
@@ -437,6 +500,14 @@ static const struct shmchan_ioctl_op shmchan_ioctl_ops[] = {
 			 shmchan_wake, SHMCHAN_WAKE_SIZE_VER0, false),
 	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_SETATTR, shmchan_ioc_setattr,
 			 shmchan_setattr, SHMCHAN_SETATTR_SIZE_VER0, false),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_WATCH_ADD, shmchan_ioc_watch_add,
+			 shmchan_watch, SHMCHAN_WATCH_SIZE_VER0, true),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_WATCH_ARM, shmchan_ioc_watch_arm,
+			 shmchan_watch, SHMCHAN_WATCH_SIZE_VER0, true),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_WATCH_DEL, shmchan_ioc_watch_del,
+			 shmchan_watch, SHMCHAN_WATCH_SIZE_VER0, false),
+	SHMCHAN_IOCTL_OP(SHMCHAN_IOC_WATCH_READ, shmchan_ioc_watch_read,
+			 shmchan_watch_read, SHMCHAN_WATCH_READ_SIZE_VER0, false),
 };
 
 /* Room for the largest argument struct. */
@@ -449,6 +520,8 @@ union shmchan_ioctl_buf {
 	struct shmchan_wait wait;
 	struct shmchan_wake wake;
 	struct shmchan_setattr setattr;
+	struct shmchan_watch watch;
+	struct shmchan_watch_read watch_read;
 };
 
 /*
@@ -512,6 +585,7 @@ static int shmchan_open_file(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	mutex_init(&h->bind_lock);
 	shmchan_handle_users_init(h);
+	shmchan_watches_init(&h->watches);
 	/*
 	 * The device node's mode says who may change the set of channels:
 	 * CREATE, DESTROY and SETATTR, like write(2), want a file opened for
@@ -531,6 +605,8 @@ static int shmchan_release_file(struct inode *inode, struct file *file)
 {
 	struct shmchan_handle *h = file->private_data;
 
+	/* Before the channel may go: a watch's entry points to it */
+	shmchan_watches_release(&h->watches);
 	if (h->chan)
 		shmchan_chan_unbind(h->chan);
 	shmchan_handle_users_destroy(h);
@@ -608,6 +684,14 @@ static int shmchan_mmap_file(struct file *file, struct vm_area_struct *vma)
 	return shmchan_mmap_channel(chan, h->writable, vma);
 }
 
+/* Watches' readiness (watch.c); not a use of the handle */
+static __poll_t shmchan_poll_file(struct file *file, poll_table *pt)
+{
+	struct shmchan_handle *h = file->private_data;
+
+	return shmchan_watch_poll(&h->watches, shmchan_handle_chan(h), file, pt);
+}
+
 static const struct file_operations shmchan_fops = {
 	.owner = THIS_MODULE,
 	.open = shmchan_open_file,
@@ -616,6 +700,7 @@ static const struct file_operations shmchan_fops = {
 	.unlocked_ioctl = shmchan_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.mmap = shmchan_mmap_file,
+	.poll = shmchan_poll_file,
 	.llseek = noop_llseek,
 };
 

@@ -270,6 +270,52 @@ static inline int shmchan_check_wake_args(const struct shmchan_wake *args)
 	return 0;
 }
 
+/* Which WATCH command a struct shmchan_watch is checked for */
+enum shmchan_watch_cmd {
+	SHMCHAN_WATCH_CMD_ADD,
+	SHMCHAN_WATCH_CMD_ARM,
+	SHMCHAN_WATCH_CMD_DEL,
+};
+
+/**
+ * shmchan_check_watch_args - check WATCH_ADD's, _ARM's or _DEL's fields
+ * @args: the copied-in arguments (@id and @result are not checked)
+ * @cmd: enum shmchan_watch_cmd
+ *
+ * Return: 0 or -EINVAL (unknown flags; a death count without its flag;
+ * for ARM an offset or data, for DEL any field but @id).
+ */
+static inline int shmchan_check_watch_args(const struct shmchan_watch *args,
+					   int cmd)
+{
+	if (cmd == SHMCHAN_WATCH_CMD_DEL)
+		return args->flags || args->offset || args->expected ||
+		       args->deaths || args->data ? -EINVAL : 0;
+	if (args->flags & ~SHMCHAN_WATCH_FLAGS)
+		return -EINVAL;
+	if (!(args->flags & SHMCHAN_WATCH_DEATHS) && args->deaths)
+		return -EINVAL;
+	if (cmd == SHMCHAN_WATCH_CMD_ARM && (args->offset || args->data))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * shmchan_check_watch_read_args - check WATCH_READ's flags and entry size
+ * @args: the copied-in arguments
+ *
+ * Return: 0, -EINVAL (unknown flags, an entry size below the first
+ * version's) or -E2BIG (an entry size above a page).
+ */
+static inline int
+shmchan_check_watch_read_args(const struct shmchan_watch_read *args)
+{
+	if (args->flags & ~SHMCHAN_WATCH_READ_FLAGS)
+		return -EINVAL;
+	return shmchan_check_args_size(args->event_size,
+				       SHMCHAN_WATCH_EVENT_SIZE_VER0);
+}
+
 /**
  * shmchan_wait_deadline - a WAIT's absolute CLOCK_MONOTONIC deadline
  * @deadline_ns: as userspace gave it

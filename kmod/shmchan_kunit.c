@@ -494,6 +494,75 @@ static void shmchan_test_wait_args(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, shmchan_check_wait_args(&w), 0);
 }
 
+/* ------------------------------------------------------------ watches */
+
+static void shmchan_test_watch_args(struct kunit *test)
+{
+	struct shmchan_watch w = { .size = sizeof(w), .offset = 8,
+				   .expected = 1, .data = 5, .id = 7,
+				   .result = ~0U };
+	struct shmchan_watch z = { .size = sizeof(z), .id = 3, .result = 1 };
+
+	/* ADD: offset and data are its own; id and result are out fields */
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_args(&w, SHMCHAN_WATCH_CMD_ADD), 0);
+	w.flags = SHMCHAN_WATCH_FLAGS;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_args(&w, SHMCHAN_WATCH_CMD_ADD), 0);
+	w.flags = SHMCHAN_WATCH_READ_LIST;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_args(&w, SHMCHAN_WATCH_CMD_ADD),
+			-EINVAL);
+	w.flags = 1U << 31;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_args(&w, SHMCHAN_WATCH_CMD_ADD),
+			-EINVAL);
+	w.flags = 0;
+	/* a death count only with its flag, for ADD and ARM */
+	w.deaths = 2;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_args(&w, SHMCHAN_WATCH_CMD_ADD),
+			-EINVAL);
+	w.flags = SHMCHAN_WATCH_DEATHS;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_args(&w, SHMCHAN_WATCH_CMD_ADD), 0);
+	/* ARM: no offset, no data */
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_args(&w, SHMCHAN_WATCH_CMD_ARM),
+			-EINVAL);
+	w.offset = 0;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_args(&w, SHMCHAN_WATCH_CMD_ARM),
+			-EINVAL);
+	w.data = 0;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_args(&w, SHMCHAN_WATCH_CMD_ARM), 0);
+	w.flags = 0;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_args(&w, SHMCHAN_WATCH_CMD_ARM),
+			-EINVAL);
+	/* DEL: nothing but the id (result is ignored) */
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_args(&z, SHMCHAN_WATCH_CMD_DEL), 0);
+	z.expected = 1;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_args(&z, SHMCHAN_WATCH_CMD_DEL),
+			-EINVAL);
+	z.expected = 0;
+	z.flags = SHMCHAN_WATCH_DEATHS;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_args(&z, SHMCHAN_WATCH_CMD_DEL),
+			-EINVAL);
+}
+
+static void shmchan_test_watch_read_args(struct kunit *test)
+{
+	struct shmchan_watch_read r = { .size = sizeof(r),
+					.event_size = SHMCHAN_WATCH_EVENT_SIZE_VER0 };
+
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_read_args(&r), 0);
+	r.flags = SHMCHAN_WATCH_READ_FLAGS;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_read_args(&r), 0);
+	r.flags = SHMCHAN_WATCH_DEATHS;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_read_args(&r), -EINVAL);
+	r.flags = 0;
+	r.event_size = SHMCHAN_WATCH_EVENT_SIZE_VER0 - 1;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_read_args(&r), -EINVAL);
+	r.event_size = 0;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_read_args(&r), -EINVAL);
+	r.event_size = PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_read_args(&r), 0);
+	r.event_size = PAGE_SIZE + 1;
+	KUNIT_EXPECT_EQ(test, shmchan_check_watch_read_args(&r), -E2BIG);
+}
+
 static void shmchan_test_wake_args(struct kunit *test)
 {
 	struct shmchan_wake w = { .size = sizeof(w), .offset = 4,
@@ -535,6 +604,8 @@ static struct kunit_case shmchan_rule_cases[] = {
 	KUNIT_CASE(shmchan_test_modes),
 	KUNIT_CASE(shmchan_test_wait_args),
 	KUNIT_CASE(shmchan_test_wake_args),
+	KUNIT_CASE(shmchan_test_watch_args),
+	KUNIT_CASE(shmchan_test_watch_read_args),
 	KUNIT_CASE(shmchan_test_deadline),
 	{}
 };

@@ -27,6 +27,16 @@
  * the entry lives on the waiter's stack, and it is valid for as long as the
  * waiter is on a list a waker may walk under a lock the waiter takes again
  * before it returns.
+ *
+ * A queued entry may also be a watch (watch.c: ->watch set, no task): a
+ * waiter that belongs to a handle instead of a sleeping task, armed with
+ * shmchan_waiter_arm() and taken off with shmchan_waiter_disarm() by its
+ * owner. WAKE and the sweeps treat it as any waiter (it counts against a
+ * WAKE's count, in queue order), but ending its wait marks it fired and
+ * wakes its handle's pollers (shmchan_watch_fire()), under the bucket
+ * lock, instead of waking a task. It stays allocated until its owner has
+ * disarmed it, which takes both locks: that is what keeps a waker from
+ * touching a freed watch.
  */
 #include <linux/cache.h>
 #include <linux/err.h>
@@ -82,35 +92,6 @@ struct shmchan_wake_batch {
 
 static struct shmchan_wait_bucket shmchan_wait_table[1 << SHMCHAN_WAIT_HASH_BITS];
 
-enum shmchan_waiter_state {
-	SHMCHAN_WAITER_QUEUED,
-	SHMCHAN_WAITER_WOKEN,
-	SHMCHAN_WAITER_REVOKED,
-	SHMCHAN_WAITER_PEER_DIED,
-};
-
-/**
- * struct shmchan_waiter - a task inside SHMCHAN_IOC_WAIT, on its stack
- * @node: link in the bucket's list while queued
- * @chan_node: link in @chan->waiters, under @chan->wait_lock; from queueing
- *	until the waiter leaves, or a sweep ends its wait
- * @chan: the channel waited on
- * @offset: the word's offset in @chan
- * @task: the waiting task
- * @state: enum shmchan_waiter_state; written under the bucket lock, last
- *	of all by the waker (release), read by the waiter (acquire)
- * @deaths: the waiter asked for death notices (%SHMCHAN_WAIT_DEATHS)
- */
-struct shmchan_waiter {
-	struct list_head node;
-	struct list_head chan_node;
-	struct shmchan_channel *chan;
-	u64 offset;
-	struct task_struct *task;
-	int state;
-	bool deaths;
-};
-
 void shmchan_wait_init(void)
 {
 	unsigned int i;
@@ -162,6 +143,17 @@ static void shmchan_waiter_finish(struct shmchan_wait_bucket *hb,
 		list_del_init(&w->chan_node);
 	}
 	atomic_dec(&w->chan->nwaiters);
+	if (w->watch) {
+		/*
+		 * A watch has no task and no stack frame that goes away: its
+		 * owner frees it only after taking it off every list under
+		 * this lock (shmchan_waiter_disarm()), so it is marked fired
+		 * and its handle's pollers woken here, under the lock.
+		 */
+		WRITE_ONCE(w->state, state);
+		shmchan_watch_fire(w, state);
+		return;
+	}
 	/* The task may exit as soon as it sees its state: hold it */
 	get_task_struct(task);
 	/*
@@ -363,6 +355,76 @@ int shmchan_wait(struct shmchan_channel *chan, const struct shmchan_wait *args)
 	if (w.deaths)
 		atomic_dec(&chan->ndeathwaiters);
 	return ret;
+}
+
+/**
+ * shmchan_waiter_arm - queue a waiter that does not sleep: a watch
+ * @w: the entry, its ->chan, ->offset, ->deaths and ->watch set, on no list
+ * @expected: queue only while the word holds this value
+ * @deaths: with ->deaths, queue only while the death count is this
+ *
+ * As WAIT queues a task, under the same locks and with the same checks,
+ * but returns at once: from here on a WAKE of the word or a sweep may end
+ * the wait (shmchan_waiter_finish() calls shmchan_watch_fire()) until the
+ * owner calls shmchan_waiter_disarm(). A caller with ->deaths raised
+ * chan->ndeathwaiters, then a full barrier, as shmchan_wait() does.
+ *
+ * Return: 0 queued, or (not queued) -EAGAIN (the word differs),
+ * -EOWNERDEAD, -EIDRM, -ENOMEM or -EINTR (a fatal signal).
+ */
+int shmchan_waiter_arm(struct shmchan_waiter *w, u32 expected, u32 deaths)
+{
+	struct shmchan_wait args = { .expected = expected, .deaths = deaths };
+	struct shmchan_wait_bucket *hb = shmchan_wait_bucket(w->chan, w->offset);
+	struct page *page;
+	int ret;
+
+	w->state = SHMCHAN_WAITER_QUEUED;
+	for (;;) {
+		page = shmem_read_mapping_page(w->chan->shm_file->f_mapping,
+					       w->offset >> PAGE_SHIFT);
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		ret = shmchan_wait_queue(hb, w, page, &args);
+		put_page(page);
+		if (ret != -ESTALE)
+			return ret;
+		/* A hole punch raced the lookup: as in shmchan_wait() */
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+}
+
+/**
+ * shmchan_waiter_disarm - take a watch's entry off every list
+ * @w: an entry shmchan_waiter_arm() queued, or one on no list (its
+ *	->node and ->chan_node initialized)
+ *
+ * Under the channel's wait_lock and the bucket lock, so that once this
+ * returns no WAKE or sweep can reach @w: its owner may re-arm or free it.
+ * A WAKE leaves a woken entry on the channel's list (it may not take the
+ * wait_lock); it goes here.
+ *
+ * Return: true if @w was still queued (no waker had ended its wait).
+ */
+bool shmchan_waiter_disarm(struct shmchan_waiter *w)
+{
+	struct shmchan_channel *chan = w->chan;
+	struct shmchan_wait_bucket *hb = shmchan_wait_bucket(chan, w->offset);
+	bool queued = false;
+
+	spin_lock(&chan->wait_lock);
+	spin_lock(&hb->lock);
+	if (!list_empty(&w->node)) {
+		list_del_init(&w->node);
+		atomic_dec(&chan->nwaiters);
+		queued = true;
+	}
+	spin_unlock(&hb->lock);
+	list_del_init(&w->chan_node);
+	spin_unlock(&chan->wait_lock);
+	return queued;
 }
 
 /**

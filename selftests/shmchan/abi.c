@@ -356,7 +356,7 @@ TEST_F(ioctl, stat_out_fields_ignored_on_input)
 /* ---- extensible-struct sizes, for every command -------------------------------- */
 
 enum sc_kind { K_FEATURES, K_CREATE, K_OPEN, K_DESTROY, K_STAT, K_WAIT, K_WAKE,
-	       K_SETATTR };
+	       K_SETATTR, K_WATCH_ADD, K_WATCH_ARM, K_WATCH_DEL, K_WATCH_READ };
 
 FIXTURE(size) {
 	int dev;		/* unbound handle: FEATURES, CREATE, OPEN, DESTROY */
@@ -423,6 +423,33 @@ FIXTURE_VARIANT_ADD(size, setattr) {
 	.cmd = SHMCHAN_IOC_SETATTR, .kind = K_SETATTR,
 	.ksize = sizeof(struct shmchan_setattr),
 	.ver0 = SHMCHAN_SETATTR_SIZE_VER0, .ok = 0, .out = false,
+};
+
+/* ADD of a watch on word 0, which holds 0: armed, result 0 */
+FIXTURE_VARIANT_ADD(size, watch_add) {
+	.cmd = SHMCHAN_IOC_WATCH_ADD, .kind = K_WATCH_ADD,
+	.ksize = sizeof(struct shmchan_watch),
+	.ver0 = SHMCHAN_WATCH_SIZE_VER0, .ok = 0, .out = true,
+};
+
+/* ARM and DEL of watch 0, which size_issue() adds first */
+FIXTURE_VARIANT_ADD(size, watch_arm) {
+	.cmd = SHMCHAN_IOC_WATCH_ARM, .kind = K_WATCH_ARM,
+	.ksize = sizeof(struct shmchan_watch),
+	.ver0 = SHMCHAN_WATCH_SIZE_VER0, .ok = 0, .out = true,
+};
+
+FIXTURE_VARIANT_ADD(size, watch_del) {
+	.cmd = SHMCHAN_IOC_WATCH_DEL, .kind = K_WATCH_DEL,
+	.ksize = sizeof(struct shmchan_watch),
+	.ver0 = SHMCHAN_WATCH_SIZE_VER0, .ok = 0, .out = false,
+};
+
+/* READ of no entries: 0 */
+FIXTURE_VARIANT_ADD(size, watch_read) {
+	.cmd = SHMCHAN_IOC_WATCH_READ, .kind = K_WATCH_READ,
+	.ksize = sizeof(struct shmchan_watch_read),
+	.ver0 = SHMCHAN_WATCH_READ_SIZE_VER0, .ok = 0, .out = false,
 };
 
 FIXTURE_SETUP(size)
@@ -500,6 +527,16 @@ static void size_fill(FIXTURE_DATA(size) *self,
 		a->mode = 0640;
 		break;
 	}
+	case K_WATCH_ADD:
+	case K_WATCH_ARM:
+	case K_WATCH_DEL:
+		break;	/* offset 0, expected 0, id 0 */
+	case K_WATCH_READ: {
+		struct shmchan_watch_read *r = p;
+
+		r->event_size = sizeof(struct shmchan_watch_event);
+		break;
+	}
 	}
 	*(__u32 *)p = size;
 }
@@ -511,10 +548,20 @@ static int size_issue(FIXTURE_DATA(size) *self,
 	int fd;
 
 	switch (variant->kind) {
+	case K_WATCH_ARM:
+	case K_WATCH_DEL: {
+		/* Watch 0 exists (or another id is given out: harmless) */
+		struct shmchan_watch a = { .size = sizeof(a) };
+
+		sc_ioctl(self->bound, SHMCHAN_IOC_WATCH_ADD, &a);
+	}
+	/* fall through */
 	case K_STAT:
 	case K_WAIT:
 	case K_WAKE:
 	case K_SETATTR:
+	case K_WATCH_ADD:
+	case K_WATCH_READ:
 		fd = self->bound;
 		break;
 	default:

@@ -41,6 +41,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -110,13 +111,14 @@ enum op {
 	OP_OPEN_DEV, OP_CLOSE, OP_CREATE, OP_OPEN, OP_DESTROY, OP_STAT,
 	OP_SETATTR, OP_WAIT, OP_WAKE, OP_FEATURES, OP_GARBAGE, OP_MMAP,
 	OP_MUNMAP, OP_MREMAP, OP_MPROTECT, OP_MADVISE, OP_TOUCH, OP_FORK,
-	OP_KILL, OP_REMAP, NOPS
+	OP_KILL, OP_REMAP, OP_WATCH, OP_WATCH_READ, OP_POLL, NOPS
 };
 
 static const char *const op_names[NOPS] = {
 	"open-dev", "close", "create", "open", "destroy", "stat", "setattr",
 	"wait", "wake", "features", "garbage", "mmap", "munmap", "mremap",
-	"mprotect", "madvise", "touch", "fork", "kill", "remap",
+	"mprotect", "madvise", "touch", "fork", "kill", "remap", "watch",
+	"watch-read", "poll",
 };
 
 /* Relative frequencies of the operations. */
@@ -126,6 +128,7 @@ static const unsigned int op_weight[NOPS] = {
 	[OP_WAKE] = 6, [OP_FEATURES] = 1, [OP_GARBAGE] = 6, [OP_MMAP] = 10,
 	[OP_MUNMAP] = 5, [OP_MREMAP] = 3, [OP_MPROTECT] = 2, [OP_MADVISE] = 3,
 	[OP_TOUCH] = 8, [OP_FORK] = 2, [OP_KILL] = 2, [OP_REMAP] = 2,
+	[OP_WATCH] = 8, [OP_WATCH_READ] = 4, [OP_POLL] = 3,
 };
 
 struct shared {
@@ -181,6 +184,9 @@ static bool documented(unsigned long cmd, int err)
 	};
 	static const int wake[] = { EIDRM };
 	static const int setattr[] = { EPERM };
+	/* EINTR: a fatal signal while waiting for the handle's watch lock */
+	static const int watch[] = { ENOENT, ENOSPC, EIDRM, EINTR };
+	static const int watch_read[] = { EIDRM, EINTR };
 	const int *list = NULL;
 	size_t i, n = 0;
 
@@ -205,6 +211,14 @@ static bool documented(unsigned long cmd, int err)
 		break;
 	case _IOC_NR(SHMCHAN_IOC_SETATTR):
 		list = setattr, n = ARRAY_SIZE(setattr);
+		break;
+	case _IOC_NR(SHMCHAN_IOC_WATCH_ADD):
+	case _IOC_NR(SHMCHAN_IOC_WATCH_ARM):
+	case _IOC_NR(SHMCHAN_IOC_WATCH_DEL):
+		list = watch, n = ARRAY_SIZE(watch);
+		break;
+	case _IOC_NR(SHMCHAN_IOC_WATCH_READ):
+		list = watch_read, n = ARRAY_SIZE(watch_read);
 		break;
 	}
 	for (i = 0; i < n; i++)
@@ -564,13 +578,73 @@ static void op_wake(void)
 	do_ioctl(OP_WAKE, any_fd(), SHMCHAN_IOC_WAKE, w);
 }
 
+/* ADD, ARM or DEL of a watch: mostly small ids, so that they meet */
+static void op_watch(void)
+{
+	static const unsigned long cmds[] = {
+		SHMCHAN_IOC_WATCH_ADD, SHMCHAN_IOC_WATCH_ADD, SHMCHAN_IOC_WATCH_ARM,
+		SHMCHAN_IOC_WATCH_ARM, SHMCHAN_IOC_WATCH_DEL,
+	};
+	struct shmchan_watch *w = arg_struct(sizeof(*w), SHMCHAN_WATCH_SIZE_VER0);
+	unsigned long cmd = PICK(cmds);
+
+	w->id = chance(90) ? (__u32)below(8) : (__u32)rnd();
+	if (cmd == SHMCHAN_IOC_WATCH_ADD || chance(3))
+		w->offset = any_offset();
+	if (cmd != SHMCHAN_IOC_WATCH_DEL || chance(3))
+		w->expected = below(2);
+	if (cmd != SHMCHAN_IOC_WATCH_DEL && chance(20)) {
+		w->flags |= SHMCHAN_WATCH_DEATHS;
+		w->deaths = below(4);
+	}
+	if (chance(3))
+		w->flags |= 1U << below(32);
+	if (chance(3))
+		w->data = rnd();
+	do_ioctl(OP_WATCH, any_fd(), cmd, w);
+}
+
+/* READ or LIST into the scratch page, an odd size or an odd pointer */
+static void op_watch_read(void)
+{
+	struct shmchan_watch_read *r = arg_struct(sizeof(*r), SHMCHAN_WATCH_READ_SIZE_VER0);
+	static const __u32 esizes[] = { 32, 32, 32, 40, 0, 31, 4097 };
+
+	r->event_size = PICK(esizes);
+	r->count = chance(90) ? (__u32)below(page / 48) : (__u32)rnd();
+	if (r->count > page / 48 && chance(90))
+		r->count = 0;
+	r->events = (__u64)(uintptr_t)(chance(95) ? scratch + page : unmapped());
+	if (chance(30))
+		r->flags |= SHMCHAN_WATCH_READ_LIST;
+	if (chance(3))
+		r->flags |= 1U << below(32);
+	do_ioctl(OP_WATCH_READ, any_fd(), SHMCHAN_IOC_WATCH_READ, r);
+}
+
+/* poll() a handle for a moment: readiness must never be an error */
+static void op_poll(void)
+{
+	struct pollfd p = { .fd = fds[below(MAX_FDS)],
+			    .events = POLLIN | POLLPRI | POLLOUT };
+	int r = poll(&p, 1, (int)below(3));
+
+	note(OP_POLL, r);
+	/* A handle is never writable; a closed slot is -1, which poll skips */
+	if (r > 0 && (p.revents & (POLLNVAL | POLLOUT))) {
+		__atomic_fetch_add(&shared->unexpected, 1, __ATOMIC_RELAXED);
+		say("# pid %d: poll on a handle gave revents %#x", (int)getpid(),
+		    p.revents);
+	}
+}
+
 /* Any command number (ours or not), any size, random bytes, odd pointers. */
 static void op_garbage(void)
 {
 	static const unsigned int types[] = {
 		SHMCHAN_IOC_MAGIC, SHMCHAN_IOC_MAGIC, SHMCHAN_IOC_MAGIC, 'T', 0,
 	};
-	unsigned int nr = below(10);
+	unsigned int nr = below(14);
 	unsigned long cmd = _IOC(below(4), PICK(types), nr, below(1 << 14));
 	struct shmchan_create *c = (void *)scratch;
 	void *arg = scratch;
@@ -876,7 +950,8 @@ static void (*const op_fn[NOPS])(void) = {
 	[OP_MMAP] = op_mmap, [OP_MUNMAP] = op_munmap, [OP_MREMAP] = op_mremap,
 	[OP_MPROTECT] = op_mprotect, [OP_MADVISE] = op_madvise,
 	[OP_TOUCH] = op_touch, [OP_FORK] = op_fork, [OP_KILL] = op_kill,
-	[OP_REMAP] = op_remap,
+	[OP_REMAP] = op_remap, [OP_WATCH] = op_watch,
+	[OP_WATCH_READ] = op_watch_read, [OP_POLL] = op_poll,
 };
 
 static enum op pick_op(void)

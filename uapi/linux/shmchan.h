@@ -683,7 +683,8 @@ struct shmchan_status {
  *
  *   States. A watch is armed (queued on its word), fired (not queued,
  *   with pending events: SHMCHAN_WATCH_EV_*), or idle (not queued, no
- *   events: only after an arm that failed with EIDRM). ADD and ARM arm
+ *   events: after an ARM that failed with ENOMEM or EIDRM, or a revoke;
+ *   ARM it again). ADD and ARM arm
  *   it with an expected value; if the word does not hold that value at
  *   that moment (or, with %SHMCHAN_WATCH_DEATHS, a death was counted
  *   since @deaths), it is not queued but fired at once, and the call
