@@ -12,7 +12,7 @@
  * batch, for fairness: then it makes the loop come back to it after the
  * others), and that -EAGAIN is what arms the descriptor again.
  *
- * Messages are checked as lib/tests/evloop sends them (struct msg): the
+ * Messages are checked as lib/tests/evloop sends them (evloop-msg.h): the
  * sender's number is the queue's, sequence numbers follow each other, and
  * the payload is what the sequence number says it is. The exit status is
  * 1 if one was not.
@@ -40,18 +40,10 @@
 #include <event2/event.h>
 #include <shmchan.h>
 
+#include "evloop-msg.h"
+
 #define MAX_QUEUES	8
 #define BATCH		64
-#define PAYLOAD_MAX	200
-
-/* What lib/tests/evloop sends: a header, then @len bytes of payload. */
-struct msg {
-	uint32_t sender;
-	uint32_t len;
-	uint64_t seq;
-	uint8_t payload[PAYLOAD_MAX];
-};
-
 struct source {
 	struct shmchan_queue *q;
 	struct event *ev;
@@ -66,13 +58,12 @@ static struct source sources[MAX_QUEUES];
 static int nsources;
 static int failed;
 
-/* The payload of message @seq: byte i is (seq * 31 + i) mod 256. */
 static bool payload_ok(const struct msg *m)
 {
 	uint32_t i;
 
 	for (i = 0; i < m->len; i++)
-		if (m->payload[i] != (uint8_t)(m->seq * 31 + i))
+		if (m->payload[i] != payload_byte(m->seq, i))
 			return false;
 	return true;
 }

@@ -124,36 +124,16 @@ int q_poll_arm(struct shmchan_queue *q, struct q_watch *w)
 {
 	struct q_hdr *h = q->h;
 	_Atomic uint32_t *seq = w->space ? &h->space_seq : &h->data_seq;
-	_Atomic uint32_t *sleepers = w->space ? &h->space_sleepers :
-						&h->data_sleepers;
 	uint32_t val;
 	int ret;
 
 	/*
-	 * The wants, for wakers that test them (a library before 1.2 does
-	 * not know Q_WATCHING): any news. We hold the side's lock, so no
-	 * sleeper of our side is storing its own now.
+	 * The wants are for wakers that test them (a library before 1.2
+	 * does not know Q_WATCHING): a sender's is only the room it needs.
+	 * We hold the side's lock, so no sleeper of our side stores its own
+	 * now.
 	 */
-	if (w->space) {
-		atomic_store_explicit(&h->space_want, w->needed,
-				      memory_order_relaxed);
-		atomic_store_explicit(&h->space_needed, w->needed,
-				      memory_order_relaxed);
-	} else {
-		atomic_store_explicit(&h->data_want, w->kick,
-				      memory_order_relaxed);
-		atomic_store_explicit(&h->data_head, w->head,
-				      memory_order_relaxed);
-	}
-	atomic_fetch_or_explicit(sleepers, Q_WATCHING, memory_order_relaxed);
-	/* Pairs with the fence in q_kick(): see the top of this file. */
-	atomic_thread_fence(memory_order_seq_cst);
-	/* We stop: the other side must not wait for us (as in q_wait()) */
-	if (w->space && ld32(&h->data_sleepers))
-		q_wake_side(q, &h->data_sleepers, &h->data_seq);
-	if (!w->space && ld32(&h->space_sleepers) &&
-	    ld(&h->cons_tail) >= ld(&h->space_needed))
-		q_wake_side(q, &h->space_sleepers, &h->space_seq);
+	q_count_sleeper(q, w, Q_WATCHING, w->needed);
 	/* acquire: as in q_wait() */
 	val = atomic_load_explicit(seq, memory_order_acquire);
 	/* relaxed loads: the caller looks again with ordering */

@@ -482,6 +482,7 @@ struct q_watch {
 #define q_poll_forget    shmchan__q_poll_forget
 #define q_refresh_deaths shmchan__q_refresh_deaths
 #define q_wake_side      shmchan__q_wake_side
+#define q_count_sleeper  shmchan__q_count_sleeper
 
 /* wake.c */
 void q_kick_slow(struct shmchan_queue *q, bool space, bool force);
@@ -493,6 +494,8 @@ int q_wait(struct shmchan_queue *q, struct q_watch *w,
 	   const struct shmchan__deadline *d);
 void q_wake_side(struct shmchan_queue *q, _Atomic uint32_t *sleeping,
 		 _Atomic uint32_t *seq);
+void q_count_sleeper(struct shmchan_queue *q, const struct q_watch *w,
+		     uint32_t bit, uint64_t space_want);
 int q_refresh_deaths(struct shmchan_queue *q);
 
 /* lock.c */

@@ -173,6 +173,42 @@ static inline bool spin_fired(void *arg)
 }
 
 /*
+ * About to wait on @w's side: store the wants (@space_want for a sender),
+ * count ourselves in the side's sleepers with @bit (an RMW: a sleeper's
+ * Q_SLEEPING and a watcher's Q_WATCHING may both be there), make the fence
+ * that pairs with q_kick()'s, and wake the other side if it waits for us
+ * (see q_kick_slow()). The caller then reads the sequence and looks again
+ * before it sleeps or arms.
+ */
+void q_count_sleeper(struct shmchan_queue *q, const struct q_watch *w,
+		     uint32_t bit, uint64_t space_want)
+{
+	struct q_hdr *h = q->h;
+
+	/* relaxed: ordered before the wakers' reads by the fence below */
+	if (w->space) {
+		atomic_store_explicit(&h->space_want, space_want,
+				      memory_order_relaxed);
+		atomic_store_explicit(&h->space_needed, w->needed,
+				      memory_order_relaxed);
+	} else {
+		atomic_store_explicit(&h->data_want, w->kick, memory_order_relaxed);
+		atomic_store_explicit(&h->data_head, w->head, memory_order_relaxed);
+	}
+	atomic_fetch_or_explicit(w->space ? &h->space_sleepers :
+					    &h->data_sleepers,
+				 bit, memory_order_relaxed);
+	/* Pairs with the fence in q_kick(); see there. */
+	atomic_thread_fence(memory_order_seq_cst);
+	/* We stop: the other side must not wait for us (see q_kick()) */
+	if (w->space && ld32(&h->data_sleepers))
+		q_wake_side(q, &h->data_sleepers, &h->data_seq);
+	if (!w->space && ld32(&h->space_sleepers) &&
+	    ld(&h->cons_tail) >= ld(&h->space_needed))
+		q_wake_side(q, &h->space_sleepers, &h->space_seq);
+}
+
+/*
  * Wait until @w fires: spin (if enabled) without system calls, then count
  * ourselves a sleeper and sleep in the module. Returns 0 to re-evaluate.
  */
@@ -195,25 +231,7 @@ int q_wait(struct shmchan_queue *q, struct q_watch *w,
 	/* We hold our side's lock and are about to sleep: contenders should
 	 * not spin for it. Not before: a spin that pays off costs no RMW. */
 	q_lock_blocked(lock, true);
-	/* relaxed: ordered before the wakers' reads by the fence below */
-	if (w->space) {
-		atomic_store_explicit(&h->space_want, w->want, memory_order_relaxed);
-		atomic_store_explicit(&h->space_needed, w->needed,
-				      memory_order_relaxed);
-	} else {
-		atomic_store_explicit(&h->data_want, w->kick, memory_order_relaxed);
-		atomic_store_explicit(&h->data_head, w->head, memory_order_relaxed);
-	}
-	/* an RMW: a polling handle's Q_WATCHING may be there too */
-	atomic_fetch_or_explicit(sleepers, Q_SLEEPING, memory_order_relaxed);
-	/* Pairs with the fence in q_kick(); see there. */
-	atomic_thread_fence(memory_order_seq_cst);
-	/* We stop: the other side must not wait for us (see q_kick()) */
-	if (w->space && ld32(&h->data_sleepers))
-		q_wake_side(q, &h->data_sleepers, &h->data_seq);
-	if (!w->space && ld32(&h->space_sleepers) &&
-	    ld(&h->cons_tail) >= ld(&h->space_needed))
-		q_wake_side(q, &h->space_sleepers, &h->space_seq);
+	q_count_sleeper(q, w, Q_SLEEPING, w->want);
 	/* acquire: pairs with the release bump, so that a new sequence
 	 * comes with the change that caused it */
 	val = atomic_load_explicit(seq, memory_order_acquire);

@@ -12,17 +12,9 @@
 #include <poll.h>
 
 #include "util.h"
+#include "../examples/evloop-msg.h"
 
 #define NQ		3
-#define PAYLOAD_MAX	200
-
-struct msg {
-	uint32_t sender;
-	uint32_t len;
-	uint64_t seq;
-	uint8_t payload[PAYLOAD_MAX];
-};
-
 static char linebuf[4096];
 static size_t linelen;
 
@@ -71,7 +63,7 @@ static void sender(const char *name, uint32_t index, uint64_t count)
 		m.seq = seq;
 		m.len = (uint32_t)((seq * 7) % (PAYLOAD_MAX + 1));
 		for (i = 0; i < m.len; i++)
-			m.payload[i] = (uint8_t)(seq * 31 + i);
+			m.payload[i] = payload_byte(seq, i);
 		ret = shmchan_queue_send(q, &m, offsetof(struct msg, payload) + m.len,
 					 SHMCHAN_MSEC(30000));
 		if (ret) {
