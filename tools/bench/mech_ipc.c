@@ -681,6 +681,7 @@ void unpark(pid_t helper)
 
 extern const struct mech mech_queue_block, mech_queue_adapt, mech_queue_busy,
 	mech_zc_block, mech_zc_adapt, mech_zc_busy;
+extern const struct mech mech_queue_epoll, mech_eventfd_epoll;	/* mech_epoll.c */
 
 static const struct mech mech_pipe = {
 	"pipe", "pipe", M_LAT | M_STREAM | M_LAT_DEF | M_STREAM_DEF,
@@ -728,6 +729,7 @@ const struct mech *const mechs[] = {
 	&mech_futex, &mech_sem, &mech_raw,
 	&mech_queue_block, &mech_queue_adapt, &mech_queue_busy,
 	&mech_zc_block, &mech_zc_adapt, &mech_zc_busy,
+	&mech_queue_epoll, &mech_eventfd_epoll,
 	&mech_busy, &mech_busy_pause, NULL,
 };
 
