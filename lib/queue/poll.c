@@ -15,8 +15,10 @@
  * The protocol is the sleepers' (wake.c), with one difference: a watcher
  * counts itself with Q_WATCHING in the side's sleepers word, not
  * Q_SLEEPING, because it does not hold the side's lock while it waits and
- * nobody clears the bit but a waker. A waker that finds the bit wakes
- * (bump, WAKE_ALL) at the first news, whatever the wants say (q_kick_slow).
+ * nobody clears the bit but a waker. A waker that finds the bit on the
+ * data side wakes (bump, WAKE_ALL) at the first news, whatever the wants
+ * say; on the space side the sender's want (half a ring) batches the
+ * wakes as for a sleeping sender (q_kick_slow()).
  *
  * Races this must not lose:
  *  - a kick against the arm: the bit is set, then a fence (the one of
@@ -128,12 +130,12 @@ int q_poll_arm(struct shmchan_queue *q, struct q_watch *w)
 	int ret;
 
 	/*
-	 * The wants are for wakers that test them (a library before 1.2
-	 * does not know Q_WATCHING): a sender's is only the room it needs.
-	 * We hold the side's lock, so no sleeper of our side stores its own
-	 * now.
+	 * The wants, as a sleeper's: a sender waits for half a ring (or
+	 * what is published), a receiver for any news (and any news wakes a
+	 * counted receiver anyway, q_kick_slow()). We hold the side's lock,
+	 * so no sleeper of our side stores its own now.
 	 */
-	q_count_sleeper(q, w, Q_WATCHING, w->needed);
+	q_count_sleeper(q, w, Q_WATCHING, w->want);
 	/* acquire: as in q_wait() */
 	val = atomic_load_explicit(seq, memory_order_acquire);
 	/* relaxed loads: the caller looks again with ordering */

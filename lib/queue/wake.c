@@ -48,8 +48,10 @@ void q_wake_side(struct shmchan_queue *q, _Atomic uint32_t *sleeping,
  *   to sleep wakes a sleeping sender whose room is there (q_wait()).
  *
  * So both cannot sleep while either could go on. @force wakes regardless,
- * and so does a polling handle (Q_WATCHING): it is woken once per arm,
- * by whatever is news to it, and batching would only delay its loop.
+ * and so does a polling receiver (Q_WATCHING in data_sleepers): it is
+ * woken once per arm, by whatever is news to it. A polling sender waits
+ * for its want like a sleeping one: woken for every record freed, a
+ * sender that fills the ring would pay a loop's wake-up per message.
  */
 void q_kick_slow(struct shmchan_queue *q, bool space, bool force)
 {
@@ -64,8 +66,7 @@ void q_kick_slow(struct shmchan_queue *q, bool space, bool force)
 		return;
 	}
 	if (ld32(&h->space_sleepers) &&
-	    (force || ld32(&h->space_sleepers) & Q_WATCHING ||
-	     ld(&h->cons_tail) >= ld(&h->space_want) ||
+	    (force || ld(&h->cons_tail) >= ld(&h->space_want) ||
 	     (ld32(&h->data_sleepers) &&
 	      ld(&h->cons_tail) >= ld(&h->space_needed))))
 		q_wake_side(q, &h->space_sleepers, &h->space_seq);
