@@ -50,6 +50,8 @@ TEST_F(features, flag_masks)
 	EXPECT_EQ(0U, f.wake_flags);
 	EXPECT_EQ(SHMCHAN_SETATTR_FLAGS, f.setattr_flags);
 	EXPECT_EQ(0U, f.__reserved2);
+	EXPECT_EQ(SHMCHAN_WATCH_FLAGS | SHMCHAN_WATCH_READ_FLAGS, f.watch_flags);
+	EXPECT_EQ(0U, f.__reserved3);
 }
 
 TEST_F(features, feature_bits)
@@ -60,7 +62,7 @@ TEST_F(features, feature_bits)
 	EXPECT_EQ(SHMCHAN_FEATURE_SHMEM | SHMCHAN_FEATURE_REVOKE |
 		  SHMCHAN_FEATURE_TRANSIENT | SHMCHAN_FEATURE_DEATH_NOTICE |
 		  SHMCHAN_FEATURE_LISTING | SHMCHAN_FEATURE_SETATTR |
-		  SHMCHAN_FEATURE_STATUS_PAGE, f.features);
+		  SHMCHAN_FEATURE_STATUS_PAGE | SHMCHAN_FEATURE_WATCH, f.features);
 }
 
 /* "out" fields are ignored on input. */
@@ -116,8 +118,8 @@ TEST_F(ioctl, unknown_number_enotty)
 	char buf[256] = { 0 };
 
 	*(__u32 *)buf = 64;
-	/* 0x07 is SETATTR, the last command. */
-	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0x08, __u64[8]), buf));
+	/* 0x0B is WATCH_READ, the last command; 0x0C-0x0E are allocated too. */
+	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0x0F, __u64[8]), buf));
 	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0x40, __u64[8]), buf));
 	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IOWR(SHMCHAN_IOC_MAGIC, 0xff, __u64[8]), buf));
 	EXPECT_EQ(-ENOTTY, sc_ioctl(self->fd, _IO(SHMCHAN_IOC_MAGIC, 0x20), NULL));
