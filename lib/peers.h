@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
 /*
- * libshmchan internals shared by the layers above the thin one (queue.c,
+ * libshmchan internals shared by the layers above the thin one (queue/,
  * sync.c, alloc.c, pool.c): deadlines, telling whether a peer process is
  * alive, the channel's death count, and spinning. Nothing here is
  * exported; names with external linkage are shmchan__*.

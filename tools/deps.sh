@@ -27,6 +27,7 @@ packages=(
 	g++ libboost-dev libzmq3-dev libnng-dev  # make bench: the peers (Boost.Interprocess, ZeroMQ, nng)
 	debhelper dh-dkms pkgconf lintian   # make deb (debian/control)
 	debootstrap                         # make deb-check: its Debian 12 root
+	libevent-dev                        # lib/examples/evloop: a queue in an event loop
 )
 
 if ! command -v dpkg-query >/dev/null; then

@@ -205,6 +205,59 @@ int shmchan_waitv(const struct shmchan_waitv_word *words, unsigned int count,
 int shmchan_wake(struct shmchan *ch, uint64_t offset, uint32_t count);
 
 /*
+ * Watches (SHMCHAN_FEATURE_WATCH): a WAIT that does not block, for event
+ * loops. A watch on a word of the channel, armed with the value the caller
+ * read, makes shmchan_fd(@ch) poll readable (POLLIN) once a shmchan_wake()
+ * reached it, or at once if the word no longer held that value when it was
+ * armed; with SHMCHAN_WATCH_DEATHS also when a participant of the channel
+ * dies. An armed watch counts as one waiter of its word for the count of
+ * shmchan_wake(). See shmchan_watch_add(3) and <linux/shmchan.h>.
+ *
+ * shmchan_watch_add - watch the word at @offset while it holds @expected
+ * @flags: 0 or SHMCHAN_WATCH_DEATHS (then @deaths is the death count the
+ *	caller last saw; else it must be 0)
+ * @data: handed back by shmchan_watch_read() with the watch's events
+ * @id: receives the watch's id
+ *
+ * Returns 0 when armed, or the SHMCHAN_WATCH_EV_CHANGED / _DIED bits the
+ * watch fired with at once (it is then pending: the descriptor polls
+ * readable).
+ */
+int shmchan_watch_add(struct shmchan *ch, uint64_t offset, uint32_t expected,
+		      unsigned int flags, uint32_t deaths, uint64_t data,
+		      uint32_t *id);
+
+/* shmchan_watch_arm - re-arm watch @id with a new value; its pending
+ * events are dropped. Returns as shmchan_watch_add(). */
+int shmchan_watch_arm(struct shmchan *ch, uint32_t id, uint32_t expected,
+		      unsigned int flags, uint32_t deaths);
+
+/* shmchan_watch_del - remove watch @id with its pending events */
+int shmchan_watch_del(struct shmchan *ch, uint32_t id);
+
+/*
+ * shmchan_watch_read - which watches fired; never blocks
+ * @flags: 0, or SHMCHAN_WATCH_READ_LIST to list every watch and change
+ *	nothing
+ * @events: room for @count entries
+ *
+ * Returns how many entries it wrote (0: none fired). Each watch reported
+ * is re-armed with the value of its last arm. An inline over
+ * shmchan_watch_read_sized(), for the reason given at shmchan_features().
+ */
+int shmchan_watch_read_sized(struct shmchan *ch, unsigned int flags,
+			     struct shmchan_watch_event *events,
+			     unsigned int count, size_t event_size);
+
+static inline int shmchan_watch_read(struct shmchan *ch, unsigned int flags,
+				     struct shmchan_watch_event *events,
+				     unsigned int count)
+{
+	return shmchan_watch_read_sized(ch, flags, events, count,
+					sizeof(*events));
+}
+
+/*
  * shmchan_setattr - change the bound channel's mode and owner, like IPC_SET
  * @flags: SHMCHAN_SETATTR_MODE, _UID, _GID: which of the others to apply
  * @mode: permission bits (0 to 0777)
@@ -535,6 +588,25 @@ int shmchan_queue_set_spin(struct shmchan_queue *q, uint32_t spin_ns);
  */
 int shmchan_queue_wait_peer(struct shmchan_queue *q, unsigned int roles,
 			    int64_t timeout_ns);
+
+/*
+ * shmchan_queue_pollfd - a descriptor for poll(2), epoll(7) or an event loop
+ *
+ * Returns a descriptor (owned by @q: valid until shmchan_queue_close(),
+ * never to be closed by the caller) that polls readable (POLLIN, for a
+ * sender as for a receiver) when a call on @q that returned -EAGAIN could
+ * go on: a message to receive, room to send, a peer gone, a revoke.
+ * From this call on, every call on @q with timeout 0 that finds it must
+ * wait (no message, no room) arms the descriptor and returns -EAGAIN; a
+ * call that does not have to wait makes no system call. So: after the
+ * descriptor polls readable, call shmchan_queue_recv() (or _send()) with
+ * timeout 0 until -EAGAIN, then poll again. Readiness may be spurious
+ * (another receiver took the message): the call then returns -EAGAIN and
+ * re-arms. Level- and edge-triggered epoll both work. Errors: -EINVAL
+ * (NULL), -EOPNOTSUPP (the module has no SHMCHAN_FEATURE_WATCH), -EIDRM
+ * (revoked). See shmchan_queue_pollfd(3) and shmchan(7).
+ */
+int shmchan_queue_pollfd(struct shmchan_queue *q);
 
 /* SHMCHAN_QUEUE_PEER_WORD - offset of the queue's peer sequence word */
 #define SHMCHAN_QUEUE_PEER_WORD	788

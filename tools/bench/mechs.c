@@ -46,6 +46,10 @@
 	MECH(mech_zc_block)						\
 	MECH(mech_zc_adapt)						\
 	MECH(mech_zc_busy)						\
+	/* event loops: the queue and eventfd + shm in epoll_wait()	\
+	 * (mech_epoll.c) */						\
+	MECH(mech_queue_epoll)						\
+	MECH(mech_eventfd_epoll)					\
 	/* the floor (mech_shm.c) */					\
 	MECH(mech_busy)							\
 	MECH(mech_busy_pause)

@@ -126,6 +126,15 @@ static double t_huge_reads(struct tctx *t)
 	return huge_read_ratio;
 }
 
+static double t_epoll(struct tctx *t)
+{
+	snprintf(t->detail, sizeof(t->detail),
+		 "64 B round trips, both waiting in epoll_wait(): queue %s us, "
+		 "eventfd + shm %s us", num(med(S_LATENCY, "queue-epoll", NULL, 64) * 1e6),
+		 num(med(S_LATENCY, "eventfd-epoll", NULL, 64) * 1e6));
+	return ratio_of(S_LATENCY, "queue-epoll", "eventfd-epoll", NULL, 64);
+}
+
 static double t_adapt_floor(struct tctx *t)
 {
 	snprintf(t->detail, sizeof(t->detail),
@@ -291,6 +300,8 @@ static const struct target targets_table[] = {
 	  .measure = t_wait_futex },
 	{ .what = "WAITV(1) round trip / WAIT round trip", .op = "<=", .goal = 1.1,
 	  .measure = t_waitv_wait },
+	{ .what = "queue 64 B round trip in epoll / eventfd + shm in epoll", .op = "<=",
+	  .goal = 1.2, .measure = t_epoll },
 	{ .what = "queue 64 B adaptive / busy-poll floor", .op = "<=", .goal = 2,
 	  .measure = t_adapt_floor },
 	{ .what = "pipe / queue 64 B adaptive (times faster)", .op = ">=", .goal = 20,

@@ -28,8 +28,9 @@ def strip_comments(text):
 
 def exported(mapfile):
     text = strip_comments(open(mapfile).read())
-    # Every version node's global: list (1.1, 1.2... have no local:)
-    blocks = re.findall(r"global:(.*?)(?:local:|})", text, re.S)
+    # Every version node's global: list (LIBSHMCHAN_1, _1.1, _1.2, ...),
+    # each ended by local: or by the node's closing brace.
+    blocks = re.findall(r"global:(.*?)(?:local:|\})", text, re.S)
     if not blocks:
         sys.exit(f"{mapfile}: no global: block")
     return [s.strip() for b in blocks for s in b.split(";") if s.strip()]
