@@ -135,9 +135,15 @@ int q_poll_arm(struct shmchan_queue *q, struct q_watch *w)
 	 * counted receiver anyway, q_kick_slow()). We hold the side's lock,
 	 * so no sleeper of our side stores its own now.
 	 */
-	q_count_sleeper(q, w, Q_WATCHING, w->want);
-	/* acquire: as in q_wait() */
+	/*
+	 * The sequence before we count ourselves a watcher, as in q_wait()
+	 * and for the same race: a waker takes the count to 0, then bumps;
+	 * a value read after our count could be that bump's, and an armed
+	 * watch on it, with the count gone, would never fire.
+	 * acquire: as in q_wait().
+	 */
 	val = atomic_load_explicit(seq, memory_order_acquire);
+	q_count_sleeper(q, w, Q_WATCHING, w->want);
 	/* relaxed loads: the caller looks again with ordering */
 	if (w->space ? ld(&h->cons_tail) != w->head || receivers_gone(q) :
 	    ld(&h->prod_head) != w->head ||

@@ -67,11 +67,14 @@
  * change with nothing more to read, or an ABORT, or a new FIRST, drops
  * what it has and goes on with the next message.
  *
- * Waiting. No system call on the fast path: a side that must wait counts
- * itself in data_sleepers or space_sleepers, then sleeps in the module on
- * data_seq or space_seq; the other side bumps the word and calls
- * shmchan_wake() only when the count is non-zero. Locks use the futex
- * protocol with a waiters bit.
+ * Waiting. No system call on the fast path: a side that must wait reads
+ * data_seq or space_seq, counts itself in data_sleepers or space_sleepers,
+ * then sleeps in the module on the sequence as read; the other side takes
+ * the count to 0, bumps the word and calls shmchan_wake() only when the
+ * count was non-zero. (The sequence is read before the count is set: a
+ * waker that takes the count then always changes the word the sleeper
+ * sleeps on; see q_wait().) Locks use the futex protocol with a waiters
+ * bit.
  *
  * Peer death. Every wait is death-aware (shmchan_wait_deaths() with the
  * death count of the handle's last scan). When a process that had the

@@ -20,7 +20,9 @@ static void q_bump(struct shmchan_queue *q, _Atomic uint32_t *seq)
  * Wake the side's sleeper, if it still sleeps. At most one thread sleeps
  * per side (the holder of its lock), so its flag is 0 or 1, and the waker
  * that takes it to 0 is the one that makes the system call: a sleeper
- * that is slow to run is not woken again and again.
+ * that is slow to run is not woken again and again. Once the flag is 0
+ * no other waker calls: the sleeper must see our bump, which it does
+ * because it read the sequence before it set the flag (q_wait()).
  */
 void q_wake_side(struct shmchan_queue *q, _Atomic uint32_t *sleeping,
 		 _Atomic uint32_t *seq)
@@ -232,10 +234,27 @@ int q_wait(struct shmchan_queue *q, struct q_watch *w,
 	/* We hold our side's lock and are about to sleep: contenders should
 	 * not spin for it. Not before: a spin that pays off costs no RMW. */
 	q_lock_blocked(lock, true);
-	q_count_sleeper(q, w, Q_SLEEPING, w->want);
-	/* acquire: pairs with the release bump, so that a new sequence
-	 * comes with the change that caused it */
+	/*
+	 * The sequence before we count ourselves a sleeper: the race this
+	 * must not lose. A waker takes the count to 0, then bumps the
+	 * sequence (q_wake_side()). Were the sequence read after the count,
+	 * that bump could fall between the two: we would sleep on the new
+	 * value with the count already 0, and every later waker, seeing no
+	 * sleeper, would leave us asleep, however much changes. It happens
+	 * whenever the wake-up is for nothing fired() sees: the other side
+	 * going to sleep wakes us on its way (q_count_sleeper(), in its own
+	 * q_wait()): a sender for room while the ring is full of records
+	 * claimed by other receivers, just as we go to sleep at an empty
+	 * head; then it sleeps too, and neither wakes (the stall mpmc_4x4
+	 * and full_ring_both_sleep caught). Or a waker that saw the count of
+	 * our previous wait acts late. Read first, the sequence is older
+	 * than any bump that follows the count's reset: the module's compare
+	 * fails, and we re-evaluate and count ourselves again.
+	 * acquire: pairs with the release bump, so that a new sequence
+	 * comes with the change that caused it.
+	 */
 	val = atomic_load_explicit(seq, memory_order_acquire);
+	q_count_sleeper(q, w, Q_SLEEPING, w->want);
 	ret = fired(w, true) ? 0 : q_sleep(q, seq, val, d);
 	atomic_fetch_and_explicit(sleepers, ~Q_SLEEPING, memory_order_relaxed);
 	q_lock_blocked(lock, false);

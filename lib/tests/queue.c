@@ -10,6 +10,7 @@
  * the big sizes and counts by N (the debug kernel's run: see util.h).
  */
 #include <grp.h>
+#include <sched.h>
 
 #include "util.h"
 
@@ -726,6 +727,146 @@ TEST(mpmc_4x4, 170)
 	ASSERT_EQ(m->corrupt, 0);
 	diag("%llu messages (%llu in rounds), 4 producers x 4 consumers: %.2f s",
 	     (unsigned long long)sum, (unsigned long long)m->big, secs_since(t0));
+}
+
+/*
+ * Both sides asleep at once, often: a ring of 4 KiB that the senders fill
+ * with records the receivers have claimed but not yet freed (they hold
+ * peeked messages a while), so that a sender goes to sleep for room just
+ * as the receiver at the head goes to sleep for data, each waking the
+ * other on its way (q_wait()). Messages in rounds keep prod_lock across
+ * sleeps. A wake-up lost there leaves one side asleep with no one to wake
+ * it: a send or receive then times out (bounded: 30 s), where a healthy
+ * run has every call back in milliseconds.
+ */
+#define FR_PROD 2
+#define FR_CONS 3
+
+struct full_ring {
+	_Alignas(8) _Atomic uint64_t received, dup, corrupt, reorder;
+	uint64_t per_prod;
+	_Atomic uint8_t seen[];			/* [producer][seq] */
+};
+
+static size_t full_ring_len(uint64_t seq, size_t max_msg)
+{
+	static const size_t sizes[] = { 1200, 1700, 600, 2000, 900, 1500 };
+
+	return seq % 11 == 10 ? 2 * max_msg + 100 : sizes[seq % 6] < max_msg ?
+	       sizes[seq % 6] : max_msg;
+}
+
+static void full_ring_check(struct full_ring *f, const uint8_t *buf, size_t len,
+			    size_t max_msg, uint64_t last[FR_PROD])
+{
+	struct mpmc_msg msg;
+
+	if (len < sizeof(msg)) {
+		f->corrupt++;
+		return;
+	}
+	memcpy(&msg, buf, sizeof(msg));
+	if (msg.prod >= FR_PROD || msg.seq >= f->per_prod ||
+	    len != full_ring_len(msg.seq, max_msg) ||
+	    checksum(buf + sizeof(msg), len - sizeof(msg)) != msg.sum) {
+		f->corrupt++;
+		return;
+	}
+	if (last[msg.prod] != UINT64_MAX && msg.seq <= last[msg.prod])
+		f->reorder++;
+	last[msg.prod] = msg.seq;
+	if (atomic_exchange(&f->seen[msg.prod * f->per_prod + msg.seq], 1))
+		f->dup++;
+	f->received++;
+}
+
+TEST(full_ring_both_sleep, 170)
+{
+	const char *n = chan_name("fullring");
+	uint64_t per = scaled(12000), t0 = now_ns();
+	struct full_ring *f = shared_mem(sizeof(*f) + FR_PROD * per);
+	struct shmchan_queue *q = qcreate(n, 8 * KiB, SHMCHAN_QUEUE_SEND);
+	struct shmchan_queue_info info;
+	pid_t prod[FR_PROD], cons[FR_CONS];
+	int i;
+
+	ASSERT_EQ(shmchan_queue_info(q, &info), 0);
+	f->per_prod = per;
+	for (i = 0; i < FR_CONS; i++) {
+		cons[i] = fork();
+		if (cons[i] == 0) {
+			struct shmchan_queue *r = qopen(n, SHMCHAN_QUEUE_RECV);
+			size_t cap = 3 * info.max_msg;
+			uint8_t *buf = malloc(cap);
+			uint64_t last[FR_PROD], k;
+			const void *p;
+			ssize_t len;
+
+			memset(last, 0xff, sizeof(last));
+			for (k = 0;; k++) {
+				/* every other message held a while as a peek:
+				 * claimed, not yet freed */
+				len = k % 2 ? shmchan_queue_peek(r, &p, SHMCHAN_MSEC(30000)) :
+					      -EMSGSIZE;
+				if (len >= 0) {
+					sched_yield();
+					full_ring_check(f, p, (size_t)len, info.max_msg, last);
+					ASSERT_EQ(shmchan_queue_release(r), 0);
+					continue;
+				}
+				if (len == -EMSGSIZE)
+					len = shmchan_queue_recv(r, buf, cap, SHMCHAN_MSEC(30000));
+				if (len < 0)
+					break;
+				full_ring_check(f, buf, (size_t)len, info.max_msg, last);
+			}
+			if (len != -EPIPE) {
+				diag("consumer %d: %lld after %llu messages", i, (long long)len,
+				     (unsigned long long)f->received);
+				dump_queue("consumer", r);
+			}
+			_exit(len == -EPIPE ? 0 : 10 + (int)-len);
+		}
+	}
+	for (i = 0; i < FR_PROD; i++) {
+		prod[i] = fork();
+		if (prod[i] == 0) {
+			struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
+			uint8_t *buf = malloc(3 * info.max_msg);
+			struct mpmc_msg msg = { .prod = (uint32_t)i };
+			uint64_t k;
+			int ret;
+
+			for (k = 0; k < per; k++) {
+				size_t len = full_ring_len(k, info.max_msg);
+
+				msg.seq = k;
+				fill(buf + sizeof(msg), len - sizeof(msg), k * FR_PROD + (uint64_t)i);
+				msg.sum = checksum(buf + sizeof(msg), len - sizeof(msg));
+				memcpy(buf, &msg, sizeof(msg));
+				ret = shmchan_queue_send(s, buf, len, SHMCHAN_MSEC(30000));
+				if (ret) {
+					diag("producer %d: %d at %llu", i, ret,
+					     (unsigned long long)k);
+					dump_queue("producer", s);
+					_exit(1);
+				}
+			}
+			shmchan_queue_close(s);
+			_exit(0);
+		}
+	}
+	for (i = 0; i < FR_PROD; i++)
+		ASSERT_EQ(reap(prod[i]), 0);
+	shmchan_queue_close(q);
+	for (i = 0; i < FR_CONS; i++)
+		ASSERT_EQ(reap(cons[i]), 0);
+	ASSERT_EQ(f->received, FR_PROD * per);
+	ASSERT_EQ(f->dup, 0);
+	ASSERT_EQ(f->reorder, 0);
+	ASSERT_EQ(f->corrupt, 0);
+	diag("%llu messages through a 4 KiB ring, %d senders x %d receivers: %.2f s",
+	     (unsigned long long)f->received, FR_PROD, FR_CONS, secs_since(t0));
 }
 
 /*
