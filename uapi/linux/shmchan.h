@@ -84,8 +84,9 @@
  *   moves, shrinks and grows it as it would a mapping of a file
  *   (MREMAP_DONTUNMAP included): the pages a grown mapping covers inside
  *   the channel are the channel's as usual, and any access to a page of
- *   it past the channel's length (or its reserve) raises SIGBUS, as past the end of a file; no page that is not the
- *   channel's is ever mapped there (%SHMCHAN_FEATURE_MLOCK). (One case
+ *   it past the channel's length (or its reserve) raises SIGBUS, as
+ *   past the end of a file; no page that is not the channel's is ever
+ *   mapped there (%SHMCHAN_FEATURE_MLOCK). (One case
  *   of the kernel's: with shmem_enabled "always" or "force", see
  *   %SHMCHAN_CREATE_HUGE, the last huge folio of a channel whose length
  *   is no multiple of 2 MiB runs past its end, and a mapping grown over
