@@ -821,7 +821,7 @@ static int __init shmchan_init(void)
 	ret = shmchan_proc_init();
 	if (ret) {
 		pr_err("cannot create /proc/shmchan: %d\n", ret);
-		return ret;
+		goto put_huge;
 	}
 	ret = misc_register(&shmchan_miscdev);
 	if (ret) {
@@ -832,6 +832,7 @@ static int __init shmchan_init(void)
 
 remove_proc:
 	shmchan_proc_exit();
+put_huge:
 	shmchan_huge_exit();
 	return ret;
 }

@@ -600,8 +600,14 @@ bool shmchan_wait_any_past(struct shmchan_channel *chan, u64 length)
 
 	lockdep_assert_held(&chan->wait_lock);
 
+	/*
+	 * Only waits still queued: a woken waiter (WAIT, WAITV) leaves the
+	 * list on its own, and a watch WAKE fired stays on it until its
+	 * owner reads it; neither sleeps on the word any more.
+	 */
 	list_for_each_entry(w, &chan->waiters, chan_node) {
-		if (w->offset + sizeof(u32) > length)
+		if (READ_ONCE(w->state) == SHMCHAN_WAITER_QUEUED &&
+		    w->offset + sizeof(u32) > length)
 			return true;
 	}
 	return false;

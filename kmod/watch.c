@@ -488,11 +488,14 @@ static int shmchan_watch_consume(struct shmchan_watches *ws,
 		shmchan_watcher_disarm(taken[i]);
 		ret = shmchan_watcher_arm(taken[i]);
 		/*
-		 * Revoked: poll and the next call say so. Out of memory or
-		 * killed: fire it, so that its owner looks at the word
-		 * rather than wait for a wake it could miss.
+		 * Revoked: poll and the next call say so. Its word past the
+		 * channel's length after a shrink (-EINVAL): left idle, as a
+		 * revoked one, never fired again for a word that is gone (ARM
+		 * says EINVAL). Out of memory or killed: fire it, so that its
+		 * owner looks at the word rather than wait for a wake it could
+		 * miss.
 		 */
-		if (ret < 0 && ret != -EIDRM)
+		if (ret < 0 && ret != -EIDRM && ret != -EINVAL)
 			shmchan_watcher_fired(taken[i], SHMCHAN_WATCH_EV_CHANGED);
 	}
 	return n;
@@ -525,9 +528,11 @@ int shmchan_watch_read(struct shmchan_watches *ws, struct shmchan_channel *chan,
 		void *p;
 		unsigned int nw = 0;
 
-		xa_for_each(&ws->ids, id, p)
-			if (++nw == max)
+		xa_for_each(&ws->ids, id, p) {
+			if (nw == max)
 				break;
+			nw++;
+		}
 		max = nw;
 	}
 	ret = -ENOMEM;

@@ -122,7 +122,8 @@
  *   filled, like any untouched page) at its next access, with no remap:
  *   an access that got SIGBUS before simply works. A shrink is refused
  *   (EBUSY) while any mapping of the channel reaches past the new length
- *   or a WAIT sleeps on a word past it; otherwise the pages past the new
+ *   or a wait is queued on a word past it (a WAIT, a WAITV entry, an
+ *   armed watch); otherwise the pages past the new
  *   length are freed (their contents are gone; a later grow gives zero
  *   pages). A mapping made while a shrink runs may reach past the new
  *   end: it gets SIGBUS there, never a page that is not the channel's.
@@ -1083,7 +1084,8 @@ struct shmchan_status {
  *
  *   States. A watch is armed (queued on its word), fired (not queued,
  *   with pending events: SHMCHAN_WATCH_EV_*), or idle (not queued, no
- *   events: after an ARM that failed with ENOMEM or EIDRM, or a revoke;
+ *   events: after an ARM that failed with ENOMEM, EIDRM or EINVAL, a
+ *   revoke, or a shrink that left its word past the channel's length;
  *   ARM it again). ADD and ARM arm
  *   it with an expected value; if the word does not hold that value at
  *   that moment (or, with %SHMCHAN_WATCH_DEATHS, a death was counted
@@ -1207,8 +1209,10 @@ struct shmchan_status {
  * removes watch @id, armed or not, with its pending events; its id may
  * be given out again. See "Watches" above.
  *
- * Errors: EINVAL (ADD: offset unaligned or past the end; a field that
- * must be 0 is not, or a death count without %SHMCHAN_WATCH_DEATHS),
+ * Errors: EINVAL (ADD: offset unaligned or past the end; ARM: the word
+ * lies past the channel's length since a shrink, see "Growing" at the
+ * top, and the watch stays idle, as READ leaves it; a field that must be
+ * 0 is not, or a death count without %SHMCHAN_WATCH_DEATHS),
  * ENOENT (ARM, DEL: no watch @id on this handle), ENOSPC (ADD: the
  * handle has %SHMCHAN_WATCH_MAX watches), EIDRM (ADD, ARM: the channel
  * was revoked; DEL works on a revoked channel), ENOMEM.
