@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,8 +163,10 @@ static void ec_record(const char *call, int err)
 	const char *log = getenv("SHMCHAN_ERRNO_LOG");
 	char line[512], prog[256], num[16];
 	const char *name;
+	struct rlimit rl;
 	uint64_t key;
 	int fd, len;
+	bool lifted;
 
 	if (!log || !*log || err <= 0 || err > 4095)
 		return;
@@ -182,8 +185,21 @@ static void ec_record(const char *call, int err)
 	fd = ec_open_log(log);
 	if (fd < 0)
 		return;
+	/*
+	 * A program that lowered RLIMIT_FSIZE (grow.user_limits does) must
+	 * not get SIGXFSZ from our line in a log longer than its limit: the
+	 * soft limit is lifted to the hard one for this one write.
+	 */
+	lifted = !getrlimit(RLIMIT_FSIZE, &rl) && rl.rlim_cur != rl.rlim_max;
+	if (lifted) {
+		struct rlimit hard = { rl.rlim_max, rl.rlim_max };
+
+		lifted = !setrlimit(RLIMIT_FSIZE, &hard);
+	}
 	if (write(fd, line, (size_t)len) == len)
 		ec_remember(key);
+	if (lifted)
+		setrlimit(RLIMIT_FSIZE, &rl);
 	close(fd);
 }
 
