@@ -215,13 +215,9 @@ int shmchan_queue_send(struct shmchan_queue *q, const void *msg, size_t len,
 
 	if (!q || (!msg && len))
 		return -EINVAL;
-	if (!(q->roles & SHMCHAN_QUEUE_SEND))
-		return -EBADF;
-	ret = q_enter(q);
+	ret = send_check(q);
 	if (ret)
 		return ret;
-	if (q->rsv_pos != POS_NONE)
-		return -EBUSY;
 	shmchan__deadline_init(&d, timeout_ns);
 	if (len <= q->max_rec - REC_HDR)
 		return q_send_one(q, msg, len, &d);

@@ -683,6 +683,24 @@ static HOT int q_enter(struct shmchan_queue *q)
 	return 0;
 }
 
+/* The checks every sending call starts with (send, reserve) */
+static HOT int send_check(struct shmchan_queue *q)
+{
+	int ret;
+
+	if (!q)
+		return -EINVAL;
+	if (!(q->roles & SHMCHAN_QUEUE_SEND))
+		return -EBADF;
+	ret = q_enter(q);
+	if (ret)
+		return ret;
+	if (q->rsv_pos != POS_NONE)
+		return -EBUSY;
+	return 0;
+}
+
+/* The checks every receiving call starts with (recv, peek) */
 static HOT int recv_check(struct shmchan_queue *q)
 {
 	int ret;
