@@ -96,13 +96,8 @@ static void q_publish_small(struct shmchan_queue *q, uint64_t start,
 			    uint32_t size, const void *msg, uint32_t len)
 {
 	struct q_hdr *h = q->h;
-	struct q_rec *r;
+	struct q_rec *r = q_write_head(q, start, size, len, len);
 
-	q_write_pad(q, start);
-	r = rec_at(q, start);
-	r->size = size;
-	r->len = len;
-	r->total = len;
 	q_copy(payload(q, start), msg, len);
 	/* relaxed: the payload, header and state are published by the
 	 * release of prod_head. No slot: READY states carry none (as after
