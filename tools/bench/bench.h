@@ -216,6 +216,8 @@ struct shmchan;
 int park_waiters_shmchan(struct shmchan *ch, uint64_t offset, long n,
 			 pid_t *helper);
 void unpark(pid_t helper);
+int seq_recv_done(uint32_t now, uint32_t *seq, const void *data, size_t size,
+		  uint64_t *seed);
 
 /* shmchan availability: 0, or why not (mechs.c; set by main) */
 extern const char *shmchan_missing;
