@@ -332,8 +332,7 @@ int seq_recv_done(uint32_t now, uint32_t *seq, const void *data, size_t size,
 	if (now != *seq + 1)
 		return -EPROTO;
 	*seq = now;
-	*seed = *(const uint64_t *)data;
-	return sum(data, size) == expect_sum(size, *seed) ? 0 : -EBADMSG;
+	return msg_check(data, size, seed);
 }
 
 int park_waiters_futex(uint32_t *words, long n, pid_t *helper)
