@@ -407,6 +407,23 @@ static inline int sc_write_file(const char *path, const char *text)
 	return n == (ssize_t)strlen(text) ? 0 : -EIO;
 }
 
+/*
+ * One write(2) of @text to the file at @path (a parameter, a cgroup file):
+ * 0, or -errno of the open or the write, whose error is the point.
+ */
+static inline int sc_write_once(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
 #define SC_THP_SHMEM	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 
 /* The [selected] word of SC_THP_SHMEM into @buf, or -1. */
@@ -454,17 +471,9 @@ static inline int sc_param_get(const char *name, unsigned long long *val)
 static inline int sc_param_write(const char *name, const char *text)
 {
 	char path[128];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), SC_PARAMS "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
+	return sc_write_once(path, text);
 }
 
 static inline int sc_param_set(const char *name, unsigned long long val)
