@@ -119,6 +119,24 @@ uint64_t shmchan__deadline_ns(const struct timespec *ts, int *err)
 }
 
 /*
+ * For the calls that take an optional absolute deadline (wait, waitv,
+ * resize wait): with @abs_deadline, sets @flag in *@flags and the deadline
+ * in *@deadline_ns; without, leaves both alone. 0, or -EINVAL for a bad
+ * tv_nsec.
+ */
+int shmchan__set_deadline(const struct timespec *abs_deadline, uint32_t flag,
+			  __u32 *flags, __u64 *deadline_ns)
+{
+	int err;
+
+	if (!abs_deadline)
+		return 0;
+	*flags |= flag;
+	*deadline_ns = shmchan__deadline_ns(abs_deadline, &err);
+	return err;
+}
+
+/*
  * Waits are the one call without an EINTR retry: the deadline is absolute so a retry would be
  * correct, but it would also make the wait impossible to interrupt for a
  * program whose handler was installed without SA_RESTART on purpose.
@@ -138,12 +156,10 @@ static int wait_common(struct shmchan *ch, uint64_t offset, uint32_t expected,
 	arg.size = sizeof(arg);
 	arg.offset = offset;
 	arg.expected = expected;
-	if (abs_deadline) {
-		arg.flags |= SHMCHAN_WAIT_DEADLINE;
-		arg.deadline_ns = shmchan__deadline_ns(abs_deadline, &ret);
-		if (ret)
-			return ret;
-	}
+	ret = shmchan__set_deadline(abs_deadline, SHMCHAN_WAIT_DEADLINE,
+				    &arg.flags, &arg.deadline_ns);
+	if (ret)
+		return ret;
 	if (deaths) {
 		arg.flags |= SHMCHAN_WAIT_DEATHS;
 		arg.deaths = *deaths;
@@ -195,12 +211,10 @@ int shmchan_waitv(const struct shmchan_waitv_word *words, unsigned int count,
 	arg.size = sizeof(arg);
 	arg.entries = (uint64_t)(uintptr_t)entries;
 	arg.count = count;
-	if (abs_deadline) {
-		arg.flags |= SHMCHAN_WAITV_DEADLINE;
-		arg.deadline_ns = shmchan__deadline_ns(abs_deadline, &ret);
-		if (ret)
-			return ret;
-	}
+	ret = shmchan__set_deadline(abs_deadline, SHMCHAN_WAITV_DEADLINE,
+				    &arg.flags, &arg.deadline_ns);
+	if (ret)
+		return ret;
 
 	ret = shmchan__ioctl_once(words[0].ch->fd, SHMCHAN_IOC_WAITV, &arg);
 	if (ret >= 0 && woken) {

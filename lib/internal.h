@@ -61,5 +61,7 @@ int shmchan__device_ioctl(unsigned long request, void *arg);
 
 /* chan.c */
 uint64_t shmchan__deadline_ns(const struct timespec *ts, int *err);
+int shmchan__set_deadline(const struct timespec *abs_deadline, uint32_t flag,
+			  __u32 *flags, __u64 *deadline_ns);
 
 #endif /* LIBSHMCHAN_INTERNAL_H */

@@ -55,12 +55,10 @@ int shmchan_resize_wait(struct shmchan *ch, uint32_t generation,
 	memset(&arg, 0, sizeof(arg));
 	arg.size = sizeof(arg);
 	arg.generation = generation;
-	if (abs_deadline) {
-		arg.flags = SHMCHAN_WAIT_DEADLINE;
-		arg.deadline_ns = shmchan__deadline_ns(abs_deadline, &ret);
-		if (ret)
-			return ret;
-	}
+	ret = shmchan__set_deadline(abs_deadline, SHMCHAN_WAIT_DEADLINE,
+				    &arg.flags, &arg.deadline_ns);
+	if (ret)
+		return ret;
 
 	ret = shmchan__ioctl_once(ch->fd, SHMCHAN_IOC_RESIZE_WAIT, &arg);
 	if (ret < 0)

@@ -96,13 +96,8 @@ static void q_publish_small(struct shmchan_queue *q, uint64_t start,
 			    uint32_t size, const void *msg, uint32_t len)
 {
 	struct q_hdr *h = q->h;
-	struct q_rec *r;
+	struct q_rec *r = q_write_head(q, start, size, len, len);
 
-	q_write_pad(q, start);
-	r = rec_at(q, start);
-	r->size = size;
-	r->len = len;
-	r->total = len;
 	q_copy(payload(q, start), msg, len);
 	/* relaxed: the payload, header and state are published by the
 	 * release of prod_head. No slot: READY states carry none (as after
@@ -215,13 +210,9 @@ int shmchan_queue_send(struct shmchan_queue *q, const void *msg, size_t len,
 
 	if (!q || (!msg && len))
 		return -EINVAL;
-	if (!(q->roles & SHMCHAN_QUEUE_SEND))
-		return -EBADF;
-	ret = q_enter(q);
+	ret = send_check(q);
 	if (ret)
 		return ret;
-	if (q->rsv_pos != POS_NONE)
-		return -EBUSY;
 	shmchan__deadline_init(&d, timeout_ns);
 	if (len <= q->max_rec - REC_HDR)
 		return q_send_one(q, msg, len, &d);

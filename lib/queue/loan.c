@@ -63,13 +63,9 @@ int shmchan_queue_reserve(struct shmchan_queue *q, size_t len, void **ptr,
 
 	if (!q || !ptr)
 		return -EINVAL;
-	if (!(q->roles & SHMCHAN_QUEUE_SEND))
-		return -EBADF;
-	ret = q_enter(q);
+	ret = send_check(q);
 	if (ret)
 		return ret;
-	if (q->rsv_pos != POS_NONE)
-		return -EBUSY;
 	if (len > q->max_rec - REC_HDR)
 		return -EMSGSIZE;
 	size = rec_size(len);

@@ -536,6 +536,24 @@ int q_enter_slow(struct shmchan_queue *q, uint64_t w);
 
 /* ------------------------------------------------------------ inlined */
 
+/*
+ * Under prod_lock, with room found at @start: the pad before it (if any)
+ * and the record's header. The caller stores the state.
+ */
+static HOT struct q_rec *q_write_head(struct shmchan_queue *q, uint64_t start,
+				      uint32_t size, uint32_t len,
+				      uint64_t total)
+{
+	struct q_rec *r;
+
+	q_write_pad(q, start);
+	r = rec_at(q, start);
+	r->size = size;
+	r->len = len;
+	r->total = total;
+	return r;
+}
+
 static HOT void q_kick(struct shmchan_queue *q, bool space, bool force)
 {
 	_Atomic uint32_t *sleepers = space ? &q->h->space_sleepers :
@@ -683,6 +701,24 @@ static HOT int q_enter(struct shmchan_queue *q)
 	return 0;
 }
 
+/* The checks every sending call starts with (send, reserve) */
+static HOT int send_check(struct shmchan_queue *q)
+{
+	int ret;
+
+	if (!q)
+		return -EINVAL;
+	if (!(q->roles & SHMCHAN_QUEUE_SEND))
+		return -EBADF;
+	ret = q_enter(q);
+	if (ret)
+		return ret;
+	if (q->rsv_pos != POS_NONE)
+		return -EBUSY;
+	return 0;
+}
+
+/* The checks every receiving call starts with (recv, peek) */
 static HOT int recv_check(struct shmchan_queue *q)
 {
 	int ret;

@@ -78,13 +78,8 @@ void q_publish(struct shmchan_queue *q, uint64_t start, uint32_t size,
 		      uint32_t len, uint64_t total, uint64_t flags)
 {
 	struct q_hdr *h = q->h;
-	struct q_rec *r;
+	struct q_rec *r = q_write_head(q, start, size, len, total);
 
-	q_write_pad(q, start);
-	r = rec_at(q, start);
-	r->size = size;
-	r->len = len;
-	r->total = total;
 	atomic_store_explicit(&r->state,
 			      tag_of(start) | (uint64_t)q->slot << ST_SLOT_SHIFT |
 			      ST_BUSY | flags, memory_order_relaxed);

@@ -624,6 +624,28 @@ static void dump_queue(const char *who, struct shmchan_queue *q)
 	shmchan_unmap(base, shmchan_length(shmchan_queue_channel(q)));
 }
 
+/*
+ * In producer @prod's child: its message @seq, @len bytes in @buf (the
+ * header, then a payload filled from @seed), sent; the child exits 1 if
+ * the send fails.
+ */
+static void mpmc_send(struct shmchan_queue *s, uint8_t *buf, int prod,
+		      uint64_t seq, size_t len, uint64_t seed, int64_t timeout_ns)
+{
+	struct mpmc_msg msg = { .prod = (uint32_t)prod, .seq = seq };
+	int ret;
+
+	fill(buf + sizeof(msg), len - sizeof(msg), seed);
+	msg.sum = checksum(buf + sizeof(msg), len - sizeof(msg));
+	memcpy(buf, &msg, sizeof(msg));
+	ret = shmchan_queue_send(s, buf, len, timeout_ns);
+	if (ret) {
+		diag("producer %d: %d at %llu", prod, ret, (unsigned long long)seq);
+		dump_queue("producer", s);
+		_exit(1);
+	}
+}
+
 /* Every 500th message of a producer goes in rounds. */
 static size_t mpmc_len(uint64_t seq, size_t max_msg)
 {
@@ -687,25 +709,11 @@ TEST(mpmc_4x4, 170)
 			struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
 			size_t cap = 3 * info.max_msg;
 			uint8_t *buf = malloc(cap);
-			struct mpmc_msg msg = { .prod = (uint32_t)i };
 			uint64_t k;
 
-			for (k = 0; k < per; k++) {
-				size_t len = mpmc_len(k, info.max_msg);
-
-				msg.seq = k;
-				fill(buf + sizeof(msg), len - sizeof(msg), k * NPROD + (uint64_t)i);
-				msg.sum = checksum(buf + sizeof(msg), len - sizeof(msg));
-				memcpy(buf, &msg, sizeof(msg));
-				int ret = shmchan_queue_send(s, buf, len, SHMCHAN_MSEC(60000));
-
-				if (ret) {
-					diag("producer %d: %d at %llu", i, ret,
-					     (unsigned long long)k);
-					dump_queue("producer", s);
-					_exit(1);
-				}
-			}
+			for (k = 0; k < per; k++)
+				mpmc_send(s, buf, i, k, mpmc_len(k, info.max_msg),
+					  k * NPROD + (uint64_t)i, SHMCHAN_MSEC(60000));
 			shmchan_queue_close(s);
 			_exit(0);
 		}
@@ -833,25 +841,11 @@ TEST(full_ring_both_sleep, 170)
 		if (prod[i] == 0) {
 			struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
 			uint8_t *buf = malloc(3 * info.max_msg);
-			struct mpmc_msg msg = { .prod = (uint32_t)i };
 			uint64_t k;
-			int ret;
 
-			for (k = 0; k < per; k++) {
-				size_t len = full_ring_len(k, info.max_msg);
-
-				msg.seq = k;
-				fill(buf + sizeof(msg), len - sizeof(msg), k * FR_PROD + (uint64_t)i);
-				msg.sum = checksum(buf + sizeof(msg), len - sizeof(msg));
-				memcpy(buf, &msg, sizeof(msg));
-				ret = shmchan_queue_send(s, buf, len, SHMCHAN_MSEC(30000));
-				if (ret) {
-					diag("producer %d: %d at %llu", i, ret,
-					     (unsigned long long)k);
-					dump_queue("producer", s);
-					_exit(1);
-				}
-			}
+			for (k = 0; k < per; k++)
+				mpmc_send(s, buf, i, k, full_ring_len(k, info.max_msg),
+					  k * FR_PROD + (uint64_t)i, SHMCHAN_MSEC(30000));
 			shmchan_queue_close(s);
 			_exit(0);
 		}

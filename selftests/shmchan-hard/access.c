@@ -806,9 +806,9 @@ static int enter_userns_as_owner(void)
 	if (unshare(CLONE_NEWUSER))
 		return -errno;
 	snprintf(map, sizeof(map), "0 %d 1\n", OWNER);
-	if (hard_write_file("/proc/self/setgroups", "deny\n") ||
-	    hard_write_file("/proc/self/uid_map", map) ||
-	    hard_write_file("/proc/self/gid_map", map))
+	if (sc_write_file("/proc/self/setgroups", "deny\n") ||
+	    sc_write_file("/proc/self/uid_map", map) ||
+	    sc_write_file("/proc/self/gid_map", map))
 		return -EIO;
 	return 0;
 }

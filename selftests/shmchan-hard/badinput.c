@@ -57,13 +57,6 @@ static __u32 mode_of(int fd)
 	return sc_stat(fd, &st) ? ~0U : st.mode;
 }
 
-static __u64 nmaps_of(int fd)
-{
-	struct shmchan_stat st;
-
-	return sc_stat(fd, &st) ? ~0ULL : st.nmaps;
-}
-
 /* ---- SETATTR ------------------------------------------------------------------ */
 
 TEST_F(bad, setattr_unbound_ebadfd)
@@ -311,7 +304,7 @@ TEST_F(bad, mmap_length_zero_einval)
 
 	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+	EXPECT_EQ(0ULL, sc_nmaps(self->fd));
 }
 
 /* Offsets far past the end, and offset + length wrapping around. */
@@ -334,7 +327,7 @@ TEST_F(bad, mmap_huge_offsets)
 	/* a negative offset */
 	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(sc_map(self->fd, self->page, PROT_READ,
 						(off_t)-(off_t)self->page)));
-	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+	EXPECT_EQ(0ULL, sc_nmaps(self->fd));
 }
 
 TEST_F(bad, mmap_huge_length_enomem)
@@ -343,7 +336,7 @@ TEST_F(bad, mmap_huge_length_enomem)
 
 	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_TRUE(errno == ENOMEM || errno == ENXIO) TH_LOG("errno %d", errno);
-	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+	EXPECT_EQ(0ULL, sc_nmaps(self->fd));
 }
 
 /* MAP_SHARED_VALIDATE is MAP_SHARED; MAP_SYNC is not supported. */
@@ -358,7 +351,7 @@ TEST_F(bad, mmap_shared_validate)
 		 MAP_SHARED_VALIDATE | MAP_SYNC, self->fd, 0);
 	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ(EOPNOTSUPP, errno);
-	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+	EXPECT_EQ(0ULL, sc_nmaps(self->fd));
 }
 
 /*
@@ -406,10 +399,10 @@ TEST_F(bad, mremap_dontunmap_copies)
 	ASSERT_NE(SC_P(MAP_FAILED), SC_P(q));
 	EXPECT_EQ('a', q[0]);
 	EXPECT_EQ('a', p[0]);
-	EXPECT_EQ(2ULL, nmaps_of(self->fd));
+	EXPECT_EQ(2ULL, sc_nmaps(self->fd));
 	munmap(p, self->page);
 	munmap(q, self->page);
-	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+	EXPECT_EQ(0ULL, sc_nmaps(self->fd));
 }
 
 /* Moved to a fixed address: still one mapping, same memory. */
@@ -426,9 +419,9 @@ TEST_F(bad, mremap_fixed_move)
 	q = mremap(p, 2 * self->page, 2 * self->page, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
 	ASSERT_EQ(SC_P(dst), SC_P(q));
 	EXPECT_EQ('m', q[self->page]);
-	EXPECT_EQ(1ULL, nmaps_of(self->fd));
+	EXPECT_EQ(1ULL, sc_nmaps(self->fd));
 	munmap(q, 2 * self->page);
-	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+	EXPECT_EQ(0ULL, sc_nmaps(self->fd));
 }
 
 /*
@@ -482,12 +475,12 @@ TEST_F(bad, mremap_move_middle_part)
 	ASSERT_NE(SC_P(MAP_FAILED), SC_P(dst));
 	q = mremap(p + pg, 2 * pg, 2 * pg, MREMAP_MAYMOVE | MREMAP_FIXED, dst);
 	ASSERT_EQ(SC_P(dst), SC_P(q));
-	EXPECT_EQ(3ULL, nmaps_of(self->fd));
+	EXPECT_EQ(3ULL, sc_nmaps(self->fd));
 	q[pg] = 'm';
 	p[3 * pg] = 'e';
 	EXPECT_EQ('m', ((volatile char *)q)[pg]);
 	munmap(q, 2 * pg);
-	EXPECT_EQ(2ULL, nmaps_of(self->fd));
+	EXPECT_EQ(2ULL, sc_nmaps(self->fd));
 	/* the pages moved were the channel's: a new mapping sees them */
 	q = sc_map(self->fd, 4 * pg, PROT_READ, 0);
 	ASSERT_NE(SC_P(MAP_FAILED), SC_P(q));
@@ -495,7 +488,7 @@ TEST_F(bad, mremap_move_middle_part)
 	EXPECT_EQ('e', q[3 * pg]);
 	munmap(q, 4 * pg);
 	munmap(p, 4 * pg);
-	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+	EXPECT_EQ(0ULL, sc_nmaps(self->fd));
 }
 
 /*
@@ -515,7 +508,7 @@ TEST_F(bad, map_fixed_over_live_mapping)
 	q = mmap(p + pg, pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
 		 self->fd, 3 * pg);
 	ASSERT_EQ(SC_P(p + pg), SC_P(q));
-	EXPECT_EQ(3ULL, nmaps_of(self->fd));
+	EXPECT_EQ(3ULL, sc_nmaps(self->fd));
 	q[0] = 'w';
 	EXPECT_EQ('w', p[pg]);
 	EXPECT_EQ('w', p[3 * pg]);
@@ -523,7 +516,7 @@ TEST_F(bad, map_fixed_over_live_mapping)
 	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(q));
 	EXPECT_EQ(EACCES, errno);
 	munmap(p, 4 * pg);
-	EXPECT_EQ(0ULL, nmaps_of(self->fd));
+	EXPECT_EQ(0ULL, sc_nmaps(self->fd));
 	close(rofd);
 }
 
@@ -896,30 +889,7 @@ TEST_F(bad, wait_survives_sigstop)
 
 /* ---- huge shmem folios --------------------------------------------------------- */
 
-#define THP_SHMEM	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 #define THP_PMD		(2UL << 20)
-
-/* The [selected] word of THP_SHMEM into @buf, or -1. */
-static int thp_shmem_get(char *buf, size_t len)
-{
-	char line[256], *open, *close;
-	FILE *f = fopen(THP_SHMEM, "re");
-
-	if (!f)
-		return -1;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	open = strchr(line, '[');
-	close = open ? strchr(open, ']') : NULL;
-	if (!close || (size_t)(close - open) > len)
-		return -1;
-	*close = '\0';
-	snprintf(buf, len, "%s", open + 1);
-	return 0;
-}
 
 /*
  * With huge shmem pages allowed (shmem_enabled=advise, then MADV_HUGEPAGE
@@ -942,9 +912,9 @@ TEST_F(bad, wait_in_huge_folio)
 	pid_t pid;
 
 	SC_REQUIRE_DEVICE();
-	if (geteuid() != 0 || thp_shmem_get(saved, sizeof(saved)))
-		SKIP(return, "needs root and " THP_SHMEM);
-	ASSERT_EQ(0, hard_write_file(THP_SHMEM, "advise"));
+	if (geteuid() != 0 || sc_thp_shmem_get(saved, sizeof(saved)))
+		SKIP(return, "needs root and " SC_THP_SHMEM);
+	ASSERT_EQ(0, sc_write_file(SC_THP_SHMEM, "advise"));
 	name = sc_newname("thp");
 	fd = sc_new(name, len, 0600, 0);
 	ASSERT_LE(0, fd);
@@ -961,7 +931,7 @@ TEST_F(bad, wait_in_huge_folio)
 	huge_before = hard_meminfo_kb("ShmemHugePages");
 	p[0] = 1;
 	if (hard_meminfo_kb("ShmemHugePages") <= huge_before) {
-		hard_write_file(THP_SHMEM, saved);
+		sc_write_file(SC_THP_SHMEM, saved);
 		SKIP(return, "no huge page could be allocated");
 	}
 	w = (volatile __u32 *)(p + word);
@@ -990,7 +960,7 @@ TEST_F(bad, wait_in_huge_folio)
 	close(ready.wr);
 	munmap(space, len + THP_PMD);
 	close(fd);
-	EXPECT_EQ(0, hard_write_file(THP_SHMEM, saved));
+	EXPECT_EQ(0, sc_write_file(SC_THP_SHMEM, saved));
 }
 
 TEST_HARNESS_MAIN

@@ -33,17 +33,9 @@ FIXTURE(cg) {
 static int cg_write(const char *dir, const char *file, const char *text)
 {
 	char path[256];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
+	return sc_write_once(path, text);
 }
 
 /* A number in a cgroup file, or of a "key value" line in it; -1 if absent. */

@@ -48,19 +48,6 @@ static inline unsigned long hard_scaled(unsigned long n)
 
 /* ---- other users and capabilities ----------------------------------------- */
 
-/* Write all of @text to the file at @path: 0 or -errno (-EIO if short). */
-static inline int hard_write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -EIO;
-}
-
 /*
  * Run @fn(@arg) in a child as @uid with primary group @gid and no
  * supplementary groups; returns its exit status (see sc_reap(): 0 ok,
@@ -112,50 +99,6 @@ static inline int hard_become_with_caps(uid_t uid, gid_t gid, __u64 caps)
 	if (sc_become(uid, gid))
 		return -errno;
 	return hard_capset(caps);
-}
-
-/* ---- module parameters ------------------------------------------------------ */
-
-#define HARD_PARAMS	"/sys/module/shmchan/parameters/"
-
-static inline int hard_param_get(const char *name, unsigned long long *val)
-{
-	char path[128];
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path), HARD_PARAMS "%s", name);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%llu", val) == 1;
-	fclose(f);
-	return ok ? 0 : -EIO;
-}
-
-/* Write @text into parameter @name; returns 0 or -errno of the write. */
-static inline int hard_param_write(const char *name, const char *text)
-{
-	char path[128];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), HARD_PARAMS "%s", name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	n = n < 0 ? -errno : 0;
-	close(fd);
-	return n;
-}
-
-static inline int hard_param_set(const char *name, unsigned long long val)
-{
-	char text[32];
-
-	snprintf(text, sizeof(text), "%llu", val);
-	return hard_param_write(name, text);
 }
 
 /* ---- the listing --------------------------------------------------------------- */

@@ -36,8 +36,8 @@ FIXTURE_SETUP(lim)
 	if (geteuid() != 0)
 		SKIP(_exit(255), "needs root to change module parameters");
 	for (i = 0; i < ARRAY_SIZE(params); i++)
-		ASSERT_EQ(0, hard_param_get(params[i], &self->saved[i]))
-			TH_LOG("cannot read parameter %u of " HARD_PARAMS, i);
+		ASSERT_EQ(0, sc_param_get(params[i], &self->saved[i]))
+			TH_LOG("cannot read parameter %u of " SC_PARAMS, i);
 	self->page = SC_PAGE;
 }
 
@@ -46,7 +46,7 @@ FIXTURE_TEARDOWN(lim)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(params); i++)
-		hard_param_set(params[i], self->saved[i]);
+		sc_param_set(params[i], self->saved[i]);
 	sc_cleanup();
 }
 
@@ -60,7 +60,7 @@ static long existing(unsigned long long *bytes)
 
 static int write_as_user(void *arg)
 {
-	CHILD_EQ(-EACCES, hard_param_write(arg, "1"));
+	CHILD_EQ(-EACCES, sc_param_write(arg, "1"));
 	return 0;
 }
 
@@ -72,7 +72,7 @@ TEST_F(lim, params_world_readable_root_writable)
 		char path[128];
 		struct stat sb;
 
-		snprintf(path, sizeof(path), HARD_PARAMS "%s", params[i]);
+		snprintf(path, sizeof(path), SC_PARAMS "%s", params[i]);
 		ASSERT_EQ(0, stat(path, &sb));
 		EXPECT_EQ(0644U, sb.st_mode & 07777) TH_LOG("parameter %u", i);
 		EXPECT_EQ(0, hard_as(USER, USER, write_as_user, (void *)params[i]));
@@ -90,11 +90,11 @@ TEST_F(lim, params_reject_garbage)
 	for (i = 0; i < ARRAY_SIZE(params); i++) {
 		unsigned long long v;
 
-		ASSERT_EQ(0, hard_param_set(params[i], 12345 * self->page));
+		ASSERT_EQ(0, sc_param_set(params[i], 12345 * self->page));
 		for (j = 0; j < ARRAY_SIZE(bad); j++)
-			EXPECT_GT(0, hard_param_write(params[i], bad[j]))
+			EXPECT_GT(0, sc_param_write(params[i], bad[j]))
 				TH_LOG("parameter %u accepted garbage %u", i, j);
-		ASSERT_EQ(0, hard_param_get(params[i], &v));
+		ASSERT_EQ(0, sc_param_get(params[i], &v));
 		EXPECT_EQ(12345 * self->page, v) TH_LOG("parameter %u", i);
 	}
 }
@@ -107,7 +107,7 @@ TEST_F(lim, max_channel_size_efbig)
 	int fd = sc_dev();
 
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, hard_param_set("max_channel_size", 4 * self->page));
+	ASSERT_EQ(0, sc_param_set("max_channel_size", 4 * self->page));
 	/* rounded up to pages first: one byte more is a fifth page */
 	EXPECT_EQ(-EFBIG, sc_create(fd, name, 4 * self->page + 1, 0600, 0, NULL));
 	EXPECT_EQ(-EFBIG, sc_create(fd, name, 5 * self->page, 0600,
@@ -116,11 +116,11 @@ TEST_F(lim, max_channel_size_efbig)
 	EXPECT_EQ(0, sc_create(fd, name, 4 * self->page, 0600, 0, NULL));
 	close(fd);
 	/* lowering the limit leaves the channel; opening it still works */
-	ASSERT_EQ(0, hard_param_set("max_channel_size", self->page));
+	ASSERT_EQ(0, sc_param_set("max_channel_size", self->page));
 	fd = sc_attach(name, 0);
 	EXPECT_LE(0, fd);
 	close(fd);
-	ASSERT_EQ(0, hard_param_set("max_channel_size", 0));
+	ASSERT_EQ(0, sc_param_set("max_channel_size", 0));
 	EXPECT_EQ(0, sc_rm(name, 0));
 }
 
@@ -134,7 +134,7 @@ TEST_F(lim, max_channels_enospc)
 	char *p;
 
 	ASSERT_LE(0, n);
-	ASSERT_EQ(0, hard_param_set("max_channels", n + 2));
+	ASSERT_EQ(0, sc_param_set("max_channels", n + 2));
 	fa = sc_new(a, self->page, 0600, 0);
 	fb = sc_new(b, self->page, 0600, 0);
 	ASSERT_LE(0, fa);
@@ -153,10 +153,10 @@ TEST_F(lim, max_channels_enospc)
 	EXPECT_LE(0, fc);
 
 	/* Lowered below what exists: nothing goes, nothing new comes */
-	ASSERT_EQ(0, hard_param_set("max_channels", 1));
+	ASSERT_EQ(0, sc_param_set("max_channels", 1));
 	EXPECT_EQ(1, sc_exists(a));
 	EXPECT_EQ(-ENOSPC, sc_new(b, self->page, 0600, 0));
-	ASSERT_EQ(0, hard_param_set("max_channels", 0));	/* no limit */
+	ASSERT_EQ(0, sc_param_set("max_channels", 0));	/* no limit */
 	fb = sc_new(b, self->page, 0600, 0);
 	EXPECT_LE(0, fb);
 	close(fa);
@@ -171,7 +171,7 @@ TEST_F(lim, max_total_size_enospc)
 	int fa, fb;
 
 	ASSERT_LE(0, existing(&bytes));
-	ASSERT_EQ(0, hard_param_set("max_total_size", bytes + 3 * self->page));
+	ASSERT_EQ(0, sc_param_set("max_total_size", bytes + 3 * self->page));
 	fa = sc_new(a, 2 * self->page, 0600, 0);
 	ASSERT_LE(0, fa);
 	EXPECT_EQ(-ENOSPC, sc_new(b, 2 * self->page, 0600, 0));
@@ -233,7 +233,7 @@ TEST_F(lim, max_user_channels_edquot)
 	const char *moved = t.names[0];
 	int fd;
 
-	ASSERT_EQ(0, hard_param_set("max_user_channels", 2));
+	ASSERT_EQ(0, sc_param_set("max_user_channels", 2));
 	EXPECT_EQ(0, hard_as(USER, USER, user_creates, &t));
 	EXPECT_EQ(0, sc_exists(t.names[2]));
 	/* another user has a quota of their own */
@@ -268,7 +268,7 @@ TEST_F(lim, max_user_size_edquot)
 		.expect = { 0, 0, -EDQUOT },
 	};
 
-	ASSERT_EQ(0, hard_param_set("max_user_size", 5 * self->page));
+	ASSERT_EQ(0, sc_param_set("max_user_size", 5 * self->page));
 	EXPECT_EQ(0, hard_as(USER, USER, user_creates, &t));
 	/* one page is left: two do not fit, one does */
 	t.names[0] = sc_newname("usz");
@@ -316,9 +316,9 @@ static int subuid_creates(uid_t subuid, const struct user_try *t)
 	if (pid > 0 && read(ready[0], path, 1) == 1) {
 		snprintf(map, sizeof(map), "0 %u 1\n", (unsigned int)subuid);
 		snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
-		ret = hard_write_file(path, map);
+		ret = sc_write_file(path, map);
 		snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
-		ret = ret ?: hard_write_file(path, map);
+		ret = ret ?: sc_write_file(path, map);
 	}
 	close(ready[0]);
 	if (!ret && write(go[1], "g", 1) != 1)
@@ -351,7 +351,7 @@ TEST_F(lim, subuids_count_against_owner)
 	};
 	struct hard_entry e = { 0 };
 
-	ASSERT_EQ(0, hard_param_set("max_user_channels", 2));
+	ASSERT_EQ(0, sc_param_set("max_user_channels", 2));
 	EXPECT_EQ(0, subuid_creates(200000, &a));
 	ASSERT_EQ(1, hard_listing_find(a.names[0], &e));
 	EXPECT_EQ(200000U, e.cuid);
@@ -374,10 +374,10 @@ TEST_F(lim, global_limits_bind_root)
 
 	ASSERT_LE(0, fd);
 	ASSERT_LT(0, n);
-	ASSERT_EQ(0, hard_param_set("max_channels", n));
+	ASSERT_EQ(0, sc_param_set("max_channels", n));
 	EXPECT_EQ(-ENOSPC, sc_new(name, self->page, 0600, 0));
-	ASSERT_EQ(0, hard_param_set("max_channels", 0));
-	ASSERT_EQ(0, hard_param_set("max_total_size", bytes));
+	ASSERT_EQ(0, sc_param_set("max_channels", 0));
+	ASSERT_EQ(0, sc_param_set("max_total_size", bytes));
 	EXPECT_EQ(-ENOSPC, sc_new(name, self->page, 0600, 0));
 	EXPECT_EQ(0, sc_exists(name));
 	close(fd);
@@ -406,8 +406,8 @@ TEST_F(lim, larger_than_memory_enomem)
 		SKIP(return, "vm.overcommit_memory is 1: everything can be committed");
 	ASSERT_LT(0, total_kb);
 	/* the module's own byte limits would say ENOSPC first */
-	ASSERT_EQ(0, hard_param_set("max_total_size", 0));
-	ASSERT_EQ(0, hard_param_set("max_channel_size", 0));
+	ASSERT_EQ(0, sc_param_set("max_total_size", 0));
+	ASSERT_EQ(0, sc_param_set("max_channel_size", 0));
 	EXPECT_EQ(-ENOMEM, sc_new(name, 2048ULL * total_kb, 0600, 0));
 	EXPECT_EQ(-ENOMEM, sc_new(name, 2048ULL * total_kb, 0600, SHMCHAN_CREATE_POPULATE));
 	EXPECT_EQ(0, sc_exists(name));

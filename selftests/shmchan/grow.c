@@ -20,8 +20,6 @@
 /* Lengths are __u64, constants int: the harness compares them as given */
 #pragma GCC diagnostic ignored "-Wsign-compare"
 
-#define PARAMS "/sys/module/shmchan/parameters/"
-
 static int resize(int fd, __u64 length, __u32 flags, struct shmchan_resize *out)
 {
 	struct shmchan_resize r = {
@@ -95,37 +93,6 @@ static __u64 stat_length(int fd)
 	return sc_stat(fd, &st) ? 0 : st.length;
 }
 
-static int param_get(const char *name, unsigned long long *val)
-{
-	char path[128];
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "re");
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%llu", val) == 1;
-	fclose(f);
-	return ok ? 0 : -EIO;
-}
-
-static int param_set(const char *name, unsigned long long val)
-{
-	char path[128];
-	FILE *f;
-	int ret;
-
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	f = fopen(path, "we");
-	if (!f)
-		return -errno;
-	ret = fprintf(f, "%llu", val) < 0 ? -EIO : 0;
-	if (fclose(f))
-		ret = -errno;
-	return ret;
-}
-
 /*
  * Touch @p in a child; 0 if it worked, else the signal, with a SIGBUS
  * reported as 1000 + its si_code (so BUS_ADRERR is checked too).
@@ -186,7 +153,7 @@ FIXTURE_SETUP(grow)
 
 	SC_REQUIRE_DEVICE();
 	for (i = 0; i < 4; i++)
-		ASSERT_EQ(0, param_get(params[i], &self->saved[i]));
+		ASSERT_EQ(0, sc_param_get(params[i], &self->saved[i]));
 	self->page = SC_PAGE;
 	self->name = sc_newname("grow");
 	self->fd = new_max(self->name, self->page, 8 * self->page,
@@ -202,7 +169,7 @@ FIXTURE_TEARDOWN(grow)
 		close(self->fd);
 	sc_cleanup();
 	for (i = 0; i < 4; i++)
-		param_set(params[i], self->saved[i]);
+		sc_param_set(params[i], self->saved[i]);
 }
 
 TEST_F(grow, features)
@@ -717,20 +684,20 @@ TEST_F(grow, limits)
 	int fd;
 
 	/* max_channel_size: a reserve above it is fine, a grow past it not */
-	ASSERT_EQ(0, param_set("max_channel_size", 4 * self->page));
+	ASSERT_EQ(0, sc_param_set("max_channel_size", 4 * self->page));
 	fd = new_max(sc_newname("big"), self->page, 64 * self->page, 0, NULL);
 	ASSERT_LE(0, fd);
 	EXPECT_EQ(0, resize(fd, 4 * self->page, 0, NULL));
 	EXPECT_EQ(-EFBIG, resize(fd, 5 * self->page, 0, NULL));
-	ASSERT_EQ(0, param_set("max_channel_size", 0));
+	ASSERT_EQ(0, sc_param_set("max_channel_size", 0));
 
 	/* max_total_size: ENOSPC for the bytes added */
-	ASSERT_EQ(0, param_get("max_total_size", &total));
-	ASSERT_EQ(0, param_set("max_total_size", 1));
+	ASSERT_EQ(0, sc_param_get("max_total_size", &total));
+	ASSERT_EQ(0, sc_param_set("max_total_size", 1));
 	EXPECT_EQ(-ENOSPC, resize(fd, 5 * self->page, 0, NULL));
 	/* A shrink is always allowed, and gives the bytes back */
 	EXPECT_EQ(0, resize(fd, 2 * self->page, 0, NULL));
-	ASSERT_EQ(0, param_set("max_total_size", total));
+	ASSERT_EQ(0, sc_param_set("max_total_size", total));
 	EXPECT_EQ(0, resize(fd, 5 * self->page, 0, NULL));
 	ASSERT_EQ(0, sc_stat(fd, &st));
 	EXPECT_EQ(5 * self->page, st.length);
@@ -744,7 +711,7 @@ TEST_F(grow, limits)
 		__u64 ram = (__u64)sysconf(_SC_PHYS_PAGES) * self->page;
 		__u64 huge = 4 * ram + 64 * self->page;
 
-		ASSERT_EQ(0, param_set("max_total_size", 0));
+		ASSERT_EQ(0, sc_param_set("max_total_size", 0));
 		fd = new_max(sc_newname("commit"), self->page, huge, 0, NULL);
 		ASSERT_LE(0, fd);
 		EXPECT_EQ(-ENOMEM, resize(fd, huge, 0, NULL));
@@ -760,7 +727,7 @@ TEST_F(grow, user_limits)
 {
 	pid_t pid;
 
-	ASSERT_EQ(0, param_set("max_user_size", 4 * self->page));
+	ASSERT_EQ(0, sc_param_set("max_user_size", 4 * self->page));
 	pid = sc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {

@@ -15,46 +15,11 @@
 #include <sys/mount.h>
 
 #define PMD		(2UL << 20)
-#define THP_SHMEM	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
 #define SPLIT_FILE	"/sys/kernel/debug/split_huge_pages"
 
 FIXTURE(huge) {
 	char saved[32];		/* shmem_enabled as it was, or "" */
 };
-
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, s, strlen(s));
-	close(fd);
-	return n == (ssize_t)strlen(s) ? 0 : -EIO;
-}
-
-/* The [selected] word of shmem_enabled into @buf, or -1. */
-static int shmem_enabled_get(char *buf, size_t len)
-{
-	char line[256], *a, *b;
-	FILE *f = fopen(THP_SHMEM, "re");
-
-	if (!f)
-		return -1;
-	if (!fgets(line, sizeof(line), f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	a = strchr(line, '[');
-	b = a ? strchr(a, ']') : NULL;
-	if (!b || (size_t)(b - a) >= len)
-		return -1;
-	memcpy(buf, a + 1, b - a - 1);
-	buf[b - a - 1] = '\0';
-	return 0;
-}
 
 FIXTURE_SETUP(huge)
 {
@@ -69,13 +34,13 @@ FIXTURE_SETUP(huge)
 	/* Every CI kernel has THP: a missing feature is a failure */
 	ASSERT_TRUE(!!(f.features & SHMCHAN_FEATURE_HUGE));
 	ASSERT_TRUE(!!(f.create_flags & SHMCHAN_CREATE_HUGE));
-	ASSERT_EQ(0, shmem_enabled_get(self->saved, sizeof(self->saved)));
+	ASSERT_EQ(0, sc_thp_shmem_get(self->saved, sizeof(self->saved)));
 }
 
 FIXTURE_TEARDOWN(huge)
 {
 	if (self->saved[0])
-		write_file(THP_SHMEM, self->saved);
+		sc_write_file(SC_THP_SHMEM, self->saved);
 	sc_cleanup();
 }
 
@@ -205,7 +170,7 @@ TEST_F(huge, create_huge_never)
 	volatile char *p, *q;
 	struct shmchan_stat st;
 
-	ASSERT_EQ(0, write_file(THP_SHMEM, "never"));
+	ASSERT_EQ(0, sc_write_file(SC_THP_SHMEM, "never"));
 	fd = huge_new("huge", len, SHMCHAN_CREATE_HUGE);
 	ASSERT_LE(0, fd);
 	plain = huge_new("plain", len, 0);
@@ -257,7 +222,7 @@ TEST_F(huge, deny_and_force)
 	int fd;
 	volatile char *p;
 
-	ASSERT_EQ(0, write_file(THP_SHMEM, "deny"));
+	ASSERT_EQ(0, sc_write_file(SC_THP_SHMEM, "deny"));
 	fd = huge_new("deny", len, SHMCHAN_CREATE_HUGE);
 	ASSERT_LE(0, fd);
 	p = sc_map(fd, len, PROT_READ | PROT_WRITE, 0);
@@ -267,7 +232,7 @@ TEST_F(huge, deny_and_force)
 	munmap((void *)p, len);
 	close(fd);
 
-	ASSERT_EQ(0, write_file(THP_SHMEM, "force"));
+	ASSERT_EQ(0, sc_write_file(SC_THP_SHMEM, "force"));
 	fd = huge_new("force", len, 0);
 	ASSERT_LE(0, fd);
 	p = sc_map(fd, len, PROT_READ | PROT_WRITE, 0);
@@ -356,7 +321,7 @@ TEST_F(huge, split_by_debugfs)
 	ASSERT_EQ(2ULL, huge_stat(fd).huge_folios);
 	snprintf(cmd, sizeof(cmd), "%d,0x%lx,0x%lx", (int)getpid(),
 		 (unsigned long)SC_P(p), (unsigned long)SC_P(p + len));
-	ASSERT_EQ(0, write_file(SPLIT_FILE, cmd));
+	ASSERT_EQ(0, sc_write_file(SPLIT_FILE, cmd));
 	EXPECT_EQ(0ULL, huge_stat(fd).huge_folios);
 	EXPECT_EQ(0L, pmd_mapped_kib((void *)p));
 	EXPECT_EQ(0UL, check(p, len, 8));

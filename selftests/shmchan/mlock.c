@@ -57,13 +57,6 @@ static long vmlck_kib(void)
 	return kib;
 }
 
-static __u64 lock_nmaps(int fd)
-{
-	struct shmchan_stat st;
-
-	return sc_stat(fd, &st) ? ~0ULL : st.nmaps;
-}
-
 /* ---- mlock -------------------------------------------------------------------- */
 
 TEST_F(lock, mlock_munlock)
@@ -84,9 +77,9 @@ TEST_F(lock, mlock_munlock)
 	EXPECT_EQ(before, vmlck_kib());
 	/* mlock() splits and munlock() rejoins flags: the count stays exact */
 	ASSERT_EQ(0, mlock(p + self->page, self->page));
-	EXPECT_EQ(3ULL, lock_nmaps(self->fd));
+	EXPECT_EQ(3ULL, sc_nmaps(self->fd));
 	EXPECT_EQ(0, munmap(p, self->len));
-	EXPECT_EQ(0ULL, lock_nmaps(self->fd));
+	EXPECT_EQ(0ULL, sc_nmaps(self->fd));
 	EXPECT_EQ(before, vmlck_kib());
 }
 
@@ -106,7 +99,7 @@ TEST_F(lock, mlockall_future)
 	EXPECT_EQ(0L, vmlck_kib());
 	EXPECT_EQ('F', p[0]);
 	EXPECT_EQ(0, munmap(p, self->len));
-	EXPECT_EQ(0ULL, lock_nmaps(self->fd));
+	EXPECT_EQ(0ULL, sc_nmaps(self->fd));
 }
 
 /* MAP_LOCKED locks at mmap(). */
@@ -160,7 +153,7 @@ TEST_F(lock, rlimit_memlock)
 		_exit(0);
 	}
 	EXPECT_EQ(0, sc_reap(pid, 30000));
-	EXPECT_EQ(0ULL, lock_nmaps(self->fd));
+	EXPECT_EQ(0ULL, sc_nmaps(self->fd));
 }
 
 /* ---- mremap -------------------------------------------------------------------- */
@@ -179,10 +172,10 @@ TEST_F(lock, mremap_grow_inside)
 	EXPECT_EQ('x', q[5 * self->page]);
 	q[7 * self->page] = 'y';
 	EXPECT_EQ('y', all[7 * self->page]);
-	EXPECT_EQ(2ULL, lock_nmaps(self->fd));
+	EXPECT_EQ(2ULL, sc_nmaps(self->fd));
 	munmap(q, 8 * self->page);
 	munmap(all, self->len);
-	EXPECT_EQ(0ULL, lock_nmaps(self->fd));
+	EXPECT_EQ(0ULL, sc_nmaps(self->fd));
 }
 
 /*
@@ -216,16 +209,16 @@ TEST_F(lock, mremap_grow_past_end_sigbus)
 	EXPECT_EQ(-1, mlock(q, self->len + extra));
 	EXPECT_EQ(ENOMEM, errno);
 	munlock(q, self->len + extra);
-	EXPECT_EQ(1ULL, lock_nmaps(self->fd));
+	EXPECT_EQ(1ULL, sc_nmaps(self->fd));
 	/* Moved and grown further */
 	p = mremap(q, self->len + extra, self->len + 4 * extra, MREMAP_MAYMOVE);
 	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	EXPECT_EQ('e', p[self->len - 1]);
 	EXPECT_EQ(SIGBUS, sc_probe(p + self->len, 1));
 	EXPECT_EQ(SIGBUS, sc_probe(p + self->len + 4 * extra - 1, 0));
-	EXPECT_EQ(1ULL, lock_nmaps(self->fd));
+	EXPECT_EQ(1ULL, sc_nmaps(self->fd));
 	munmap(p, self->len + 4 * extra);
-	EXPECT_EQ(0ULL, lock_nmaps(self->fd));
+	EXPECT_EQ(0ULL, sc_nmaps(self->fd));
 }
 
 /* MREMAP_DONTUNMAP: two mappings of the same pages, both counted. */
@@ -243,10 +236,10 @@ TEST_F(lock, mremap_dontunmap)
 	EXPECT_EQ('a', p[0]);
 	q[0] = 'b';
 	EXPECT_EQ('b', p[0]);
-	EXPECT_EQ(2ULL, lock_nmaps(self->fd));
+	EXPECT_EQ(2ULL, sc_nmaps(self->fd));
 	munmap(p, self->page);
 	munmap(q, self->page);
-	EXPECT_EQ(0ULL, lock_nmaps(self->fd));
+	EXPECT_EQ(0ULL, sc_nmaps(self->fd));
 }
 
 /*

@@ -132,18 +132,6 @@ static __u32 poll_state(int fd, __u32 bits, int timeout_ms)
 	}
 }
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -EIO;
-}
-
 static int read_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -179,9 +167,9 @@ static int go_rootless(int flags, int map)
 	if (!map)
 		return 0;
 	snprintf(line, sizeof(line), "0 %d 1", NS_UID);
-	if (write_file("/proc/self/setgroups", "deny") ||
-	    write_file("/proc/self/uid_map", line) ||
-	    write_file("/proc/self/gid_map", line))
+	if (sc_write_file("/proc/self/setgroups", "deny") ||
+	    sc_write_file("/proc/self/uid_map", line) ||
+	    sc_write_file("/proc/self/gid_map", line))
 		return -EIO;
 	return 0;
 }
@@ -216,7 +204,7 @@ FIXTURE_SETUP(ns)
 	if (read_file(USERNS_CLONE, self->userns_clone,
 		      sizeof(self->userns_clone)) == 0 &&
 	    strcmp(self->userns_clone, "1") != 0) {
-		ASSERT_EQ(0, write_file(USERNS_CLONE, "1"));
+		ASSERT_EQ(0, sc_write_file(USERNS_CLONE, "1"));
 	} else {
 		self->userns_clone[0] = '\0';
 	}
@@ -227,7 +215,7 @@ FIXTURE_TEARDOWN(ns)
 	if (self->dev_mode_set)
 		chmod(SHMCHAN_DEVICE, self->dev_mode);
 	if (self->userns_clone[0])
-		write_file(USERNS_CLONE, self->userns_clone);
+		sc_write_file(USERNS_CLONE, self->userns_clone);
 	sc_cleanup();
 }
 
@@ -853,12 +841,12 @@ TEST_F_TIMEOUT(ns, thousand_namespaces, 280)
 	 * with max_user_channels at 1 a new namespace can make one (retried
 	 * while the last deaths are being noticed), and not a second.
 	 */
-	ASSERT_EQ(0, write_file(MAX_USER_CHANNELS, "1"));
+	ASSERT_EQ(0, sc_write_file(MAX_USER_CHANNELS, "1"));
 	kids[0] = sc_fork();
 	if (kids[0] == 0)
 		probe_child(DEATH_MS);
 	code = sc_reap(kids[0], DEATH_MS + 20000);
-	write_file(MAX_USER_CHANNELS, old_limit);
+	sc_write_file(MAX_USER_CHANNELS, old_limit);
 	EXPECT_EQ(0, code) TH_LOG("10 + errno: dead namespaces still charged; 9: no limit");
 	/*
 	 * The kernel frees dead IPC namespaces one after another in a work

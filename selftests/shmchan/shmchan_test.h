@@ -392,6 +392,136 @@ static inline int sc_finished(pid_t pid, int *code)
 		CHILD_FAIL("check failed: %s (errno %d)", #cond, errno);\
 } while (0)
 
+/* ---- files ------------------------------------------------------------------ */
+
+/* Write all of @text to the file at @path: 0 or -errno (-EIO if short). */
+static inline int sc_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -EIO;
+}
+
+/*
+ * One write(2) of @text to the file at @path (a parameter, a cgroup file):
+ * 0, or -errno of the open or the write, whose error is the point.
+ */
+static inline int sc_write_once(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	n = n < 0 ? -errno : 0;
+	close(fd);
+	return (int)n;
+}
+
+#define SC_THP_SHMEM	"/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+
+/* The [selected] word of SC_THP_SHMEM into @buf, or -1. */
+static inline int sc_thp_shmem_get(char *buf, size_t len)
+{
+	char line[256], *a, *b;
+	FILE *f = fopen(SC_THP_SHMEM, "re");
+
+	if (!f)
+		return -1;
+	if (!fgets(line, sizeof(line), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	a = strchr(line, '[');
+	b = a ? strchr(a, ']') : NULL;
+	if (!b || (size_t)(b - a) > len)
+		return -1;
+	*b = '\0';
+	snprintf(buf, len, "%s", a + 1);
+	return 0;
+}
+
+/* ---- module parameters ------------------------------------------------------ */
+
+#define SC_PARAMS	"/sys/module/shmchan/parameters/"
+
+static inline int sc_param_get(const char *name, unsigned long long *val)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), SC_PARAMS "%s", name);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%llu", val) == 1;
+	fclose(f);
+	return ok ? 0 : -EIO;
+}
+
+/* Write @text into parameter @name; returns 0 or -errno of the write. */
+static inline int sc_param_write(const char *name, const char *text)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), SC_PARAMS "%s", name);
+	return sc_write_once(path, text);
+}
+
+static inline int sc_param_set(const char *name, unsigned long long val)
+{
+	char text[32];
+
+	snprintf(text, sizeof(text), "%llu", val);
+	return sc_param_write(name, text);
+}
+
+/* ---- signals --------------------------------------------------------------- */
+
+/*
+ * A handler that counts the signals it gets and, with sc_signal_flag set
+ * (a word in shared memory), stores the count there for the parent.
+ */
+static volatile sig_atomic_t sc_got_signals;
+static volatile __u32 *sc_signal_flag;
+
+static inline void sc_on_signal(int sig)
+{
+	(void)sig;
+	sc_got_signals++;
+	if (sc_signal_flag)
+		*sc_signal_flag = (__u32)sc_got_signals;
+}
+
+static inline int sc_set_handler(int sig, int flags)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sc_on_signal;
+	sa.sa_flags = flags;
+	sigemptyset(&sa.sa_mask);
+	return sigaction(sig, &sa, NULL);
+}
+
+/* Poll until the child's handler has run @n times (it stores the count). */
+static inline __u32 sc_wait_flag(volatile __u32 *flag, __u32 n)
+{
+	__u64 end = sc_now_ns() + 10 * SC_NSEC;
+
+	while (*flag != n && sc_now_ns() < end)
+		usleep(500);
+	return *flag;
+}
+
 /* ---- pipes as one-shot events ---------------------------------------------- */
 
 struct sc_pipe {
@@ -460,6 +590,28 @@ static inline int sc_recv_buf(struct sc_pipe *p, void *buf, size_t len, int time
 }
 
 /* ---- STAT polling -------------------------------------------------------------- */
+
+/* One count from STAT on @fd, all ones if STAT fails. */
+static inline __u64 sc_nwaiters(int fd)
+{
+	struct shmchan_stat st;
+
+	return sc_stat(fd, &st) ? ~0ULL : st.nwaiters;
+}
+
+static inline __u64 sc_nmaps(int fd)
+{
+	struct shmchan_stat st;
+
+	return sc_stat(fd, &st) ? ~0ULL : st.nmaps;
+}
+
+static inline __u32 sc_deaths(int fd)
+{
+	struct shmchan_stat st;
+
+	return sc_stat(fd, &st) ? ~0U : st.deaths;
+}
 
 /*
  * Poll STAT until nwaiters == @want or @timeout_ms passes; returns the last

@@ -61,13 +61,6 @@ static pid_t spawn_waiter(int fd, __u64 off, __u32 expected, int want)
 	return pid;
 }
 
-static __u64 nwaiters(int fd)
-{
-	struct shmchan_stat st;
-
-	return sc_stat(fd, &st) ? ~0ULL : st.nwaiters;
-}
-
 /* ---- values and counts -------------------------------------------------------- */
 
 TEST_F(wt, eagain_on_mismatch)
@@ -101,7 +94,7 @@ TEST_F(wt, woken_returns_zero)
 	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
 	EXPECT_EQ(1, sc_wake(self->fd, 0, 1));
 	EXPECT_EQ(0, sc_reap(pid, 10000));
-	EXPECT_EQ(0ULL, nwaiters(self->fd));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd));
 }
 
 TEST_F(wt, wake_returns_number_woken)
@@ -118,7 +111,7 @@ TEST_F(wt, wake_returns_number_woken)
 	for (i = 0; i < 4; i++) {
 		EXPECT_EQ(0, sc_reap(pids[i], 10000));
 	}
-	EXPECT_EQ(0ULL, nwaiters(self->fd));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd));
 }
 
 TEST_F(wt, wake_without_waiters_returns_zero)
@@ -153,14 +146,14 @@ TEST_F(wt, wake_count_limit)
 		usleep(1000);
 	}
 	EXPECT_EQ(2, ndone);
-	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1ULL, sc_nwaiters(self->fd));
 	/* Give a wrongly woken third waiter a moment to show up. */
 	usleep(100000);
 	for (i = 0; i < 3; i++)
 		if (!done[i]) {
 			EXPECT_FALSE(sc_finished(pids[i], &code));
 		}
-	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(1, sc_wake(self->fd, 0, 1));
 	for (i = 0; i < 3; i++)
 		if (!done[i]) {
@@ -175,7 +168,7 @@ TEST_F(wt, wake_count_zero_wakes_none)
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
 	EXPECT_EQ(0, sc_wake(self->fd, 0, 0));
-	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(1, sc_wake(self->fd, 0, 1));
 	EXPECT_EQ(0, sc_reap(pid, 10000));
 }
@@ -195,7 +188,7 @@ TEST_F(wt, wake_oldest_first)
 	EXPECT_EQ(1, sc_wake(self->fd, 0, 1));
 	EXPECT_EQ(0, sc_reap(first, 10000));
 	EXPECT_FALSE(sc_finished(second, &code));
-	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(1, sc_wake(self->fd, 0, 1));
 	EXPECT_EQ(0, sc_reap(second, 10000));
 }
@@ -214,7 +207,7 @@ TEST_F(wt, wake_other_word)
 	EXPECT_EQ(0, sc_wake(self->fd, SC_PAGE + 4, SHMCHAN_WAKE_ALL));
 	usleep(100000);
 	EXPECT_FALSE(sc_finished(pid, &code));
-	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(1, sc_wake(self->fd, 4, SHMCHAN_WAKE_ALL));
 	EXPECT_EQ(0, sc_reap(pid, 10000));
 }
@@ -231,7 +224,7 @@ TEST_F(wt, wake_other_channel)
 	pid = spawn_waiter(self->fd, 0, 0, 0);
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
-	EXPECT_EQ(0ULL, nwaiters(fd2));
+	EXPECT_EQ(0ULL, sc_nwaiters(fd2));
 	EXPECT_EQ(0, sc_wake(fd2, 0, SHMCHAN_WAKE_ALL));
 	usleep(100000);
 	EXPECT_FALSE(sc_finished(pid, &code));
@@ -262,7 +255,7 @@ TEST_F(wt, nwaiters_counts_all_handles)
 	EXPECT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
 	EXPECT_EQ(1, sc_wake(self->fd, 0, SHMCHAN_WAKE_ALL));
 	EXPECT_EQ(0, sc_reap(a, 10000));
-	EXPECT_EQ(0ULL, nwaiters(self->fd));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd));
 }
 
 /* WAIT needs no mapping, and a read-only handle may wait. */
@@ -295,7 +288,7 @@ TEST_F(wt, deadline_times_out)
 	after = sc_now_ns();
 	EXPECT_LE(deadline, after);
 	EXPECT_GT(deadline + 10 * SC_NSEC, after);
-	EXPECT_EQ(0ULL, nwaiters(self->fd));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd));
 }
 
 TEST_F(wt, deadline_in_past_times_out_at_once)
@@ -312,38 +305,6 @@ TEST_F(wt, deadline_in_past_times_out_at_once)
 
 /* ---- signals ----------------------------------------------------------------------- */
 
-static volatile sig_atomic_t got_signals;
-static volatile __u32 *signal_flag;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	got_signals++;
-	if (signal_flag)
-		*signal_flag = (__u32)got_signals;
-}
-
-static int set_handler(int sig, int flags)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = flags;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(sig, &sa, NULL);
-}
-
-/* Poll until the child's handler has run @n times (it stores the count). */
-static __u32 wait_flag(volatile __u32 *flag, __u32 n)
-{
-	__u64 end = sc_now_ns() + 10 * SC_NSEC;
-
-	while (*flag != n && sc_now_ns() < end)
-		usleep(500);
-	return *flag;
-}
-
 /* Without SA_RESTART a signal ends the wait with EINTR. */
 TEST_F(wt, signal_interrupts_eintr)
 {
@@ -351,9 +312,9 @@ TEST_F(wt, signal_interrupts_eintr)
 
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		CHILD_EQ(0, set_handler(SIGUSR1, 0));
+		CHILD_EQ(0, sc_set_handler(SIGUSR1, 0));
 		CHILD_EQ(-EINTR, sc_wait(self->fd, 0, 0, sc_now_ns() + LONG_WAIT));
-		CHILD_EQ(1, got_signals);
+		CHILD_EQ(1, sc_got_signals);
 		_exit(0);
 	}
 	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
@@ -370,16 +331,16 @@ TEST_F(wt, signal_sa_restart_continues)
 	pid = sc_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		signal_flag = &self->w[100];
-		CHILD_EQ(0, set_handler(SIGUSR1, SA_RESTART));
+		sc_signal_flag = &self->w[100];
+		CHILD_EQ(0, sc_set_handler(SIGUSR1, SA_RESTART));
 		CHILD_EQ(0, sc_wait(self->fd, 0, 0, sc_now_ns() + LONG_WAIT));
-		CHILD_EQ(1, got_signals);
+		CHILD_EQ(1, sc_got_signals);
 		_exit(0);
 	}
 	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	/* The handler ran... */
-	ASSERT_EQ(1U, wait_flag(&self->w[100], 1));
+	ASSERT_EQ(1U, sc_wait_flag(&self->w[100], 1));
 	/* ...and the child is back in WAIT. */
 	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
 	EXPECT_EQ(1, sc_wake(self->fd, 0, 1));
@@ -398,22 +359,22 @@ TEST_F(wt, signal_sa_restart_keeps_deadline)
 		__u64 after;
 		int r;
 
-		signal_flag = &self->w[100];
-		CHILD_EQ(0, set_handler(SIGUSR1, SA_RESTART));
+		sc_signal_flag = &self->w[100];
+		CHILD_EQ(0, sc_set_handler(SIGUSR1, SA_RESTART));
 		r = sc_wait(self->fd, 0, 0, deadline);
 		after = sc_now_ns();
 		CHILD_EQ(-ETIMEDOUT, r);
 		CHILD_TRUE(after >= deadline);
 		CHILD_TRUE(after < deadline + 10 * SC_NSEC);
-		CHILD_EQ(2, got_signals);
+		CHILD_EQ(2, sc_got_signals);
 		_exit(0);
 	}
 	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
-	ASSERT_EQ(1U, wait_flag(&self->w[100], 1));
+	ASSERT_EQ(1U, sc_wait_flag(&self->w[100], 1));
 	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
-	ASSERT_EQ(2U, wait_flag(&self->w[100], 2));
+	ASSERT_EQ(2U, sc_wait_flag(&self->w[100], 2));
 	EXPECT_EQ(0, sc_reap(pid, 20000));
 }
 
@@ -565,7 +526,7 @@ TEST_F(wt, new_channel_of_same_name_is_another)
 	ASSERT_EQ(0, sc_rm(self->name, 0));
 	fd2 = sc_new(self->name, self->len, 0600, SHMCHAN_CREATE_EXCL);
 	ASSERT_LE(0, fd2);
-	EXPECT_EQ(0ULL, nwaiters(fd2));
+	EXPECT_EQ(0ULL, sc_nwaiters(fd2));
 	EXPECT_EQ(0, sc_wake(fd2, 0, SHMCHAN_WAKE_ALL));
 	usleep(50000);
 	EXPECT_FALSE(sc_finished(pid, &code));
@@ -613,10 +574,10 @@ TEST_F(wt, close_during_wait)
 	/* Waiting, and the child's handle closed while it waits. */
 	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
 	usleep(100000);
-	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(1, sc_wake(self->fd, 4, 1));
 	EXPECT_EQ(0, sc_reap(pid, 10000));
-	EXPECT_EQ(0ULL, nwaiters(self->fd));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd));
 }
 
 /* Threads of one process wait and wake each other like processes do. */
@@ -692,7 +653,7 @@ TEST_F_TIMEOUT(wt, pingpong_no_lost_wakeup, 240)
 	EXPECT_EQ(0, pingpong(self->fd, self->w, 0, rounds));
 	EXPECT_EQ(0, sc_reap(pid, 60000));
 	EXPECT_EQ(2 * rounds, self->w[0]);
-	EXPECT_EQ(0ULL, nwaiters(self->fd));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd));
 }
 
 /*
@@ -964,7 +925,7 @@ TEST_F(wt, sweeps_spare_other_channels)
 	ASSERT_EQ(0, sc_destroy(fd_b, name_b, SHMCHAN_DESTROY_REVOKE));
 
 	EXPECT_EQ(-ETIMEDOUT, sc_recv(&done, 200));
-	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(1, sc_wake(self->fd, 0, SHMCHAN_WAKE_ALL));
 	EXPECT_EQ('k', sc_recv(&done, 30000));
 	sc_send(&quit, 'q');

@@ -87,20 +87,6 @@ static int waitv(int via, const struct shmchan_waitv_entry *e, unsigned int n,
 	return r;
 }
 
-static __u64 nwaiters(int fd)
-{
-	struct shmchan_stat st;
-
-	return sc_stat(fd, &st) ? ~0ULL : st.nwaiters;
-}
-
-static __u32 deaths(int fd)
-{
-	struct shmchan_stat st;
-
-	return sc_stat(fd, &st) ? ~0U : st.deaths;
-}
-
 /*
  * A child that WAITVs on @n entries (safety deadline) and exits 0 if the
  * result is @want and, when @want >= 0, the woken bitmap is exactly @bits.
@@ -201,7 +187,7 @@ TEST_F(wv, einval)
 	self->w[0][0] = 9;
 	e[1].offset = 1;
 	EXPECT_EQ(-EINVAL, waitv(self->fd[0], e, 2, 1, NULL));
-	EXPECT_EQ(0ULL, nwaiters(self->fd[0]));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd[0]));
 	/* with everything right, the deadline in the past */
 	self->w[0][0] = 0;
 	e[1].offset = self->len - 4;
@@ -251,7 +237,7 @@ TEST_F(wv, ebadf)
 	close(closed);
 	e[1].fd = closed;
 	EXPECT_EQ(-EBADF, waitv(self->fd[0], e, 2, 1, NULL));
-	EXPECT_EQ(0ULL, nwaiters(self->fd[0]));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd[0]));
 }
 
 TEST_F(wv, ebadfd_unbound_entry)
@@ -301,14 +287,14 @@ TEST_F(wv, eagain_any_entry)
 	self->w[0][2] = 3;
 	EXPECT_EQ(-EAGAIN, waitv(self->fd[0], e, 3, sc_now_ns() + LONG_WAIT, NULL));
 	/* the two queued before it were taken off */
-	EXPECT_EQ(0ULL, nwaiters(self->fd[0]));
-	EXPECT_EQ(0ULL, nwaiters(self->fd[1]));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd[0]));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd[1]));
 	self->w[0][2] = 0;
 	self->w[1][1] = 1;
 	EXPECT_EQ(-EAGAIN, waitv(self->fd[0], e, 3, sc_now_ns() + LONG_WAIT, NULL));
 	e[1].expected = 1;
 	EXPECT_EQ(-ETIMEDOUT, waitv(self->fd[0], e, 3, sc_now_ns() + SC_NSEC / 20, NULL));
-	EXPECT_EQ(0ULL, nwaiters(self->fd[0]));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd[0]));
 }
 
 /* The woken entry's index is returned, across channels; others stay unwoken. */
@@ -330,8 +316,8 @@ TEST_F(wv, index_across_channels)
 		EXPECT_EQ(0, sc_wake(fd, 12, SHMCHAN_WAKE_ALL));
 		EXPECT_EQ(1, sc_wake(fd, e[k].offset, SHMCHAN_WAKE_ALL));
 		EXPECT_EQ(0, sc_reap(pid, 10000));
-		EXPECT_EQ(0ULL, nwaiters(self->fd[0]));
-		EXPECT_EQ(0ULL, nwaiters(self->fd[1]));
+		EXPECT_EQ(0ULL, sc_nwaiters(self->fd[0]));
+		EXPECT_EQ(0ULL, sc_nwaiters(self->fd[1]));
 	}
 }
 
@@ -383,8 +369,8 @@ TEST_F(wv, max_entries)
 	ASSERT_EQ(64LL, sc_poll_nwaiters(self->fd[0], 64, 10000));
 	EXPECT_EQ(1, sc_wake(self->fd[1], 4 * (SHMCHAN_WAITV_MAX - 1), 1));
 	EXPECT_EQ(0, sc_reap(pid, 10000));
-	EXPECT_EQ(0ULL, nwaiters(self->fd[0]));
-	EXPECT_EQ(0ULL, nwaiters(self->fd[1]));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd[0]));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd[1]));
 }
 
 /*
@@ -420,39 +406,7 @@ TEST_F(wv, deadline)
 	EXPECT_EQ(-ETIMEDOUT, waitv(self->fd[0], e, 2, 1, NULL));
 	self->w[1][0] = 1;
 	EXPECT_EQ(-EAGAIN, waitv(self->fd[0], e, 2, 1, NULL));
-	EXPECT_EQ(0ULL, nwaiters(self->fd[0]));
-}
-
-static volatile sig_atomic_t got_signals;
-static volatile __u32 *signal_flag;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	got_signals++;
-	if (signal_flag)
-		*signal_flag = (__u32)got_signals;
-}
-
-static int set_handler(int sig, int flags)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = flags;
-	sigemptyset(&sa.sa_mask);
-	return sigaction(sig, &sa, NULL);
-}
-
-/* Poll until the child's handler has run @n times (it stores the count). */
-static __u32 wait_flag(volatile __u32 *flag, __u32 n)
-{
-	__u64 end = sc_now_ns() + 10 * SC_NSEC;
-
-	while (*flag != n && sc_now_ns() < end)
-		usleep(500);
-	return *flag;
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd[0]));
 }
 
 TEST_F(wv, signal_eintr)
@@ -463,9 +417,9 @@ TEST_F(wv, signal_eintr)
 
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		CHILD_EQ(0, set_handler(SIGUSR1, 0));
+		CHILD_EQ(0, sc_set_handler(SIGUSR1, 0));
 		CHILD_EQ(-EINTR, waitv(e[0].fd, e, 2, sc_now_ns() + LONG_WAIT, NULL));
-		CHILD_EQ(1, got_signals);
+		CHILD_EQ(1, sc_got_signals);
 		_exit(0);
 	}
 	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd[1], 1, 10000));
@@ -486,17 +440,17 @@ TEST_F(wv, signal_sa_restart)
 	if (pid == 0) {
 		__u64 woken[2];
 
-		signal_flag = &self->w[0][5];
-		CHILD_EQ(0, set_handler(SIGUSR1, SA_RESTART));
+		sc_signal_flag = &self->w[0][5];
+		CHILD_EQ(0, sc_set_handler(SIGUSR1, SA_RESTART));
 		CHILD_EQ(1, waitv(e[0].fd, e, 2, sc_now_ns() + LONG_WAIT, woken));
-		CHILD_EQ(1, got_signals);
+		CHILD_EQ(1, sc_got_signals);
 		CHILD_EQ(2, woken[0]);
 		_exit(0);
 	}
 	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd[1], 1, 10000));
 	ASSERT_EQ(0, kill(pid, SIGUSR1));
 	/* once its handler ran, it is back asleep: wake it there */
-	ASSERT_EQ(1U, wait_flag(&self->w[0][5], 1));
+	ASSERT_EQ(1U, sc_wait_flag(&self->w[0][5], 1));
 	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd[1], 1, 10000));
 	EXPECT_EQ(1, sc_wake(self->fd[1], 0, 1));
 	EXPECT_EQ(0, sc_reap(pid, 10000));
@@ -516,10 +470,10 @@ TEST_F(wv, revoke_one_entry)
 	ASSERT_EQ(0, sc_rm(self->name[1], SHMCHAN_DESTROY_REVOKE));
 	EXPECT_EQ(0, sc_reap(pid, 10000));
 	/* the other channel's entry was taken off too */
-	EXPECT_EQ(0ULL, nwaiters(self->fd[0]));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd[0]));
 	/* and a revoked channel in any entry fails at once */
 	EXPECT_EQ(-EIDRM, waitv(self->fd[0], e, 2, sc_now_ns() + LONG_WAIT, NULL));
-	EXPECT_EQ(0ULL, nwaiters(self->fd[0]));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd[0]));
 }
 
 /* A participant of B dies: only B's death-aware entry ends the call. */
@@ -527,7 +481,7 @@ TEST_F(wv, death_one_entry)
 {
 	struct shmchan_waitv_entry e[2] = { ent(self->fd[0], 0, 0),
 					    ent(self->fd[1], 0, 0) };
-	__u32 seen = deaths(self->fd[1]);
+	__u32 seen = sc_deaths(self->fd[1]);
 	pid_t pid, peer;
 
 	e[1].flags = SHMCHAN_WAITV_DEATHS;
@@ -545,10 +499,10 @@ TEST_F(wv, death_one_entry)
 	}
 	EXPECT_EQ(0, sc_reap(peer, 10000));
 	EXPECT_EQ(0, sc_reap(pid, 10000));
-	EXPECT_NE(seen, deaths(self->fd[1]));
+	EXPECT_NE(seen, sc_deaths(self->fd[1]));
 	/* a stale count fails at once; the right one waits */
 	EXPECT_EQ(-EOWNERDEAD, waitv(self->fd[0], e, 2, sc_now_ns() + LONG_WAIT, NULL));
-	e[1].deaths = deaths(self->fd[1]);
+	e[1].deaths = sc_deaths(self->fd[1]);
 	EXPECT_EQ(-ETIMEDOUT, waitv(self->fd[0], e, 2, sc_now_ns() + SC_NSEC / 20, NULL));
 	/* without the flag, the stale count is no matter */
 	e[1].flags = 0;
@@ -668,8 +622,8 @@ TEST_F_TIMEOUT(wv, pingpong_no_lost_wakeup, 240)
 	EXPECT_EQ(0, pingpong(self->fd[0], self->fd[1], self->w[0], 0, rounds));
 	EXPECT_EQ(0, sc_reap(pid, 60000));
 	EXPECT_EQ(2 * rounds, self->w[0][0]);
-	EXPECT_EQ(0ULL, nwaiters(self->fd[0]));
-	EXPECT_EQ(0ULL, nwaiters(self->fd[1]));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd[0]));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd[1]));
 }
 
 /*

@@ -110,20 +110,6 @@ static int epoll_one(int ep, int ms, __u64 *data)
 	return (int)e.events;
 }
 
-static __u64 nwaiters(int fd)
-{
-	struct shmchan_stat st;
-
-	return sc_stat(fd, &st) ? ~0ULL : st.nwaiters;
-}
-
-static __u32 deaths(int fd)
-{
-	struct shmchan_stat st;
-
-	return sc_stat(fd, &st) ? ~0U : st.deaths;
-}
-
 FIXTURE(wa) {
 	int fd;			/* bound read-write, the watcher */
 	int waker;		/* a second handle on the channel */
@@ -175,13 +161,13 @@ TEST_F(wa, add_armed)
 	EXPECT_EQ(0, w_add(self->fd, 4, 7, 0, 0, 0, &id));
 	EXPECT_EQ(0U, id);
 	EXPECT_EQ(0, w_poll(self->fd, 0));
-	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1ULL, sc_nwaiters(self->fd));
 	/* The word changed without a WAKE: a watch, like WAIT, is not told */
 	self->w[1] = 8;
 	EXPECT_EQ(0, w_poll(self->fd, 50));
 	EXPECT_EQ(1, sc_wake(self->waker, 4, 1));
 	EXPECT_EQ(POLLIN, w_poll(self->fd, READY_MS));
-	EXPECT_EQ(0ULL, nwaiters(self->fd));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd));
 }
 
 /* A word that differs at arm fires at once; READ re-arms with the old value. */
@@ -193,7 +179,7 @@ TEST_F(wa, add_changed_fires_at_once)
 	self->w[0] = 5;
 	EXPECT_EQ((int)SHMCHAN_WATCH_EV_CHANGED, w_add(self->fd, 0, 4, 0, 0, 0x1234567890ULL, &id));
 	EXPECT_EQ(POLLIN, w_poll(self->fd, 0));
-	EXPECT_EQ(0ULL, nwaiters(self->fd));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd));
 	memset(ev, 0xff, sizeof(ev));
 	ASSERT_EQ(1, w_read(self->fd, ev, 4));
 	EXPECT_EQ(id, ev[0].id);
@@ -209,7 +195,7 @@ TEST_F(wa, add_changed_fires_at_once)
 	EXPECT_EQ(0, w_arm(self->fd, id, 5, 0, 0));
 	EXPECT_EQ(0, w_poll(self->fd, 0));
 	EXPECT_EQ(0, w_read(self->fd, ev, 4));
-	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1ULL, sc_nwaiters(self->fd));
 }
 
 TEST_F(wa, wake_fires_and_read_rearms)
@@ -222,7 +208,7 @@ TEST_F(wa, wake_fires_and_read_rearms)
 	EXPECT_EQ(1, sc_wake(self->waker, 8, SHMCHAN_WAKE_ALL));
 	EXPECT_EQ(POLLIN, w_poll(self->fd, READY_MS));
 	/* Fired and not re-armed: no longer queued, takes no wake */
-	EXPECT_EQ(0ULL, nwaiters(self->fd));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(0, sc_wake(self->waker, 8, 1));
 	ASSERT_EQ(1, w_read(self->fd, ev, 2));
 	EXPECT_EQ(id, ev[0].id);
@@ -230,7 +216,7 @@ TEST_F(wa, wake_fires_and_read_rearms)
 	EXPECT_EQ(42ULL, ev[0].data);
 	/* Re-armed with 0, the word is 0: queued again */
 	EXPECT_EQ(0, w_poll(self->fd, 0));
-	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(1, sc_wake(self->waker, 8, 1));
 	EXPECT_EQ(POLLIN, w_poll(self->fd, READY_MS));
 }
@@ -278,7 +264,7 @@ TEST_F(wa, wake_count_fifo_waiter_first)
 	ASSERT_LE(0, pid);
 	ASSERT_EQ(1LL, sc_poll_nwaiters(self->fd, 1, 10000));
 	ASSERT_EQ(0, w_add(self->fd, 0, 0, 0, 0, 0, &id));
-	EXPECT_EQ(2ULL, nwaiters(self->fd));
+	EXPECT_EQ(2ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(1, sc_wake(self->waker, 0, 1));
 	EXPECT_EQ(0, sc_reap(pid, 10000));
 	EXPECT_EQ(0, w_poll(self->fd, 50));
@@ -328,12 +314,12 @@ TEST_F(wa, arm_discards_del_frees)
 	EXPECT_EQ(0, w_arm(self->fd, a, 0, 0, 0));
 	EXPECT_EQ(0, w_poll(self->fd, 0));
 	EXPECT_EQ(0, w_read(self->fd, ev, 2));
-	EXPECT_EQ(2ULL, nwaiters(self->fd));
+	EXPECT_EQ(2ULL, sc_nwaiters(self->fd));
 	/* An armed watch re-armed stays one waiter */
 	EXPECT_EQ(0, w_arm(self->fd, a, 0, 0, 0));
-	EXPECT_EQ(2ULL, nwaiters(self->fd));
+	EXPECT_EQ(2ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(0, w_del(self->fd, a));
-	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(-ENOENT, w_del(self->fd, a));
 	EXPECT_EQ(-ENOENT, w_arm(self->fd, a, 0, 0, 0));
 	ASSERT_EQ(0, w_add(self->fd, 8, 0, 0, 0, 0, &c));
@@ -390,7 +376,7 @@ TEST_F(wa, read_count_and_list)
 	EXPECT_EQ(0, w_read(self->fd, ev, 4));
 	EXPECT_EQ(0, w_read(self->fd, NULL, 0));
 	EXPECT_EQ(0, w_poll(self->fd, 0));
-	EXPECT_EQ(3ULL, nwaiters(self->fd));
+	EXPECT_EQ(3ULL, sc_nwaiters(self->fd));
 }
 
 /* ---- deaths, destroy, revoke ----------------------------------------------------- */
@@ -398,7 +384,7 @@ TEST_F(wa, read_count_and_list)
 TEST_F(wa, deaths)
 {
 	struct shmchan_watch_event ev[2];
-	__u32 id, plain, d0 = deaths(self->fd);
+	__u32 id, plain, d0 = sc_deaths(self->fd);
 	pid_t pid;
 
 	/* A stale count fires at once, with EPOLLPRI */
@@ -424,7 +410,7 @@ TEST_F(wa, deaths)
 	EXPECT_EQ(SHMCHAN_WATCH_EV_DIED, ev[0].events);
 	/* Re-armed with the old count: fires again; ARM with the new one */
 	EXPECT_EQ(POLLIN | POLLPRI, w_poll(self->fd, 0));
-	EXPECT_EQ(0, w_arm(self->fd, id, 0, SHMCHAN_WATCH_DEATHS, deaths(self->fd)));
+	EXPECT_EQ(0, w_arm(self->fd, id, 0, SHMCHAN_WATCH_DEATHS, sc_deaths(self->fd)));
 	EXPECT_EQ(0, w_poll(self->fd, 0));
 	/* ARM without the flag: deaths no longer fire it */
 	EXPECT_EQ(0, w_arm(self->fd, id, 0, 0, 0));
@@ -438,7 +424,7 @@ TEST_F(wa, deaths)
 	}
 	EXPECT_EQ(0, sc_reap(pid, 10000));
 	EXPECT_EQ(0, w_poll(self->fd, 100));
-	EXPECT_EQ(2ULL, nwaiters(self->fd));
+	EXPECT_EQ(2ULL, sc_nwaiters(self->fd));
 }
 
 /* DESTROY without revoke: watches go on working. */
@@ -453,7 +439,7 @@ TEST_F(wa, destroyed_channel)
 	EXPECT_EQ(POLLIN, w_poll(self->fd, READY_MS));
 	EXPECT_EQ(0, w_arm(self->fd, id, 0, 0, 0));
 	ASSERT_EQ(0, w_add(self->fd, 4, 0, 0, 0, 0, &id));
-	EXPECT_EQ(2ULL, nwaiters(self->fd));
+	EXPECT_EQ(2ULL, sc_nwaiters(self->fd));
 }
 
 /* Revoke: pollers woken with ERR|HUP, calls but DEL fail with EIDRM. */
@@ -480,7 +466,7 @@ TEST_F(wa, revoked_channel)
 	r = w_poll(self->fd, READY_MS);
 	EXPECT_EQ(POLLIN | POLLERR | POLLHUP, r);
 	EXPECT_EQ(0, sc_reap(pid, 10000));
-	EXPECT_EQ(0ULL, nwaiters(self->fd));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(-EIDRM, w_add(self->fd, 8, 0, 0, 0, 0, NULL));
 	EXPECT_EQ(-EIDRM, w_arm(self->fd, armed, 0, 0, 0));
 	EXPECT_EQ(-EIDRM, w_read(self->fd, ev, 2));
@@ -533,7 +519,7 @@ TEST_F(wa, einval)
 	EXPECT_EQ(-E2BIG, w_read_sized(self->fd, 0, &ev, 1, SC_PAGE + 1));
 	/* Still one watch, untouched */
 	EXPECT_EQ(0, w_del(self->fd, id));
-	EXPECT_EQ(0ULL, nwaiters(self->fd));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd));
 }
 
 TEST_F(wa, enoent_ebadfd)
@@ -593,7 +579,7 @@ TEST_F(wa, enospc)
 	EXPECT_EQ((__u32)SHMCHAN_WATCH_MAX - 1, id);
 	EXPECT_EQ(-ENOSPC, w_add(self->fd, 0, 0, 0, 0, 0, NULL));
 	EXPECT_EQ(0, w_add(self->waker, 0, 0, 0, 0, 0, NULL));
-	EXPECT_EQ((__u64)SHMCHAN_WATCH_MAX + 1, nwaiters(self->fd));
+	EXPECT_EQ((__u64)SHMCHAN_WATCH_MAX + 1, sc_nwaiters(self->fd));
 	EXPECT_EQ(SHMCHAN_WATCH_MAX + 1, sc_wake(self->waker, 0, SHMCHAN_WAKE_ALL));
 	EXPECT_EQ(0, w_del(self->fd, 17));
 	EXPECT_EQ(0, w_add(self->fd, 0, 0, 0, 0, 0, &id));
@@ -736,13 +722,13 @@ TEST_F(wa, epoll_close_registered)
 	ASSERT_LE(0, dup2fd);
 	close(fd2);
 	/* Still open through the dup: registered, its watch still armed */
-	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(1, sc_wake(self->waker, 0, 1));
 	EXPECT_EQ(EPOLLIN, epoll_one(ep, READY_MS, NULL));
 	EXPECT_EQ(0, w_arm(dup2fd, id, 0, 0, 0));
 	close(dup2fd);
 	/* The last descriptor: epoll drops it, the watch is freed */
-	EXPECT_EQ(0ULL, nwaiters(self->fd));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(0, sc_wake(self->waker, 0, 1));
 	EXPECT_EQ(0, epoll_one(ep, 100, NULL));
 	close(ep);
@@ -773,14 +759,14 @@ TEST_F(wa, fork_shares_handle)
 		CHILD_EQ(0, sc_send(&go, 'r'));
 		_exit(0);
 	}
-	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1ULL, sc_nwaiters(self->fd));
 	EXPECT_EQ(1, sc_wake(self->waker, 0, 1));
 	EXPECT_EQ('r', sc_recv(&go, READY_MS));
 	EXPECT_EQ(0, sc_reap(pid, 10000));
 	/* The child's READ consumed it for both, and re-armed it */
 	EXPECT_EQ(0, w_read(self->fd, ev, 2));
 	EXPECT_EQ(0, epoll_one(ep, 0, NULL));
-	EXPECT_EQ(1ULL, nwaiters(self->fd));
+	EXPECT_EQ(1ULL, sc_nwaiters(self->fd));
 	/* The child's exit closed its copy: the handle lives on in us */
 	EXPECT_EQ(1, sc_wake(self->waker, 0, 1));
 	EXPECT_EQ(EPOLLIN, epoll_one(ep, READY_MS, NULL));
@@ -809,7 +795,7 @@ TEST_F_TIMEOUT(wa, thousand_handles_one_wake_all, 240)
 		p[i].events = POLLIN;
 		ASSERT_EQ(0, w_add(p[i].fd, 64, 0, 0, 0, i, NULL));
 	}
-	EXPECT_EQ((__u64)MANY, nwaiters(self->fd));
+	EXPECT_EQ((__u64)MANY, sc_nwaiters(self->fd));
 	EXPECT_EQ(0, poll(p, MANY, 0));
 	EXPECT_EQ(MANY, sc_wake(self->waker, 64, SHMCHAN_WAKE_ALL));
 	end = sc_now_ns() + READY_MS * 1000000ULL;
@@ -822,7 +808,7 @@ TEST_F_TIMEOUT(wa, thousand_handles_one_wake_all, 240)
 	for (i = 0; i < MANY; i++)
 		close(p[i].fd);
 	free(p);
-	EXPECT_EQ(0ULL, nwaiters(self->fd));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd));
 }
 
 /* ---- races ---------------------------------------------------------------------------------- */
@@ -972,7 +958,7 @@ TEST_F_TIMEOUT(wa, close_races_wake, 240)
 	}
 	wl.stop = 1;
 	pthread_join(t, NULL);
-	EXPECT_EQ(0ULL, nwaiters(self->fd));
+	EXPECT_EQ(0ULL, sc_nwaiters(self->fd));
 	TH_LOG("%ld rounds, %ld wakes that found a watch", rounds, wl.wakes);
 }
 

@@ -63,6 +63,11 @@ void fill(void *buf, size_t len, uint64_t first);	/* word i = first + i */
 uint64_t sum(const void *buf, size_t len);	/* sum of 64-bit words */
 /* What sum() gives for a message of @len bytes filled from @seed. */
 uint64_t expect_sum(size_t len, uint64_t seed);
+/*
+ * A message of @len bytes received whole: its seed (the first word) into
+ * *@seed; 0 if it sums as fill() from that seed left it, else -EBADMSG.
+ */
+int msg_check(const void *buf, size_t len, uint64_t *seed);
 
 int write_all(int fd, const void *buf, size_t len);
 int read_all(int fd, void *buf, size_t len);	/* -EPIPE at end of file */
@@ -216,6 +221,8 @@ struct shmchan;
 int park_waiters_shmchan(struct shmchan *ch, uint64_t offset, long n,
 			 pid_t *helper);
 void unpark(pid_t helper);
+int seq_recv_done(uint32_t now, uint32_t *seq, const void *data, size_t size,
+		  uint64_t *seed);
 
 /* shmchan availability: 0, or why not (mechs.c; set by main) */
 extern const char *shmchan_missing;

@@ -138,8 +138,7 @@ static int bmq_recv(struct link *l, int side, uint64_t *seed)
 	}
 	if (n != l->size)
 		return -EBADMSG;
-	*seed = *(const uint64_t *)b->buf;
-	return sum(b->buf, l->size) == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
+	return msg_check(b->buf, l->size, seed);
 }
 
 static void bmq_detach(struct link *l, int side)
@@ -261,9 +260,7 @@ static int bcond_recv(struct link *l, int side, uint64_t *seed)
 				h->cv[d].wait(lk);
 		}
 		/* full: the sender does not touch it until we mark it empty */
-		*seed = *(const uint64_t *)b->data[d];
-		r = sum(b->data[d], l->size) == expect_sum(l->size, *seed) ? 0
-									 : -EBADMSG;
+		r = msg_check(b->data[d], l->size, seed);
 		bi::scoped_lock<bi::interprocess_mutex> lk(h->mtx);
 
 		h->full[d] = false;

@@ -147,8 +147,7 @@ static int eq_recv(struct link *l, int side, uint64_t *seed)
 		return (int)n;
 	if ((size_t)n != l->size)
 		return -EBADMSG;
-	*seed = *(const uint64_t *)e->buf;
-	return sum(e->buf, l->size) == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
+	return msg_check(e->buf, l->size, seed);
 }
 
 static void eq_detach(struct link *l, int side)
@@ -250,8 +249,7 @@ static int ee_recv(struct link *l, int side, uint64_t *seed)
 			return -errno;
 	}
 	e->seen[d]++;
-	*seed = *(const uint64_t *)(b + 1);
-	return sum(b + 1, l->size) == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
+	return msg_check(b + 1, l->size, seed);
 }
 
 static void ee_fini(struct link *l)

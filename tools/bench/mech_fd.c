@@ -44,8 +44,7 @@ static int fdpair_recv(struct link *l, int side, uint64_t *seed)
 
 	if (r)
 		return r;
-	*seed = *(uint64_t *)f->buf;
-	return sum(f->buf, l->size) == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
+	return msg_check(f->buf, l->size, seed);
 }
 
 static void fdpair_fini(struct link *l)

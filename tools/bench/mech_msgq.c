@@ -28,6 +28,53 @@ static long read_long(const char *path, long dflt)
 	return v;
 }
 
+/* ------------------------------------------------------------ chunks */
+
+/*
+ * Both queues carry a message of l->size in chunks of at most @chunk
+ * bytes, each through one call that may be interrupted: @put sends @n
+ * bytes of @data (0, or -1 with errno), @get receives one chunk into
+ * @data (its length, or -1 with errno).
+ */
+static int send_chunks(struct link *l, int side, uint64_t seed, void *data,
+		       size_t chunk, int (*put)(struct link *l, int side, size_t n))
+{
+	size_t off, n;
+
+	for (off = 0; off < l->size; off += n) {
+		n = l->size - off < chunk ? l->size - off : chunk;
+		fill(data, n, seed + off / 8);
+		while (put(l, side, n))
+			if (errno != EINTR)
+				return -errno;
+	}
+	return 0;
+}
+
+static int recv_chunks(struct link *l, int side, uint64_t *seed,
+		       const void *data,
+		       ssize_t (*get)(struct link *l, int side))
+{
+	uint64_t s = 0;
+	size_t off;
+	ssize_t n;
+
+	for (off = 0; off < l->size; off += (size_t)n) {
+		n = get(l, side);
+		if (n < 0) {
+			if (errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			return -errno;
+		}
+		if (off == 0)
+			*seed = *(const uint64_t *)data;
+		s += sum(data, (size_t)n);
+	}
+	return off == l->size && s == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
+}
+
 /* ------------------------------------------------------------ POSIX mq */
 
 struct pmq {
@@ -93,42 +140,32 @@ static int pmq_attach(struct link *l, int side)
 	return 0;
 }
 
+static int pmq_put(struct link *l, int side, size_t n)
+{
+	struct pmq *p = l->priv;
+
+	return mq_send(p->q[side], p->buf, n, 0);
+}
+
+static ssize_t pmq_get(struct link *l, int side)
+{
+	struct pmq *p = l->priv;
+
+	return mq_receive(p->q[1 - side], p->buf, p->chunk, NULL);
+}
+
 static int pmq_send(struct link *l, int side, uint64_t seed)
 {
 	struct pmq *p = l->priv;
-	size_t off, n;
 
-	for (off = 0; off < l->size; off += n) {
-		n = l->size - off < p->chunk ? l->size - off : p->chunk;
-		fill(p->buf, n, seed + off / 8);
-		while (mq_send(p->q[side], p->buf, n, 0))
-			if (errno != EINTR)
-				return -errno;
-	}
-	return 0;
+	return send_chunks(l, side, seed, p->buf, p->chunk, pmq_put);
 }
 
 static int pmq_recv(struct link *l, int side, uint64_t *seed)
 {
 	struct pmq *p = l->priv;
-	uint64_t s = 0;
-	size_t off;
-	ssize_t n;
 
-	for (off = 0; off < l->size; off += (size_t)n) {
-		n = mq_receive(p->q[1 - side], p->buf, p->chunk, NULL);
-		if (n < 0) {
-			if (errno == EINTR) {
-				n = 0;
-				continue;
-			}
-			return -errno;
-		}
-		if (off == 0)
-			*seed = *(uint64_t *)p->buf;
-		s += sum(p->buf, (size_t)n);
-	}
-	return off == l->size && s == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
+	return recv_chunks(l, side, seed, p->buf, pmq_get);
 }
 
 static void pmq_fini(struct link *l)
@@ -180,43 +217,34 @@ static int smq_attach(struct link *l, int side)
 	return 0;
 }
 
+static int smq_put(struct link *l, int side, size_t n)
+{
+	struct smq *p = l->priv;
+
+	p->msg->mtype = 1;
+	return msgsnd(p->id[side], p->msg, n, 0);
+}
+
+static ssize_t smq_get(struct link *l, int side)
+{
+	struct smq *p = l->priv;
+
+	return msgrcv(p->id[1 - side], p->msg, p->chunk, 0, 0);
+}
+
 static int smq_send(struct link *l, int side, uint64_t seed)
 {
 	struct smq *p = l->priv;
-	size_t off, n;
 
-	for (off = 0; off < l->size; off += n) {
-		n = l->size - off < p->chunk ? l->size - off : p->chunk;
-		p->msg->mtype = 1;
-		fill(p->msg->data, n, seed + off / 8);
-		while (msgsnd(p->id[side], p->msg, n, 0))
-			if (errno != EINTR)
-				return -errno;
-	}
-	return 0;
+	return send_chunks(l, side, seed, p->msg->data, p->chunk,
+			   smq_put);
 }
 
 static int smq_recv(struct link *l, int side, uint64_t *seed)
 {
 	struct smq *p = l->priv;
-	uint64_t s = 0;
-	size_t off;
-	ssize_t n;
 
-	for (off = 0; off < l->size; off += (size_t)n) {
-		n = msgrcv(p->id[1 - side], p->msg, p->chunk, 0, 0);
-		if (n < 0) {
-			if (errno == EINTR) {
-				n = 0;
-				continue;
-			}
-			return -errno;
-		}
-		if (off == 0)
-			*seed = *(uint64_t *)p->msg->data;
-		s += sum(p->msg->data, (size_t)n);
-	}
-	return off == l->size && s == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
+	return recv_chunks(l, side, seed, p->msg->data, smq_get);
 }
 
 static void smq_fini(struct link *l)

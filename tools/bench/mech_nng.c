@@ -122,8 +122,7 @@ static int n_recv(struct link *l, int side, uint64_t *seed)
 		return -EBADMSG;
 	}
 	p = nng_msg_body(m);
-	*seed = *(const uint64_t *)p;
-	rv = sum(p, l->size) == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
+	rv = msg_check(p, l->size, seed);
 	nng_msg_free(m);
 	return rv;
 }

@@ -168,8 +168,7 @@ static int q_recv(struct link *l, int side, uint64_t *seed)
 			shmchan_queue_release(h);
 			return -EBADMSG;
 		}
-		*seed = *(const uint64_t *)p;
-		r = sum(p, l->size) == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
+		r = msg_check(p, l->size, seed);
 		n = shmchan_queue_release(h);
 		return r ? r : (int)n;
 	}
@@ -180,8 +179,7 @@ static int q_recv(struct link *l, int side, uint64_t *seed)
 		return (int)n;
 	if ((size_t)n != l->size)
 		return -EBADMSG;
-	*seed = *(const uint64_t *)q->buf;
-	return sum(q->buf, l->size) == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
+	return msg_check(q->buf, l->size, seed);
 }
 
 static void q_detach(struct link *l, int side)

@@ -231,11 +231,8 @@ static int shmn_recv(struct link *l, int side, uint64_t *seed)
 			cpu_relax();
 		break;
 	}
-	if (atomic_load_explicit(w, memory_order_acquire) != last + 1)
-		return -EPROTO;
-	s->seq[d] = last + 1;
-	*seed = *(const uint64_t *)data;
-	return sum(data, l->size) == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
+	return seq_recv_done(atomic_load_explicit(w, memory_order_acquire),
+			     &s->seq[d], data, l->size, seed);
 }
 
 static void shmn_fini(struct link *l)
@@ -321,6 +318,21 @@ static int park(long n, pid_t *helper)
 		usleep(1000);
 	}
 	return 0;
+}
+
+/*
+ * The receiving end of a round trip through a sequence word and the
+ * payload after it (shmchan-raw and its kin, shmchan-waitv1), once the
+ * peer's word reads @now and we last saw *@seq: it moved by exactly one,
+ * and the @size bytes at @data are the message (its seed in *@seed).
+ */
+int seq_recv_done(uint32_t now, uint32_t *seq, const void *data, size_t size,
+		  uint64_t *seed)
+{
+	if (now != *seq + 1)
+		return -EPROTO;
+	*seq = now;
+	return msg_check(data, size, seed);
 }
 
 int park_waiters_futex(uint32_t *words, long n, pid_t *helper)

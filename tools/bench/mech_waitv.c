@@ -93,11 +93,8 @@ static int wv_recv(struct link *l, int side, uint64_t *seed)
 		if (r < 0 && r != -EAGAIN && r != -EINTR)
 			return r;
 	}
-	if (atomic_load_explicit(w, memory_order_acquire) != last + 1)
-		return -EPROTO;
-	s->seq[d] = last + 1;
-	*seed = *(const uint64_t *)data;
-	return sum(data, l->size) == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
+	return seq_recv_done(atomic_load_explicit(w, memory_order_acquire),
+			     &s->seq[d], data, l->size, seed);
 }
 
 static void wv_fini(struct link *l)

@@ -127,8 +127,7 @@ static int z_recv(struct link *l, int side, uint64_t *seed)
 		return -EBADMSG;
 	}
 	p = zmq_msg_data(&msg);
-	*seed = *(const uint64_t *)p;
-	r = sum(p, l->size) == expect_sum(l->size, *seed) ? 0 : -EBADMSG;
+	r = msg_check(p, l->size, seed);
 	zmq_msg_close(&msg);
 	return r;
 }

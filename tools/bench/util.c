@@ -92,6 +92,12 @@ uint64_t expect_sum(size_t len, uint64_t seed)
 	return n * seed + (n * (n - 1)) / 2;
 }
 
+int msg_check(const void *buf, size_t len, uint64_t *seed)
+{
+	*seed = *(const uint64_t *)buf;
+	return sum(buf, len) == expect_sum(len, *seed) ? 0 : -EBADMSG;
+}
+
 int write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;

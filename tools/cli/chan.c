@@ -84,6 +84,22 @@ const char cmd_wake_help[] =
 "  -q, --quiet        do not print the number woken\n"
 "  -h, --help         show this help\n";
 
+/*
+ * The operands of create and resize, NAME SIZE (@argv after the options),
+ * and the module: EXIT_OK, or the status to exit with after the message.
+ */
+static int name_size_args(int argc, char **argv, uint64_t *size)
+{
+	if (cli_want_args(argc, 1, 2, "NAME") ||
+	    cli_want_args(argc, 2, 2, "SIZE"))
+		return EXIT_USAGE;
+	if (cli_check_name(argv[0]) || cli_parse_size(argv[1], size))
+		return EXIT_USAGE;
+	if (cli_need_module())
+		return EXIT_FAIL;
+	return EXIT_OK;
+}
+
 /* --------------------------------------------------------------- create */
 
 /* EINVAL on an existing channel: it is smaller than asked, or its reserve. */
@@ -181,13 +197,9 @@ int cmd_create(int argc, char **argv)
 		}
 	}
 	argv += optind;
-	if (cli_want_args(argc - optind, 1, 2, "NAME") ||
-	    cli_want_args(argc - optind, 2, 2, "SIZE"))
-		return EXIT_USAGE;
-	if (cli_check_name(argv[0]) || cli_parse_size(argv[1], &size))
-		return EXIT_USAGE;
-	if (cli_need_module())
-		return EXIT_FAIL;
+	ret = name_size_args(argc - optind, argv, &size);
+	if (ret)
+		return ret;
 
 	if (max && max < size)
 		return cli_usage("--max %s is less than SIZE %s",
@@ -244,13 +256,9 @@ int cmd_resize(int argc, char **argv)
 		}
 	}
 	argv += optind;
-	if (cli_want_args(argc - optind, 1, 2, "NAME") ||
-	    cli_want_args(argc - optind, 2, 2, "SIZE"))
-		return EXIT_USAGE;
-	if (cli_check_name(argv[0]) || cli_parse_size(argv[1], &size))
-		return EXIT_USAGE;
-	if (cli_need_module())
-		return EXIT_FAIL;
+	ret = name_size_args(argc - optind, argv, &size);
+	if (ret)
+		return ret;
 
 	ret = shmchan_open(argv[0], 0, &ch);
 	if (ret)
