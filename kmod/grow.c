@@ -227,6 +227,16 @@ int shmchan_resize(struct shmchan_channel *chan, struct shmchan_resize *args)
 	old = chan->length;
 	if (new == old || (new < old && (args->flags & SHMCHAN_RESIZE_GROW)))
 		goto done;
+	/*
+	 * A HUGE channel shrinks by whole huge folios only: one cut in two
+	 * must be split, and a split can fail (a page pinned or just looked
+	 * up); the whole folio would then stay, and a PMD mapping of it
+	 * would reach past the new length without SIGBUS.
+	 */
+	if (new < old && chan->huge && !IS_ALIGNED(new, PMD_SIZE)) {
+		ret = -EINVAL;
+		goto unlock;
+	}
 	ret = new > old ? shmchan_grow_up(chan, old, new) :
 			  shmchan_grow_down(chan, old, new);
 	if (ret)

@@ -363,6 +363,38 @@ TEST_F(huge, unmap_half_pmd)
 /* ---- wait/wake ------------------------------------------------------------------ */
 
 /* WAIT on a word inside a huge folio (not at its head page), woken by WAKE. */
+/*
+ * A HUGE channel shrinks by whole huge folios only (EINVAL else): a folio
+ * cut in two whose split failed would stay mapped past the length.
+ */
+TEST_F(huge, shrink_by_whole_folios)
+{
+	struct shmchan_create c = {
+		.size = sizeof(c), .flags = SHMCHAN_CREATE_EXCL | SHMCHAN_CREATE_HUGE,
+		.name = sc_ptr(sc_newname("hshrink")), .length = 2 * PMD,
+		.mode = 0600, .max_length = 4 * PMD,
+	};
+	struct shmchan_resize r = { .size = sizeof(r) };
+	int fd = sc_dev();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sc_ioctl(fd, SHMCHAN_IOC_CREATE, &c));
+	r.length = 4 * PMD;
+	EXPECT_EQ(0, sc_ioctl(fd, SHMCHAN_IOC_RESIZE, &r));
+	/* A shrink that would cut the last folio, or the second, in two */
+	r.length = 4 * PMD - 4096;
+	EXPECT_EQ(-EINVAL, sc_ioctl(fd, SHMCHAN_IOC_RESIZE, &r));
+	r.length = PMD + 4096;
+	EXPECT_EQ(-EINVAL, sc_ioctl(fd, SHMCHAN_IOC_RESIZE, &r));
+	r.length = PMD;
+	EXPECT_EQ(0, sc_ioctl(fd, SHMCHAN_IOC_RESIZE, &r));
+	EXPECT_EQ((__u64)PMD, r.length);
+	/* A grow need not end on a folio: the tail gets 4 KiB pages */
+	r.length = PMD + 4096;
+	EXPECT_EQ(0, sc_ioctl(fd, SHMCHAN_IOC_RESIZE, &r));
+	close(fd);
+}
+
 TEST_F(huge, wait_in_huge_channel)
 {
 	const size_t len = 2 * PMD;

@@ -944,7 +944,9 @@ struct shmchan_setattr {
  * through its handles; a revoked one may not.
  *
  * Errors: EBADFD (the handle is not bound), EBADF (bound read-only),
- * EINVAL (@length 0, unknown flags, reserved not zero), EFBIG (@length
+ * EINVAL (@length 0, unknown flags, reserved not zero; a shrink of a
+ * %SHMCHAN_CREATE_HUGE channel to a length that is no multiple of 2 MiB,
+ * which would cut a huge folio in two), EFBIG (@length
  * above &shmchan_stat.max_length, above %SHMCHAN_STATUS_OFFSET, above the
  * module's max_channel_size, or above the caller's RLIMIT_FSIZE, as for
  * ftruncate(2) but without SIGXFSZ), EBUSY (a shrink while a mapping of
