@@ -860,4 +860,105 @@ TEST_F_TIMEOUT(ns, thousand_namespaces, 280)
 	       (unsigned long long)((sc_now_ns() - t0) / 1000000));
 }
 
+/*
+ * The race "namespace exit vs listing", many times across both vCPUs. In
+ * each round a namespace's last holder is a process that joined it with
+ * setns() (on CPU 1) and lists it in a loop, its listing file holding the
+ * namespace too, then exits while the owner has gone already; meanwhile
+ * the parent (on CPU 0) lists the initial namespace and makes and
+ * destroys channels there, under the same registry lock the sweep takes.
+ * Every round's channel must be listed by the joiner, never by the
+ * parent, and all of their memory must be gone afterwards (bounded).
+ */
+static int pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/* Has @pid exited? Not reaped: sc_reap() does that. */
+static bool exited(pid_t pid)
+{
+	siginfo_t si = { 0 };
+
+	return !waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) &&
+	       si.si_pid == pid;
+}
+
+static void race_joiner(int nsfd, const char *name, struct sc_pipe *up)
+{
+	unsigned int i;
+
+	CHILD_EQ(0, pin_cpu(1));
+	CHILD_EQ(0, setns(nsfd, CLONE_NEWIPC));
+	close(nsfd);
+	CHILD_EQ(0, sc_send(up, 'j'));
+	for (i = 0; i < 20; i++)
+		CHILD_EQ(1, listed(name));
+	_exit(0);
+}
+
+TEST_F_TIMEOUT(ns, death_races_listing, 240)
+{
+	unsigned int rounds = 200 / test_scale(), r;
+	const char *name = "kst.race.ns";
+	long long base = sc_shmem_kib(), now;
+	struct sc_pipe up, down;
+	pid_t owner, joiner;
+	char path[64];
+	int nsfd, fd;
+	__u64 end;
+
+	ASSERT_LE(0, base);
+	ASSERT_EQ(0, pin_cpu(0));
+	for (r = 0; r < rounds; r++) {
+		ASSERT_EQ(0, sc_pipe_init(&up));
+		ASSERT_EQ(0, sc_pipe_init(&down));
+		owner = sc_fork();
+		if (owner == 0) {
+			CHILD_EQ(0, unshare(CLONE_NEWIPC));
+			fd = sc_new(name, 64 * 1024, 0600, SHMCHAN_CREATE_EXCL |
+				    SHMCHAN_CREATE_POPULATE);
+			CHILD_TRUE(fd >= 0);
+			CHILD_EQ(0, sc_send(&up, 'o'));
+			CHILD_EQ('x', sc_recv(&down, 30000));
+			_exit(0);
+		}
+		ASSERT_LT(0, owner);
+		ASSERT_EQ('o', sc_recv(&up, 20000));
+		snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)owner);
+		nsfd = open(path, O_RDONLY | O_CLOEXEC);
+		ASSERT_LE(0, nsfd);
+		joiner = sc_fork();
+		if (joiner == 0)
+			race_joiner(nsfd, name, &up);
+		ASSERT_LT(0, joiner);
+		close(nsfd);
+		ASSERT_EQ('j', sc_recv(&up, 20000));
+		/* The owner goes; the joiner, listing, is the last holder */
+		ASSERT_EQ(0, sc_send(&down, 'x'));
+		end = sc_now_ns() + 20 * SC_NSEC;
+		while (!exited(joiner) && sc_now_ns() < end) {
+			fd = sc_new(sc_newname("race"), SC_PAGE, 0600,
+				    SHMCHAN_CREATE_EXCL | SHMCHAN_CREATE_TRANSIENT);
+			ASSERT_LE(0, fd);
+			EXPECT_EQ(0, listed(name));
+			close(fd);
+		}
+		EXPECT_EQ(0, sc_reap(joiner, 20000)) TH_LOG("round %u", r);
+		EXPECT_EQ(0, sc_reap(owner, 20000)) TH_LOG("round %u", r);
+		close(up.rd);
+		close(up.wr);
+		close(down.rd);
+		close(down.wr);
+	}
+	/* 64 KiB a round if any dead namespace kept its channel */
+	now = sc_poll_shmem_below(base + 2048, 2 * DEATH_MS);
+	EXPECT_GT(base + 2048, now)
+		TH_LOG("Shmem %lld KiB, was %lld before %u rounds", now, base, rounds);
+}
+
 TEST_HARNESS_MAIN
