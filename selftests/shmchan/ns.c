@@ -891,13 +891,18 @@ static bool exited(pid_t pid)
 static void race_joiner(int nsfd, const char *name, struct sc_pipe *up)
 {
 	unsigned int i;
+	int fd;
 
 	CHILD_EQ(0, pin_cpu(1));
 	CHILD_EQ(0, setns(nsfd, CLONE_NEWIPC));
 	close(nsfd);
+	fd = sc_attach(name, SHMCHAN_OPEN_RDONLY);
+	CHILD_TRUE(fd >= 0);
 	CHILD_EQ(0, sc_send(up, 'j'));
 	for (i = 0; i < 20; i++)
 		CHILD_EQ(1, listed(name));
+	/* A handle of a namespace going: the sweep comes within ~20 ms */
+	close(fd);
 	_exit(0);
 }
 
@@ -940,8 +945,11 @@ TEST_F_TIMEOUT(ns, death_races_listing, 240)
 		ASSERT_EQ('j', sc_recv(&up, 20000));
 		/* The owner goes; the joiner, listing, is the last holder */
 		ASSERT_EQ(0, sc_send(&down, 'x'));
+		/* Until 50 ms past the joiner's exit: the sweep runs then */
 		end = sc_now_ns() + 20 * SC_NSEC;
-		while (!exited(joiner) && sc_now_ns() < end) {
+		while (sc_now_ns() < end) {
+			if (exited(joiner) && end > sc_now_ns() + 50000000ULL)
+				end = sc_now_ns() + 50000000ULL;
 			fd = sc_new(sc_newname("race"), SC_PAGE, 0600,
 				    SHMCHAN_CREATE_EXCL | SHMCHAN_CREATE_TRANSIENT);
 			ASSERT_LE(0, fd);
