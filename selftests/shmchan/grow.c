@@ -93,47 +93,9 @@ static __u64 stat_length(int fd)
 	return sc_stat(fd, &st) ? 0 : st.length;
 }
 
-/*
- * Touch @p in a child; 0 if it worked, else the signal, with a SIGBUS
- * reported as 1000 + its si_code (so BUS_ADRERR is checked too).
- */
-static int bus_code;
-
-static void on_bus(int sig, siginfo_t *si, void *ctx)
-{
-	(void)sig;
-	(void)ctx;
-	_exit(100 + si->si_code);
-}
-
 static void on_usr1(int sig)
 {
 	(void)sig;
-}
-
-static int probe(volatile char *p, int wr)
-{
-	pid_t pid = sc_fork();
-	int r;
-
-	if (pid == 0) {
-		struct sigaction sa = { .sa_sigaction = on_bus, .sa_flags = SA_SIGINFO };
-
-		sigaction(SIGBUS, &sa, NULL);
-		if (wr)
-			*p = 1;
-		else
-			(void)*p;
-		_exit(0);
-	}
-	if (pid < 0)
-		return -1;
-	r = sc_reap(pid, 20000);
-	if (r >= 100 && r < 1000) {
-		bus_code = r - 100;
-		return SIGBUS;
-	}
-	return r >= 1000 ? r - 1000 : r;
 }
 
 FIXTURE(grow) {
@@ -335,7 +297,7 @@ TEST_F(grow, sigbus_then_visible)
 	struct sc_pipe to_child, to_parent;
 	volatile char *p;
 	pid_t pid;
-	int code;
+	int code, bus_code = 0;
 
 	/* Past the reserve: ENXIO, as past a channel's end */
 	EXPECT_EQ(SC_P(MAP_FAILED), SC_P(sc_map(self->fd, len + self->page,
@@ -348,9 +310,9 @@ TEST_F(grow, sigbus_then_visible)
 	p = sc_map(self->fd, len, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
 	p[0] = 'a';
-	EXPECT_EQ(SIGBUS, probe(p + self->page, 0));
+	EXPECT_EQ(SIGBUS, sc_probe_code(p + self->page, 0, &bus_code));
 	EXPECT_EQ(BUS_ADRERR, bus_code);
-	EXPECT_EQ(SIGBUS, probe(p + len - 1, 1));
+	EXPECT_EQ(SIGBUS, sc_probe(p + len - 1, 1));
 	/* WAIT and WAKE past the length: EINVAL, as past an end */
 	EXPECT_EQ(-EINVAL, sc_wait(self->fd, self->page, 0, 0));
 	EXPECT_EQ(-EINVAL, sc_wake(self->fd, self->page, 1));
@@ -367,7 +329,7 @@ TEST_F(grow, sigbus_then_visible)
 		q = sc_map(fd, len, PROT_READ | PROT_WRITE, 0);
 		CHILD_TRUE(q != MAP_FAILED);
 		CHILD_EQ('a', q[0]);
-		CHILD_EQ(SIGBUS, probe(q + 3 * self->page, 0));
+		CHILD_EQ(SIGBUS, sc_probe(q + 3 * self->page, 0));
 		/* Grow from here, write into the new pages */
 		CHILD_EQ(0, resize(fd, len, 0, NULL));
 		CHILD_EQ(0, q[3 * self->page]);
@@ -383,7 +345,7 @@ TEST_F(grow, sigbus_then_visible)
 	/* No remap: the same mapping, which faulted SIGBUS before */
 	EXPECT_EQ('c', p[3 * self->page]);
 	EXPECT_EQ('z', p[len - 1]);
-	EXPECT_EQ(0, probe(p + self->page, 1));
+	EXPECT_EQ(0, sc_probe(p + self->page, 1));
 	p[5 * self->page] = 'P';
 	ASSERT_EQ(0, sc_send(&to_child, 'p'));
 	code = sc_reap(pid, 30000);
@@ -666,7 +628,7 @@ TEST_F(grow, transient)
 	ASSERT_LE(0, fd);
 	p = sc_map(fd, 4 * self->page, PROT_READ | PROT_WRITE, 0);
 	ASSERT_NE(SC_P(MAP_FAILED), SC_P(p));
-	EXPECT_EQ(SIGBUS, probe(p + 2 * self->page, 0));
+	EXPECT_EQ(SIGBUS, sc_probe(p + 2 * self->page, 0));
 	ASSERT_EQ(0, resize(fd, 4 * self->page, 0, NULL));
 	p[3 * self->page] = 3;
 	close(fd);

@@ -719,16 +719,33 @@ static inline int sc_become(uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* In sc_probe_code()'s child: a SIGBUS exits with 100 + its si_code. */
+static inline void sc_probe_on_bus(int sig, siginfo_t *si, void *ctx)
+{
+	(void)sig;
+	(void)ctx;
+	_exit(100 + si->si_code);
+}
+
 /*
  * Touch the byte at @p (read, or write if @wr) in a child: returns 0 if
  * that worked, else the signal that killed the child (SIGSEGV, SIGBUS).
+ * With @bus_code, a SIGBUS also gives its si_code there (BUS_ADRERR...).
  */
-static inline int sc_probe(volatile char *p, int wr)
+static inline int sc_probe_code(volatile char *p, int wr, int *bus_code)
 {
 	pid_t pid = sc_fork();
 	int r;
 
 	if (pid == 0) {
+		if (bus_code) {
+			struct sigaction sa = {
+				.sa_sigaction = sc_probe_on_bus,
+				.sa_flags = SA_SIGINFO,
+			};
+
+			sigaction(SIGBUS, &sa, NULL);
+		}
 		if (wr)
 			*p = 1;
 		else
@@ -738,7 +755,16 @@ static inline int sc_probe(volatile char *p, int wr)
 	if (pid < 0)
 		return -1;
 	r = sc_reap(pid, 10000);
+	if (bus_code && r >= 100 && r < 1000) {
+		*bus_code = r - 100;
+		return SIGBUS;
+	}
 	return r >= 1000 ? r - 1000 : r;
+}
+
+static inline int sc_probe(volatile char *p, int wr)
+{
+	return sc_probe_code(p, wr, NULL);
 }
 
 #endif /* SHMCHAN_TEST_H */
