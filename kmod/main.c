@@ -396,7 +396,9 @@ static long shmchan_ioc_stat(struct shmchan_handle *h, void *arg)
 		st->state |= SHMCHAN_STATE_WRITABLE;
 	if (chan->huge)
 		st->state |= SHMCHAN_STATE_HUGE;
-	st->huge_folios = shmchan_huge_folios(chan);
+	/* A walk of the page cache: only for a caller that has the field */
+	if (st->size >= SHMCHAN_STAT_SIZE_VER3)
+		st->huge_folios = shmchan_huge_folios(chan);
 	return 0;
 }
 
