@@ -476,19 +476,30 @@ static void watcher(struct area *a, uint64_t total, int cpu)
 	}
 }
 
-/* A competitor asleep in shmchan_sem_wait(), until the last 100 posts. */
-static void taker(struct area *a, uint64_t total)
+/*
+ * A competitor until the last 100 posts: asleep in shmchan_sem_wait()
+ * (a sleeper queued before or after the watch), or taking with timeout 0
+ * on the other vCPU as fast as it can (a unit taken between the
+ * watcher's read and its arm: the value back to what the watch expects).
+ */
+static void taker(struct area *a, uint64_t total, bool spin)
 {
 	struct race *r = RACE(a);
+	uint64_t seed = 3;
+	uint32_t gap;
 	int ret;
 
+	if (spin)
+		pin(1);
 	while (atomic_load(&r->posted) + 100 < total &&
 	       !atomic_load(&r->lost)) {
-		ret = shmchan_sem_wait(a->s, SEM(a), SHMCHAN_MSEC(20));
+		ret = shmchan_sem_wait(a->s, SEM(a), spin ? 0 : SHMCHAN_MSEC(20));
 		if (ret == 0)
 			atomic_fetch_add(&r->taken, 1);
-		else if (ret != -ETIMEDOUT)
+		else if (ret != (spin ? -EAGAIN : -ETIMEDOUT))
 			_exit(6);
+		for (gap = spin ? (uint32_t)(mix64(&seed) % 2000) : 0; gap; gap--)
+			__asm__ volatile("" ::: "memory");
 	}
 }
 
@@ -506,12 +517,13 @@ static pid_t fork_role(const char *name, int role, uint64_t total, int cpu)
 	else if (role == 1)
 		watcher(&b, total, cpu);
 	else
-		taker(&b, total);
+		taker(&b, total, role == 3);
 	_exit(0);
 }
 
+/* @taker: 0 none, 2 sleeping, 3 spinning */
 static void sem_race(const char *tag, uint64_t total, int watchers,
-		     bool with_taker)
+		     int taker)
 {
 	const char *n = chan_name(tag);
 	pid_t pids[4];
@@ -525,8 +537,8 @@ static void sem_race(const char *tag, uint64_t total, int watchers,
 	/* watchers on CPU 0 (and 1), the poster on CPU 1 */
 	for (i = 0; i < watchers; i++)
 		pids[np++] = fork_role(n, 1, total, i);
-	if (with_taker)
-		pids[np++] = fork_role(n, 2, total, 0);
+	if (taker)
+		pids[np++] = fork_role(n, taker, total, 0);
 	pids[np++] = fork_role(n, 0, total, 1);
 	for (i = 0; i < np; i++)
 		if (reap(pids[i]))
@@ -544,17 +556,29 @@ static void sem_race(const char *tag, uint64_t total, int watchers,
 
 TEST(race_post_arm, 240)
 {
-	sem_race("srace", scaled(30000), 1, false);
+	sem_race("srace", scaled(10000), 1, 0);
 }
 
 TEST(race_with_sleeping_taker, 240)
 {
-	sem_race("srtake", scaled(10000), 1, true);
+	sem_race("srtake", scaled(10000), 1, 2);
+}
+
+TEST(race_with_spinning_taker, 240)
+{
+	sem_race("srspin", scaled(10000), 1, 3);
 }
 
 TEST(race_two_watchers, 240)
 {
-	sem_race("sr2w", scaled(15000), 2, false);
+	sem_race("sr2w", scaled(15000), 2, 0);
+}
+
+/* Two watchers and the fast taker: the bit set again by the other
+ * watcher after a waker's clear must not hide that clear. */
+TEST(race_two_watchers_spinning_taker, 240)
+{
+	sem_race("sr2ws", scaled(10000), 2, 3);
 }
 
 /*
