@@ -419,7 +419,7 @@ static void poster(struct area *a, uint64_t total, int cpu)
 				_exit(3);
 			sched_yield();
 		}
-		for (gap = (uint32_t)(mix64(&seed) % 100000); gap; gap--)
+		for (gap = (uint32_t)(mix64(&seed) % 30000); gap; gap--)
 			__asm__ volatile("" ::: "memory");
 		if (shmchan_sem_post(a->s, SEM(a)))
 			_exit(2);
@@ -449,10 +449,10 @@ static void watcher(struct area *a, uint64_t total, int cpu)
 			until = 0;
 			/* a while busy (a sleeping vCPU is slow to wake on TCG),
 			 * then asleep */
-			for (spins = 0; spins < 200; spins++)
+			for (spins = 0; spins < 50; spins++)
 				if (ready_within(a->fd, 0))
 					break;
-			while (spins == 200 && !ready_within(a->fd, 100)) {
+			while (spins == 50 && !ready_within(a->fd, 100)) {
 				if (atomic_load(&r->taken) >= total ||
 				    atomic_load(&r->lost))
 					break;
@@ -566,7 +566,7 @@ TEST(race_with_sleeping_taker, 240)
 
 TEST(race_with_spinning_taker, 240)
 {
-	sem_race("srspin", scaled(10000), 1, 3);
+	sem_race("srspin", scaled(6000), 1, 3);
 }
 
 TEST(race_two_watchers, 240)
@@ -578,7 +578,7 @@ TEST(race_two_watchers, 240)
  * watcher after a waker's clear must not hide that clear. */
 TEST(race_two_watchers_spinning_taker, 240)
 {
-	sem_race("sr2ws", scaled(10000), 2, 3);
+	sem_race("sr2ws", scaled(6000), 2, 3);
 }
 
 /*
