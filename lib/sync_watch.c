@@ -18,7 +18,9 @@
  * an arm may be queued on a value that went away and came back, with the
  * waker's WAKE gone by; the P_EPOCH count of clears tells the watcher.
  *
- * The watcher (pair_watch()):
+ * The watcher (pair_watch()), after a plain look that returns 1 when the
+ * object is ready already (nothing armed, no bit set: safe, as readiness
+ * needs no protection, and cheaper for the poster):
  *   1. fetch_or(P_WATCHED), keeping the epoch it found, e0;
  *   2. seq_cst fence (pairs with pair_wake()'s);
  *   3. load the value v: not 0 (a unit, the event set) -> 1, ready now;
@@ -189,6 +191,10 @@ static int pair_watch(struct shmchan_sync *s, void *obj, bool sem,
 		return ret;
 	if (!(shmchan__features() & SHMCHAN_FEATURE_WATCH))
 		return -EOPNOTSUPP;
+	/* Ready already: no bit, so the next post makes no system call for
+	 * a watch that is not armed (a loop draining a busy semaphore). */
+	if (atomic_load_explicit(&p->val, memory_order_relaxed))
+		return 1;
 	pthread_mutex_lock(&s->wlock);
 	w0 = atomic_fetch_or_explicit(&p->waiters, P_WATCHED,
 				      memory_order_relaxed);
