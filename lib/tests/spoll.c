@@ -8,11 +8,14 @@
  * free; a wake a watch took from a sleeper handed on; a forked child;
  * revoke; every errno of shmchan_sem_watch(3); and lost-wake races across
  * both vCPUs (a poster against the arm; with a sleeping competitor taking
- * units; with two watchers; an event ping-pong). Every wait is bounded, so
- * a lost wake fails instead of hanging.
+ * units; with two watchers; an event ping-pong), and the same orders made
+ * to happen for certain by running code inside the arm's ioctl(). Every
+ * wait is bounded, so a lost wake fails instead of hanging.
  */
+#include <dlfcn.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <sys/epoll.h>
@@ -395,6 +398,136 @@ TEST(fork_child_forgets, 60)
 	ASSERT_EQ(shmchan_sem_post(a.s, SEM(&a)), 0);
 	ASSERT_TRUE(ready_within(a.fd, 5000));
 	ASSERT_EQ(shmchan_sync_unwatch(a.s, SEM(&a)), 0);
+	area_close(&a);
+}
+
+/* ------------------------------------------------------------ orders */
+
+/*
+ * Code run just before or just after the next SHMCHAN_IOC_WATCH_ADD or
+ * _ARM the library makes: this ioctl() comes before libc's for the
+ * library's calls, so a test can put a post (and a take) exactly between
+ * a watcher's look at the value and its arm, which the races above hit
+ * only now and then.
+ */
+static void (*hook_before)(void);
+static void (*hook_after)(void);
+
+int ioctl(int fd, unsigned long request, ...)
+{
+	static int (*next)(int, unsigned long, void *);
+	void (*before)(void) = NULL, (*after)(void) = NULL;
+	va_list ap;
+	void *arg;
+	int ret, err;
+
+	if (!next)
+		next = (int (*)(int, unsigned long, void *))dlsym(RTLD_NEXT, "ioctl");
+	va_start(ap, request);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (request == SHMCHAN_IOC_WATCH_ADD || request == SHMCHAN_IOC_WATCH_ARM) {
+		/* once, and not for the hooks' own calls */
+		before = hook_before;
+		after = hook_after;
+		hook_before = NULL;
+		hook_after = NULL;
+	}
+	if (before)
+		before();
+	ret = next(fd, request, arg);
+	err = errno;
+	if (after)
+		after();
+	errno = err;
+	return ret;
+}
+
+/* The other process's side, on a handle and context of its own. */
+static struct area other;
+
+/* A post and a take between the watcher's look and its arm: the value
+ * is back to what the watch expects, the post's wake gone by. */
+static void post_and_take(void)
+{
+	ASSERT_EQ(shmchan_sem_post(other.s, SEM(&other)), 0);
+	ASSERT_EQ(shmchan_sem_wait(other.s, SEM(&other), 0), 0);
+}
+
+/*
+ * After the arm: a post, which finds no watcher's bit (the post above
+ * cleared it) and wakes nobody, then a second watcher's first step, the
+ * bit set again (what shmchan_sem_watch() does first, lib/sync_watch.c;
+ * done by hand, since the second watcher's own look would see the unit
+ * and stop before it).
+ */
+static void post_then_bit(void)
+{
+	_Atomic uint32_t *waiters = (_Atomic uint32_t *)SEM(&other) + 1;
+
+	ASSERT_EQ(shmchan_sem_post(other.s, SEM(&other)), 0);
+	atomic_fetch_or(waiters, 0x80000000U);
+}
+
+/*
+ * What the watcher saw must hold: either it says "ready" (1), or its
+ * watch is armed, and then the unit the next post gives (or the one
+ * already there) makes the descriptor readable.
+ */
+static void watch_holds(struct area *a, bool post)
+{
+	int ret = sem_watch(a, 1);
+
+	ASSERT_TRUE(ret == 0 || ret == 1);
+	if (ret == 0) {
+		if (post)
+			ASSERT_EQ(shmchan_sem_post(other.s, SEM(&other)), 0);
+		if (!ready_within(a->fd, 5000)) {
+			diag("armed, and no wake: value %u",
+			     shmchan_sem_value(SEM(a)));
+			ASSERT_TRUE(0);
+		}
+	}
+	/* and the next round works as usual */
+	while (shmchan_sem_wait(a->s, SEM(a), 0) == 0)
+		;
+	ASSERT_EQ(sem_watch(a, 1), 0);
+	ASSERT_EQ(shmchan_sem_post(other.s, SEM(&other)), 0);
+	ASSERT_TRUE(ready_within(a->fd, 5000));
+}
+
+/* A unit posted and taken between the look and the arm (A-B-A). */
+TEST(order_post_take_before_arm, 30)
+{
+	const char *n = chan_name("soaba");
+	struct area a;
+
+	area_open(&a, n, true);
+	area_open(&other, n, false);
+	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
+	hook_before = post_and_take;
+	watch_holds(&a, true);
+	/* the same on a watch that exists already (ARM, not ADD) */
+	ASSERT_EQ(shmchan_sem_wait(a.s, SEM(&a), 0), 0);
+	hook_before = post_and_take;
+	watch_holds(&a, true);
+	area_close(&other);
+	area_close(&a);
+}
+
+/* ... and then a post the bit did not see, and the bit set again. */
+TEST(order_bit_set_again, 30)
+{
+	const char *n = chan_name("sobit");
+	struct area a;
+
+	area_open(&a, n, true);
+	area_open(&other, n, false);
+	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
+	hook_before = post_and_take;
+	hook_after = post_then_bit;
+	watch_holds(&a, false);
+	area_close(&other);
 	area_close(&a);
 }
 
