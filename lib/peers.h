@@ -264,6 +264,20 @@ static inline bool shmchan__spin_until(struct shmchan__spin *s,
 #define SHMCHAN__VERIFIED 8
 
 /*
+ * struct shmchan__sync_watch - one watch of a sync context
+ * @off: the offset of the object's value word (the watched word)
+ * @data: the caller's data, given to the module at ADD
+ * @id: the module's watch id on the context's handle
+ * @sem: a semaphore's (a wake it took is passed on when it goes)
+ */
+struct shmchan__sync_watch {
+	uint64_t off;
+	uint64_t data;
+	uint32_t id;
+	bool sem;
+};
+
+/*
  * struct shmchan_sync - see shmchan.h
  * @ch: the handle (wait/wake)
  * @base: where the caller mapped the whole channel
@@ -274,12 +288,20 @@ static inline bool shmchan__spin_until(struct shmchan__spin *s,
  * @next, @prev: the process's list of contexts, for those handlers
  * @deaths: the death count the cache below was made at
  * @verified: mutex owners (start << 32 | tid) seen alive at @deaths
+ * @wlock: guards @watches, @nwatches and @capwatches, held across the
+ *	watch calls to the module (sync_watch.c); taken before @lock, and
+ *	by the fork handlers too
+ * @watches: the watches of shmchan_sem_watch() and shmchan_event_watch()
  */
 struct shmchan_sync {
 	struct shmchan *ch;
 	uint8_t *base;
 	uint64_t len;
 	bool death_notice;
+	pthread_mutex_t wlock;
+	struct shmchan__sync_watch *watches;
+	unsigned int nwatches;
+	unsigned int capwatches;
 	pthread_mutex_t lock;
 	uint32_t deaths;
 	uint64_t verified[SHMCHAN__VERIFIED];

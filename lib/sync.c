@@ -24,6 +24,11 @@
  * to, returns -EIDRM. The rest go on working on the memory, which stays
  * mapped; a waker then has nobody to wake and returns 0.
  *
+ * A semaphore or an event can also be watched from an event loop
+ * (shmchan_sem_watch(), shmchan_event_watch(): sync_watch.c): a watcher
+ * marks itself in the waiters word with a bit of its own, and a waker that
+ * sees it wakes every watch on the word.
+ *
  * Memory ordering: taking a mutex or a semaphore unit is an acquire, giving
  * it back a release; setting an event and bumping a condition's sequence
  * are releases seen by acquire loads. The waiters counts and the waiters
@@ -37,7 +42,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "peers.h"
+#include "sync.h"
 
 #define M_TID		0x003fffffU	/* thread id: pid_max is at most 2^22 */
 #define M_NOTREC	0x20000000U	/* not recoverable: unusable for good */
@@ -48,12 +53,6 @@
 struct mtx {
 	_Alignas(8) _Atomic uint64_t word;
 	_Alignas(8) uint64_t __reserved;
-};
-
-/* Two 32-bit words: the value waited on, and how many sleep. */
-struct pair {
-	_Atomic uint32_t val;
-	_Atomic uint32_t waiters;
 };
 
 _Static_assert(sizeof(struct mtx) == sizeof(struct shmchan_mutex), "mutex");
@@ -78,7 +77,10 @@ _Static_assert(sizeof(struct pair) == sizeof(struct shmchan_event), "event");
  * and around fork() the handlers take the list's lock and each context's
  * (in that order, the order of shmchan_sync_free() too), and let them go
  * after in both processes. The parent's identity cache stays right in the
- * child: the owners it names are the same threads.
+ * child: the owners it names are the same threads. Each context's watch
+ * lock is taken too, before its lock (the order of sync_watch.c), and the
+ * child forgets the context's watches: they are the parent's, on the
+ * descriptor both share (see shmchan__sync_forget()).
  */
 static pthread_mutex_t contexts_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct shmchan_sync *contexts;
@@ -89,22 +91,35 @@ static void contexts_prepare(void)
 	struct shmchan_sync *s;
 
 	pthread_mutex_lock(&contexts_lock);
-	for (s = contexts; s; s = s->next)
+	for (s = contexts; s; s = s->next) {
+		pthread_mutex_lock(&s->wlock);
 		pthread_mutex_lock(&s->lock);
+	}
 }
 
 static void contexts_after(void)
 {
 	struct shmchan_sync *s;
 
-	for (s = contexts; s; s = s->next)
+	for (s = contexts; s; s = s->next) {
 		pthread_mutex_unlock(&s->lock);
+		pthread_mutex_unlock(&s->wlock);
+	}
 	pthread_mutex_unlock(&contexts_lock);
+}
+
+static void contexts_child(void)
+{
+	struct shmchan_sync *s;
+
+	for (s = contexts; s; s = s->next)
+		shmchan__sync_forget(s);
+	contexts_after();
 }
 
 static void contexts_register(void)
 {
-	pthread_atfork(contexts_prepare, contexts_after, contexts_after);
+	pthread_atfork(contexts_prepare, contexts_after, contexts_child);
 }
 
 SHMCHAN_EXPORT
@@ -129,6 +144,7 @@ int shmchan_sync_new(struct shmchan *ch, void *base, struct shmchan_sync **out)
 			return ret;
 		}
 	}
+	pthread_mutex_init(&s->wlock, NULL);
 	pthread_mutex_init(&s->lock, NULL);
 	shmchan__fork_init();
 	pthread_once(&contexts_once, contexts_register);
@@ -155,13 +171,14 @@ void shmchan_sync_free(struct shmchan_sync *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	pthread_mutex_unlock(&contexts_lock);
+	shmchan__sync_unwatch_all(s);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->wlock);
 	free(s);
 }
 
-/* The object at @obj, @size bytes, @align-aligned, inside the channel. */
-static int obj_off(const struct shmchan_sync *s, const void *obj, size_t size,
-		   size_t align, uint64_t *off)
+int shmchan__sync_off(const struct shmchan_sync *s, const void *obj,
+		      size_t size, size_t align, uint64_t *off)
 {
 	const uint8_t *p = obj;
 
@@ -203,7 +220,19 @@ static int sync_sleep(struct shmchan_sync *s, uint64_t off, uint32_t val,
 }
 
 /*
- * Wake sleepers of @p if any (after the caller changed p->val).
+ * Wake sleepers of @p if any (after the caller changed p->val), and every
+ * watch on p->val if a watcher is marked (P_WATCHED; see sync_watch.c).
+ *
+ * With no sleeper and no watcher this is a fence and a load, as it was
+ * before watches: no system call, no atomic read-modify-write. A waker
+ * that finds P_WATCHED clears it (and counts the clear in P_EPOCH) and
+ * wakes all: a count of 1 could reach a sleeper queued before the watch,
+ * and the watcher would never hear (a sem's sleepers, woken all, look
+ * again and sleep again). Whoever clears the bit wakes after the clear;
+ * a watcher that armed after that WAKE sees the clear in P_EPOCH and
+ * reports readiness itself. A failed clear looks again at a later value,
+ * which comes after our fence as the first did: see sync_watch.c for why
+ * any such value will do.
  *
  * -EIDRM is no failure of the caller's: its change is made, and the revoke
  * has woken every sleeper already (with -EIDRM), so there is nobody left
@@ -216,13 +245,29 @@ static int sync_sleep(struct shmchan_sync *s, uint64_t off, uint32_t val,
 static int pair_wake(struct shmchan_sync *s, struct pair *p, uint64_t off,
 		     uint32_t count)
 {
+	bool all = false;
+	uint32_t w;
 	int ret;
 
 	/* Pairs with the fence of the sleeper: see the file's comment. */
 	atomic_thread_fence(memory_order_seq_cst);
-	if (!atomic_load_explicit(&p->waiters, memory_order_relaxed))
+	w = atomic_load_explicit(&p->waiters, memory_order_relaxed);
+	if (!(w & (P_COUNT | P_WATCHED)))
 		return 0;
-	ret = shmchan_wake(s->ch, off, count);
+	while (w & P_WATCHED) {
+		/* seq_cst: a watcher's look after its arm sees the clear,
+		 * or our WAKE comes after that arm */
+		if (atomic_compare_exchange_weak_explicit(
+				&p->waiters, &w,
+				(w & P_COUNT) | ((w + P_EPOCH_ONE) & P_EPOCH),
+				memory_order_seq_cst, memory_order_relaxed)) {
+			all = true;
+			break;
+		}
+	}
+	if (!all && !(w & P_COUNT))
+		return 0;
+	ret = shmchan_wake(s->ch, off, all ? SHMCHAN_WAKE_ALL : count);
 	return ret < 0 && ret != -EIDRM ? ret : 0;
 }
 
@@ -320,7 +365,7 @@ int shmchan_mutex_lock(struct shmchan_sync *s, struct shmchan_mutex *m,
 	uint64_t off, me, v = 0;
 	int ret;
 
-	ret = obj_off(s, m, sizeof(*m), 8, &off);
+	ret = shmchan__sync_off(s, m, sizeof(*m), 8, &off);
 	if (!ret)
 		ret = thread_ident(&me);
 	if (ret)
@@ -379,7 +424,7 @@ int shmchan_mutex_unlock(struct shmchan_sync *s, struct shmchan_mutex *m)
 	uint64_t off, me, v;
 	int ret;
 
-	ret = obj_off(s, m, sizeof(*m), 8, &off);
+	ret = shmchan__sync_off(s, m, sizeof(*m), 8, &off);
 	if (!ret)
 		ret = thread_ident(&me);
 	if (ret)
@@ -407,7 +452,7 @@ int shmchan_mutex_consistent(struct shmchan_sync *s, struct shmchan_mutex *m)
 	uint64_t off, me, v;
 	int ret;
 
-	ret = obj_off(s, m, sizeof(*m), 8, &off);
+	ret = shmchan__sync_off(s, m, sizeof(*m), 8, &off);
 	if (!ret)
 		ret = thread_ident(&me);
 	if (ret)
@@ -448,7 +493,7 @@ int shmchan_sem_wait(struct shmchan_sync *s, struct shmchan_sem *sem,
 	uint32_t v;
 	int ret;
 
-	ret = obj_off(s, sem, sizeof(*sem), 4, &off);
+	ret = shmchan__sync_off(s, sem, sizeof(*sem), 4, &off);
 	if (ret)
 		return ret;
 	shmchan__deadline_init(&d, timeout_ns);
@@ -478,7 +523,7 @@ int shmchan_sem_post(struct shmchan_sync *s, struct shmchan_sem *sem)
 	uint32_t v;
 	int ret;
 
-	ret = obj_off(s, sem, sizeof(*sem), 4, &off);
+	ret = shmchan__sync_off(s, sem, sizeof(*sem), 4, &off);
 	if (ret)
 		return ret;
 	v = atomic_load_explicit(&p->val, memory_order_relaxed);
@@ -546,7 +591,7 @@ int shmchan_cond_wait(struct shmchan_sync *s, struct shmchan_cond *c,
 	uint32_t seq;
 	int ret, relock;
 
-	ret = obj_off(s, c, sizeof(*c), 4, &off);
+	ret = shmchan__sync_off(s, c, sizeof(*c), 4, &off);
 	if (ret)
 		return ret;
 	shmchan__deadline_init(&d, timeout_ns);
@@ -575,7 +620,7 @@ static int cond_wake(struct shmchan_sync *s, struct shmchan_cond *c,
 	uint64_t off;
 	int ret;
 
-	ret = obj_off(s, c, sizeof(*c), 4, &off);
+	ret = shmchan__sync_off(s, c, sizeof(*c), 4, &off);
 	if (ret)
 		return ret;
 	/* release: a waiter that sees the new sequence sees our change */
@@ -615,7 +660,7 @@ int shmchan_event_set(struct shmchan_sync *s, struct shmchan_event *e)
 	uint64_t off;
 	int ret;
 
-	ret = obj_off(s, e, sizeof(*e), 4, &off);
+	ret = shmchan__sync_off(s, e, sizeof(*e), 4, &off);
 	if (ret)
 		return ret;
 	/* release: a waiter that sees it set sees what came before */
@@ -641,7 +686,7 @@ int shmchan_event_wait(struct shmchan_sync *s, struct shmchan_event *e,
 	uint64_t off;
 	int ret;
 
-	ret = obj_off(s, e, sizeof(*e), 4, &off);
+	ret = shmchan__sync_off(s, e, sizeof(*e), 4, &off);
 	if (ret)
 		return ret;
 	shmchan__deadline_init(&d, timeout_ns);

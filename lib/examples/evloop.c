@@ -2,11 +2,14 @@
 /*
  * evloop: shmchan queues in an event loop (libevent).
  *
- *   evloop QUEUE...
+ *   evloop [-s CHANNEL] QUEUE...
  *
  * Receives from every named queue (opened as a receiver) in one loop, with
  * a timer (a status line every second) and SIGINT (print the totals, exit)
- * served by the same loop: no thread waits in the module. Each queue's
+ * served by the same loop: no thread waits in the module. With -s, the
+ * loop also takes the units of a semaphore (struct shmchan_sem at offset
+ * 0 of CHANNEL), watched with shmchan_sem_watch(): the context's handle
+ * descriptor polls readable once a post may have given it one. Each queue's
  * descriptor comes from shmchan_queue_pollfd(); when the loop reports it
  * readable, the callback receives with timeout 0 until -EAGAIN (at most a
  * batch, for fairness: then it makes the loop come back to it after the
@@ -34,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -57,6 +61,16 @@ struct source {
 static struct source sources[MAX_QUEUES];
 static int nsources;
 static int failed;
+
+/* -s: the semaphore, and how many units the loop took */
+static struct {
+	struct shmchan *ch;
+	void *base;
+	struct shmchan_sync *s;
+	struct shmchan_sem *sem;
+	struct event *ev;
+	uint64_t taken;
+} sem;
 
 static bool payload_ok(const struct msg *m)
 {
@@ -111,6 +125,60 @@ static void on_queue(evutil_socket_t fd, short what, void *arg)
 	event_active(s->ev, EV_READ, 0);
 }
 
+/*
+ * The semaphore's descriptor is readable (or this is the first drain):
+ * take with timeout 0 until -EAGAIN, then watch. 1 from the watch: a unit
+ * came meanwhile, come back (through the loop, to be fair to the others).
+ */
+static void on_sem(evutil_socket_t fd, short what, void *arg)
+{
+	int n, ret;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	for (n = 0; n < BATCH; n++) {
+		ret = shmchan_sem_wait(sem.s, sem.sem, 0);
+		if (ret == -EAGAIN)
+			break;
+		if (ret) {
+			fprintf(stderr, "evloop: semaphore: %s\n", strerror(-ret));
+			event_del(sem.ev);
+			return;
+		}
+		sem.taken++;
+	}
+	ret = n < BATCH ? shmchan_sem_watch(sem.s, sem.sem, 0) : 1;
+	if (ret == 1)
+		event_active(sem.ev, EV_READ, 0);
+	else if (ret < 0) {
+		fprintf(stderr, "evloop: semaphore: watch: %s\n", strerror(-ret));
+		event_del(sem.ev);
+	}
+}
+
+static int sem_open(struct event_base *base, const char *name)
+{
+	int ret;
+
+	ret = shmchan_open(name, 0, &sem.ch);
+	if (!ret)
+		ret = shmchan_map(sem.ch, PROT_READ | PROT_WRITE, &sem.base);
+	if (!ret)
+		ret = shmchan_sync_new(sem.ch, sem.base, &sem.s);
+	if (ret) {
+		fprintf(stderr, "evloop: %s: %s\n", name, strerror(-ret));
+		return -1;
+	}
+	sem.sem = sem.base;
+	sem.ev = event_new(base, shmchan_fd(sem.ch), EV_READ | EV_PERSIST,
+			   on_sem, NULL);
+	if (!sem.ev || event_add(sem.ev, NULL))
+		return -1;
+	event_active(sem.ev, EV_READ, 0);
+	return 0;
+}
+
 static uint64_t cpu_us(void)
 {
 	struct rusage ru;
@@ -140,6 +208,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	       cpu_us());
 	for (i = 0; i < nsources; i++)
 		printf("%s%" PRIu64, i ? "," : "", sources[i].next);
+	if (sem.ch)
+		printf(" sem=%" PRIu64, sem.taken);
 	printf("\n");
 	fflush(stdout);
 }
@@ -156,14 +226,23 @@ int main(int argc, char **argv)
 	struct timeval period = { 1, 0 };
 	struct event *tick, *sigint;
 	struct event_base *base;
+	const char *sem_name = NULL;
 	int i, fd, ret;
 
+	if (argc > 2 && !strcmp(argv[1], "-s")) {
+		sem_name = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2 || argc - 1 > MAX_QUEUES) {
-		fprintf(stderr, "usage: evloop QUEUE... (1 to %d)\n", MAX_QUEUES);
+		fprintf(stderr, "usage: evloop [-s CHANNEL] QUEUE... (1 to %d)\n",
+			MAX_QUEUES);
 		return 2;
 	}
 	base = event_base_new();
 	if (!base)
+		return 1;
+	if (sem_name && sem_open(base, sem_name))
 		return 1;
 	for (i = 0; i < argc - 1; i++) {
 		struct source *s = &sources[nsources];
@@ -203,6 +282,12 @@ int main(int argc, char **argv)
 	for (i = 0; i < nsources; i++) {
 		event_free(sources[i].ev);
 		shmchan_queue_close(sources[i].q);
+	}
+	if (sem.ch) {
+		event_free(sem.ev);
+		shmchan_sync_free(sem.s);
+		shmchan_unmap(sem.base, shmchan_length(sem.ch));
+		shmchan_close(sem.ch);
 	}
 	event_free(tick);
 	event_free(sigint);

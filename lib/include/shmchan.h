@@ -717,6 +717,34 @@ void shmchan_event_reset(struct shmchan_event *e);
 int shmchan_event_wait(struct shmchan_sync *s, struct shmchan_event *e,
 		       int64_t timeout_ns);
 
+/*
+ * Semaphores and events from an event loop (SHMCHAN_FEATURE_WATCH): the
+ * context's descriptor, shmchan_fd() of its handle, polls readable when a
+ * watched object may be ready. See shmchan_sem_watch(3).
+ *
+ * shmchan_sem_watch - arm a watch for a unit of @sem
+ * shmchan_event_watch - arm a watch for @e being set
+ * @data: handed back by shmchan_watch_read() when the watch fires
+ *
+ * Returns 0 when armed (the descriptor polls readable once a post or set
+ * may have made the object ready), 1 when it is ready now (or may be:
+ * take with timeout 0 until -EAGAIN, then watch again), or -EINVAL,
+ * -EOPNOTSUPP (no SHMCHAN_FEATURE_WATCH), -EIDRM (revoked), -ENOSPC (the
+ * handle has SHMCHAN_WATCH_MAX watches), -ENOMEM. The context keeps one
+ * watch per object (its id is the context's business); a call for the
+ * same object re-arms it. An armed watch on a semaphore may take a post's
+ * wake from a sleeper: after readiness, take the unit, or unwatch (which
+ * passes the wake on). Posters and setters must use libshmchan 1.3 or
+ * later. In a child of fork() the context has no watches.
+ */
+int shmchan_sem_watch(struct shmchan_sync *s, struct shmchan_sem *sem,
+		      uint64_t data);
+int shmchan_event_watch(struct shmchan_sync *s, struct shmchan_event *e,
+			uint64_t data);
+/* shmchan_sync_unwatch - remove the watch on the semaphore or event @obj:
+ * 0, -EINVAL, -ENOENT (none); shmchan_sync_free() removes every one */
+int shmchan_sync_unwatch(struct shmchan_sync *s, const void *obj);
+
 /* -------------------------------------------- one channel, one manager */
 
 /*

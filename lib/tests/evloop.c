@@ -6,7 +6,10 @@
  * each sender's messages arrive intact and in order. Then the loop idles,
  * its queues armed, for a second: its own getrusage() (printed by its
  * timer) must grow by less than 10 ms. SIGINT ends it with status 0 if
- * every message was right. Every wait is bounded.
+ * every message was right. The same loop also takes the units of a
+ * semaphore (evloop -s) that a fourth process posts, one at a time with
+ * gaps, each one possibly racing the loop's arm: all must be taken. Every
+ * wait is bounded.
  */
 #include <libgen.h>
 #include <poll.h>
@@ -74,13 +77,38 @@ static void sender(const char *name, uint32_t index, uint64_t count)
 	_exit(0);
 }
 
+/* Post @count units to the semaphore at offset 0 of @name, with gaps. */
+static void poster(const char *name, uint64_t count)
+{
+	struct shmchan_sync *s;
+	struct shmchan *ch;
+	uint64_t i, seed = 9;
+	uint32_t gap;
+	void *base;
+
+	ASSERT_EQ(shmchan_open(name, 0, &ch), 0);
+	ASSERT_EQ(shmchan_map(ch, PROT_READ | PROT_WRITE, &base), 0);
+	ASSERT_EQ(shmchan_sync_new(ch, base, &s), 0);
+	for (i = 0; i < count; i++) {
+		if (shmchan_sem_post(s, base))
+			_exit(2);
+		for (gap = (uint32_t)(mix64(&seed) % 50000); gap; gap--)
+			__asm__ volatile("" ::: "memory");
+	}
+	_exit(0);
+}
+
 TEST(three_senders_one_loop, 400)
 {
 	struct shmchan_queue *keep[NQ];
 	char exe[4096], prog[4200], line[512], want[128], tag[16];
 	const char *names[NQ];
 	uint64_t count = scaled(100000), ms0 = 0, cpu0 = 0, ms, cpu;
-	pid_t loop, senders[NQ];
+	uint64_t units = scaled(10000);
+	const char *sem_name = chan_name("evsem");
+	struct shmchan *sem_ch;
+	pid_t loop, senders[NQ], post;
+	void *sem_base;
 	bool seen = false;
 	int out[2], i;
 	ssize_t n;
@@ -96,12 +124,17 @@ TEST(three_senders_one_loop, 400)
 		/* ours, so that no queue is ever without a sender */
 		keep[i] = qcreate(names[i], 256 * 1024, SHMCHAN_QUEUE_SEND);
 	}
+	ASSERT_EQ(shmchan_create(sem_name, 4096, 0600, SHMCHAN_CREATE_EXCL,
+				 &sem_ch), 0);
+	ASSERT_EQ(shmchan_map(sem_ch, PROT_READ | PROT_WRITE, &sem_base), 0);
+	ASSERT_EQ(shmchan_sem_init(sem_base, 0), 0);
 	ASSERT_EQ(pipe(out), 0);
 	loop = fork();
 	ASSERT_TRUE(loop >= 0);
 	if (!loop) {
 		dup2(out[1], 1);
-		execl(prog, prog, names[0], names[1], names[2], (char *)NULL);
+		execl(prog, prog, "-s", sem_name, names[0], names[1], names[2],
+		      (char *)NULL);
 		_exit(127);
 	}
 	close(out[1]);
@@ -114,12 +147,17 @@ TEST(three_senders_one_loop, 400)
 		if (!senders[i])
 			sender(names[i], (uint32_t)i, count);
 	}
+	post = fork();
+	ASSERT_TRUE(post >= 0);
+	if (!post)
+		poster(sem_name, units);
 	for (i = 0; i < NQ; i++)
 		ASSERT_EQ(reap(senders[i]), 0);
+	ASSERT_EQ(reap(post), 0);
 
-	/* every message received, then one idle second */
-	snprintf(want, sizeof(want), "received=%" PRIu64 ",%" PRIu64 ",%" PRIu64,
-		 count, count, count);
+	/* every message and unit received, then one idle second */
+	snprintf(want, sizeof(want), "received=%" PRIu64 ",%" PRIu64 ",%" PRIu64
+		 " sem=%" PRIu64, count, count, count, units);
 	for (;;) {
 		ASSERT_EQ(read_line(out[0], line, sizeof(line), 60000), 1);
 		if (sscanf(line, "tick ms=%" SCNu64 " cpu_us=%" SCNu64, &ms,
@@ -130,8 +168,9 @@ TEST(three_senders_one_loop, 400)
 			 * their leaving and deaths to take in; from the next
 			 * tick on it is idle */
 			seen = true;
-			diag("all %" PRIu64 " x %d received, %" PRIu64
-			     " us of CPU in all", count, NQ, cpu);
+			diag("all %" PRIu64 " x %d received and %" PRIu64
+			     " units taken, %" PRIu64 " us of CPU in all",
+			     count, NQ, units, cpu);
 		} else if (seen && !ms0) {
 			ms0 = ms;
 			cpu0 = cpu;
@@ -151,6 +190,9 @@ TEST(three_senders_one_loop, 400)
 	ASSERT_EQ(reap(loop), 0);
 	for (i = 0; i < NQ; i++)
 		shmchan_queue_close(keep[i]);
+	ASSERT_EQ(shmchan_sem_value(sem_base), 0);
+	shmchan_unmap(sem_base, 4096);
+	shmchan_close(sem_ch);
 }
 
 TAP_MAIN
