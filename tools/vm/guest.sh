@@ -60,5 +60,9 @@ read -r uptime _ </proc/uptime
 echo "vm: module loaded, ${uptime}s after boot; running: ${VM_CMD:-bash}"
 run_command
 status=$?
+# Let the serial port send what the command wrote before the VM reboots:
+# setting the port's own settings again waits for its output to drain
+# (tcsetattr TCSADRAIN); reboot -f alone could cut the last lines off.
+stty -F /dev/ttyS0 "$(stty -F /dev/ttyS0 -g)" 2>/dev/null || true
 dmesg >"$VM_OUT/dmesg.txt"
 echo "$status" >"$VM_OUT/status"
