@@ -23,7 +23,7 @@ ssize_t shmchan_queue_peek(struct shmchan_queue *q, const void **ptr,
 	ret = q_lock(q, &q->h->cons_lock, &d);
 	if (ret)
 		return ret;
-	ret = q_next(q, &d, &pos, &st);
+	ret = q_next(q, &d, &pos, &st, NULL);
 	if (!ret && !(st & ST_LAST))
 		ret = -EMSGSIZE;	/* in rounds: not in one piece */
 	if (!ret) {

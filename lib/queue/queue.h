@@ -48,7 +48,12 @@
  * drops the lock, copies the payload, and turns BUSY into READY. The lock
  * covers a few stores only, so senders copy in parallel; receivers take
  * records in ring order, waiting at a BUSY one. A small message (up to
- * SEND_INLINE_MAX) is copied under the lock and published READY.
+ * SEND_INLINE_MAX) is copied under the lock and published READY. One
+ * from Q_PROG_MIN (copy.c) is published BUSY with ST_PROG, and its sender
+ * tells in the header's `done` how much of the payload it has copied, a
+ * part at a time: a receiver that spins at it copies that out, keeping
+ * cons_lock, and claims the message once READY (q_next()), so the two
+ * copies overlap.
  *
  * Receiving. Under cons_lock a receiver looks at the record at cons_head:
  * pads, aborted records and rounds of a message whose receiver died are
@@ -89,7 +94,8 @@
  * and read with acquire: prod_head (the headers below it), a record's
  * state (its payload), cons_tail (the room freed: the receivers' reads are
  * done), `rounds`, the locks (their sections), the peer maps (what a peer
- * did before leaving), `seen` (the map bit set before it, q_register()).
+ * did before leaving), `seen` (the map bit set before it, q_register()),
+ * a record's `done` (the payload below it).
  * Marking a record DONE and moving cons_tail past DONE records are
  * seq_cst, so that neither can miss the other (q_done(), q_reclaim()).
  * Going to sleep and waking pair seq_cst fences, Dekker style (q_wait(),
@@ -133,6 +139,7 @@
 #define ST_FIRST	0x10ULL
 #define ST_LAST		0x20ULL
 #define ST_PAD		0x40ULL
+#define ST_PROG		0x80ULL	/* BUSY: its sender keeps `done` current */
 #define ST_KIND		(ST_ABORT | ST_FIRST | ST_LAST | ST_PAD)
 #define ST_SLOT_SHIFT	8
 #define ST_TAG_SHIFT	16
@@ -275,13 +282,16 @@ _Static_assert(sizeof(struct q_hdr) == Q_HDR_SIZE, "header is one page");
  * @size: bytes the record occupies (header included, 32-byte multiple)
  * @len: payload bytes in this record
  * @total: length of the whole message (FIRST records)
+ * @done: while the record is BUSY with ST_PROG, the payload bytes its
+ *	sender has written (release), so that a receiver copies them out
+ *	while it writes the rest (q_next()); read only under that flag
  */
 struct q_rec {
 	_Alignas(8) _Atomic uint64_t state;
 	uint32_t size;
 	uint32_t len;
 	_Alignas(8) uint64_t total;
-	_Alignas(8) uint64_t __reserved;
+	_Alignas(8) _Atomic uint64_t done;
 };
 
 _Static_assert(sizeof(struct q_rec) == REC_HDR, "record header");
@@ -441,6 +451,8 @@ static inline uint32_t ld32(_Atomic uint32_t *p)
  *	prod_head (data) reaches it, to wake less often; see q_kick()
  * @kick: (data) the want wakers compare with: 0 at a BUSY record
  *	outside a message, for any commit wakes us then
+ * @part: (data) at a BUSY record with ST_PROG: its `done` as seen, @prog,
+ *	is news too (while spinning: senders wake nobody for progress)
  */
 struct q_watch {
 	struct shmchan_queue *q;
@@ -452,6 +464,23 @@ struct q_watch {
 	uint64_t needed;
 	uint64_t want;
 	uint64_t kick;
+	bool part;
+	uint64_t prog;
+};
+
+/*
+ * struct q_part - a receiver that copies a message out while its sender
+ * still writes it (shmchan_queue_recv(), q_next())
+ * @cap: the receiver's buffer: longer messages are not begun
+ * @pos: the record begun, or POS_NONE
+ * @got: bytes of it copied out
+ * @avail: bytes of it written (q_next()'s answer)
+ */
+struct q_part {
+	uint64_t cap;
+	uint64_t pos;
+	uint64_t got;
+	uint64_t avail;
 };
 
 /* ------------------------------------------------------------ exported */
@@ -516,7 +545,7 @@ void q_publish(struct shmchan_queue *q, uint64_t start, uint32_t size,
 int q_commit_rec(struct shmchan_queue *q, uint64_t pos, uint32_t len,
 		 bool abort);
 int q_next(struct shmchan_queue *q, const struct shmchan__deadline *d,
-	   uint64_t *pos, uint64_t *stp);
+	   uint64_t *pos, uint64_t *stp, struct q_part *part);
 int q_next_round(struct shmchan_queue *q, uint64_t first, uint64_t *pos,
 		 uint64_t *stp);
 

@@ -80,6 +80,9 @@ void q_publish(struct shmchan_queue *q, uint64_t start, uint32_t size,
 	struct q_hdr *h = q->h;
 	struct q_rec *r = q_write_head(q, start, size, len, total);
 
+	/* relaxed: published with the header, by the release of the head */
+	if (flags & ST_PROG)
+		atomic_store_explicit(&r->done, 0, memory_order_relaxed);
 	atomic_store_explicit(&r->state,
 			      tag_of(start) | (uint64_t)q->slot << ST_SLOT_SHIFT |
 			      ST_BUSY | flags, memory_order_relaxed);
@@ -175,6 +178,7 @@ static HOT int q_head(struct shmchan_queue *q, uint64_t *pos, uint64_t *stp,
 	w->space = false;
 	w->head = p;
 	w->pos = POS_NONE;
+	w->part = false;
 	if (c == p)
 		return -ENODATA;
 	r = rec_at(q, c);
@@ -205,13 +209,49 @@ static HOT int q_head(struct shmchan_queue *q, uint64_t *pos, uint64_t *stp,
 }
 
 /*
+ * At a BUSY record: is it a message in one record, that fits @part->cap,
+ * whose sender says how much of it it has written (ST_PROG)? Then @done
+ * is that word and @avail what may be copied. acquire: pairs with the
+ * sender's release of `done` (q_send_one()), so the bytes below it are
+ * there. The header's length, read again here, bounds it (words in
+ * shared memory, from a peer).
+ */
+static HOT bool q_avail(struct shmchan_queue *q, uint64_t pos, uint64_t st,
+			const struct q_part *part, uint64_t *done,
+			uint64_t *avail)
+{
+	struct q_rec *r = rec_at(q, pos);
+	uint64_t len;
+
+	if ((st & (ST_PROG | ST_FIRST | ST_LAST)) !=
+	    (ST_PROG | ST_FIRST | ST_LAST))
+		return false;
+	len = r->len;
+	if (len > part->cap || REC_HDR + len > q->max_rec)
+		return false;
+	*done = atomic_load_explicit(&r->done, memory_order_acquire);
+	*avail = *done < len ? *done : len;
+	return true;
+}
+
+/*
  * Under cons_lock: the start of the next message, waiting for one.
  * Skips pads, aborted records and rounds left over by a dead receiver.
+ *
+ * With @part (a receiver that copies, and may wait), a message whose
+ * sender still writes it and says how far it is (ST_PROG) is news as soon
+ * as more of it is written than @part has copied: -EINPROGRESS, with
+ * @part->avail the bytes there. The caller copies them out, still under
+ * cons_lock (so no other receiver takes the message, and it is claimed
+ * only once READY, as any other), and calls again. Nothing is delivered
+ * before READY: an aborted record is passed over as ever, and what was
+ * copied of it is overwritten by the next message.
  */
 int q_next(struct shmchan_queue *q, const struct shmchan__deadline *d,
-		  uint64_t *pos, uint64_t *stp)
+		  uint64_t *pos, uint64_t *stp, struct q_part *part)
 {
 	struct q_watch w;
+	uint64_t done = 0, avail;
 	bool gone;
 	int ret;
 
@@ -232,6 +272,18 @@ int q_next(struct shmchan_queue *q, const struct shmchan__deadline *d,
 			return -EPIPE;
 		if (ret != -ENODATA && ret != -EINPROGRESS)
 			return ret;
+		if (ret == -EINPROGRESS && part) {
+			if (part->pos != *pos) {
+				part->pos = *pos;
+				part->got = 0;
+			}
+			w.part = q_avail(q, *pos, *stp, part, &done, &avail);
+			if (w.part && avail > part->got) {
+				part->avail = avail;
+				return -EINPROGRESS;
+			}
+			w.prog = done;
+		}
 		w.rounds = atomic_load_explicit(&q->h->rounds,
 						memory_order_relaxed);
 		w.want = w.head + 1;	/* anything */
