@@ -172,7 +172,8 @@ static int q_send_one(struct shmchan_queue *q, const void *msg, size_t len,
 	if (len <= SEND_INLINE_MAX) {
 		q_publish_small(q, start, size, msg, (uint32_t)len);
 		q_unlock(q, &q->h->prod_lock);
-		q_kick(q, false, true);
+		/* the unlock's exchange is the fence */
+		q_kick_after_rmw(q, false, true);
 		return 0;
 	}
 	if (len >= Q_PROG_MIN) {

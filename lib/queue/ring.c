@@ -125,8 +125,10 @@ int q_commit_rec(struct shmchan_queue *q, uint64_t pos, uint32_t len,
 						     memory_order_relaxed);
 	atomic_store_explicit(&q->h->slots[q->slot].busy, POS_NONE,
 			      memory_order_relaxed);
-	/* The end of a message is news to a receiver in it. */
-	q_kick(q, false, abort || (old & ST_LAST));
+	/* The end of a message is news to a receiver in it. The state's
+	 * CAS is the fence: the slot's note above may pass the loads,
+	 * and nobody sleeps on it. */
+	q_kick_after_rmw(q, false, abort || (old & ST_LAST));
 	return ok ? 0 : -EPROTO;
 }
 
