@@ -38,13 +38,34 @@ static HOT void q_copy_small(uint8_t *d, const uint8_t *s, size_t len)
 	uint32_t a4, b4;
 	uint64_t a8, b8;
 
-	if (len >= 16) {
-		for (; len > 16; len -= 16, d += 16, s += 16) {
+	/* From 16 bytes: the first 16 or 32 and the last 16 or 32, which
+	 * overlap when the length is not a multiple; over 64, 64 at a time
+	 * and the last 64. No loop up to 64 (4 loads, 4 stores). */
+	if (len > 64) {
+		const uint8_t *end = s + len;
+
+		for (; len > 64; len -= 64, d += 64, s += 64) {
 			__builtin_memcpy(d, s, 16);
+			__builtin_memcpy(d + 16, s + 16, 16);
+			__builtin_memcpy(d + 32, s + 32, 16);
+			__builtin_memcpy(d + 48, s + 48, 16);
 			/* a loop of moves, not turned into a memcpy() call */
 			__asm__("" : "+r"(d), "+r"(s));
 		}
-		/* the last 16 bytes, overlapping what is copied already */
+		/* the last 64, overlapping what is copied already */
+		d += len - 64;
+		s = end - 64;
+		__builtin_memcpy(d, s, 16);
+		__builtin_memcpy(d + 16, s + 16, 16);
+		__builtin_memcpy(d + 32, s + 32, 16);
+		__builtin_memcpy(d + 48, s + 48, 16);
+	} else if (len > 32) {
+		__builtin_memcpy(d, s, 16);
+		__builtin_memcpy(d + 16, s + 16, 16);
+		__builtin_memcpy(d + len - 32, s + len - 32, 16);
+		__builtin_memcpy(d + len - 16, s + len - 16, 16);
+	} else if (len >= 16) {
+		__builtin_memcpy(d, s, 16);
 		__builtin_memcpy(d + len - 16, s + len - 16, 16);
 	} else if (len >= 8) {
 		__builtin_memcpy(&a8, s, 8);
@@ -233,7 +254,7 @@ static int q_send_rounds(struct shmchan_queue *q, const uint8_t *msg,
 static ssize_t q_recv_rounds(struct shmchan_queue *q, uint8_t *buf,
 			     uint64_t pos, uint64_t st, uint64_t total)
 {
-	uint64_t got = 0, first = pos;
+	uint64_t got = 0, first = pos, end;
 	struct q_rec *r;
 	int ret;
 
@@ -241,10 +262,10 @@ static ssize_t q_recv_rounds(struct shmchan_queue *q, uint8_t *buf,
 		r = rec_at(q, pos);
 		if (r->len > total - got || (st & ST_FIRST && r->total != total))
 			return -EPROTO;
-		q_claim(q, pos, r->size);
+		end = q_claim(q, pos, r->size);
 		q_copy(buf + got, payload(q, pos), r->len);
 		got += r->len;
-		q_release_rec(q, pos, st);
+		q_release_rec(q, pos, st, end);
 		if (st & ST_LAST)
 			return got == total ? (ssize_t)total : -EPROTO;
 		ret = q_next_round(q, first, &pos, &st);
@@ -279,7 +300,7 @@ ssize_t shmchan_queue_recv(struct shmchan_queue *q, void *buf, size_t cap,
 {
 	struct q_part part = { .cap = cap, .pos = POS_NONE };
 	struct shmchan__deadline d;
-	uint64_t pos, st, len, skip;
+	uint64_t pos = 0, st = 0, len, skip, end;
 	ssize_t ret;
 
 	ret = recv_check(q);
@@ -313,11 +334,11 @@ ssize_t shmchan_queue_recv(struct shmchan_queue *q, void *buf, size_t cap,
 			/* what we copied while it was written, if it is this
 			 * message: READY, it was all written as we saw it */
 			skip = part.pos != pos ? 0 : part.got < len ? part.got : len;
-			q_claim(q, pos, rec_at(q, pos)->size);
+			end = q_claim(q, pos, rec_at(q, pos)->size);
 			q_unlock(q, &q->h->cons_lock);
 			q_copy((uint8_t *)buf + skip, payload(q, pos) + skip,
 			       len - skip);
-			q_release_rec(q, pos, st);
+			q_release_rec(q, pos, st, end);
 			return (ssize_t)len;
 		}
 		ret = q_recv_rounds(q, buf, pos, st, len);

@@ -333,6 +333,7 @@ struct shmchan_queue {
 	uint32_t rsv_len;
 	uint64_t peek_pos;	/* peeked message, or POS_NONE */
 	uint64_t peek_st;
+	uint64_t peek_end;	/* where it ends (q_claim()) */
 	struct shmchan__spin spin;
 	bool polling;		/* shmchan_queue_pollfd() was called */
 	bool lock_watched;	/* a side's watch is on its lock word */
@@ -499,9 +500,9 @@ struct q_part {
 #define q_steal          shmchan__q_steal
 #define q_room_slow      shmchan__q_room_slow
 #define q_write_pad      shmchan__q_write_pad
+#define q_skip           shmchan__q_skip
 #define q_publish        shmchan__q_publish
 #define q_commit_rec     shmchan__q_commit_rec
-#define q_next           shmchan__q_next
 #define q_next_round     shmchan__q_next_round
 #define q_scan           shmchan__q_scan
 #define q_register       shmchan__q_register
@@ -539,13 +540,12 @@ bool q_steal(struct shmchan_queue *q, _Atomic uint32_t *lock, uint32_t slot);
 /* ring.c */
 int q_room_slow(struct shmchan_queue *q, uint32_t size,
 		const struct shmchan__deadline *d, uint64_t *start);
-void q_write_pad(struct shmchan_queue *q, uint64_t start);
+void q_write_pad(struct shmchan_queue *q);
+void q_skip(struct shmchan_queue *q, uint64_t pos, uint64_t st);
 void q_publish(struct shmchan_queue *q, uint64_t start, uint32_t size,
 	       uint32_t len, uint64_t total, uint64_t flags);
 int q_commit_rec(struct shmchan_queue *q, uint64_t pos, uint32_t len,
 		 bool abort);
-int q_next(struct shmchan_queue *q, const struct shmchan__deadline *d,
-	   uint64_t *pos, uint64_t *stp, struct q_part *part);
 int q_next_round(struct shmchan_queue *q, uint64_t first, uint64_t *pos,
 		 uint64_t *stp);
 
@@ -575,7 +575,10 @@ static HOT struct q_rec *q_write_head(struct shmchan_queue *q, uint64_t start,
 {
 	struct q_rec *r;
 
-	q_write_pad(q, start);
+	/* relaxed: only the prod_lock holder writes prod_head */
+	if (start != atomic_load_explicit(&q->h->prod_head,
+					  memory_order_relaxed))
+		q_write_pad(q);
 	r = rec_at(q, start);
 	r->size = size;
 	r->len = len;
@@ -668,30 +671,45 @@ static HOT int q_room(struct shmchan_queue *q, uint32_t size,
 	return 0;
 }
 
-/* Move cons_tail past the DONE records at it, and wake senders. */
-static HOT void q_reclaim(struct shmchan_queue *q)
+/*
+ * Move cons_tail past the DONE records at it, and wake senders. @mine,
+ * unless POS_NONE, is a record the caller has just marked DONE itself,
+ * which its claim ended at @mine_end (q_claim()): at cons_tail it need
+ * not be looked at again. It is below cons_head (we moved the head past
+ * it), still DONE (a DONE record changes only once freed, and it is not
+ * while cons_tail is at it), and its size is the one its claim used.
+ */
+static HOT void q_reclaim_from(struct shmchan_queue *q, uint64_t mine,
+			       uint64_t mine_end)
 {
 	struct q_hdr *h = q->h;
-	uint64_t t, head, st;
+	uint64_t t, head, st, end;
 	struct q_rec *r;
 	bool freed = false;
 
 	t = atomic_load_explicit(&h->cons_tail, memory_order_seq_cst);
 	for (;;) {
-		head = atomic_load_explicit(&h->cons_head, memory_order_acquire);
-		if (t >= head)
-			break;
-		r = rec_at(q, t);
-		st = atomic_load_explicit(&r->state, memory_order_seq_cst);
-		if (st_tag(st) != tag_of(t) || (st & ST_PHASE) != ST_DONE ||
-		    !rec_ok(q, t, r, st))
-			break;
+		if (t == mine) {
+			end = mine_end;
+		} else {
+			head = atomic_load_explicit(&h->cons_head,
+						    memory_order_acquire);
+			if (t >= head)
+				break;
+			r = rec_at(q, t);
+			st = atomic_load_explicit(&r->state,
+						  memory_order_seq_cst);
+			if (st_tag(st) != tag_of(t) ||
+			    (st & ST_PHASE) != ST_DONE || !rec_ok(q, t, r, st))
+				break;
+			end = next_pos(q, t, r->size);
+		}
 		/* seq_cst, and a release of the room to producers; fails
 		 * (reloading t) when another reclaimer moved it first */
 		if (atomic_compare_exchange_strong_explicit(
-				&h->cons_tail, &t, next_pos(q, t, r->size),
+				&h->cons_tail, &t, end,
 				memory_order_seq_cst, memory_order_seq_cst)) {
-			t = next_pos(q, t, r->size);
+			t = end;
 			freed = true;
 		}
 	}
@@ -700,12 +718,19 @@ static HOT void q_reclaim(struct shmchan_queue *q)
 		q_kick_after_rmw(q, true, false);
 }
 
+static HOT void q_reclaim(struct shmchan_queue *q)
+{
+	q_reclaim_from(q, POS_NONE, 0);
+}
+
 /*
  * READY to DONE, then free what can be freed. seq_cst: pairs with the
  * loads in q_reclaim(): either a reclaimer that moved cons_tail up to this
- * record sees DONE, or our reclaim sees its cons_tail.
+ * record sees DONE, or our reclaim sees its cons_tail. @end: where the
+ * record ends, as our claim of it said (q_claim()), or POS_NONE.
  */
-static HOT void q_done(struct shmchan_queue *q, uint64_t pos, uint64_t st)
+static HOT void q_done_from(struct shmchan_queue *q, uint64_t pos,
+			    uint64_t st, uint64_t end)
 {
 	uint64_t expect = st_tag(st) | (st & ST_KIND) | ST_READY;
 
@@ -713,27 +738,193 @@ static HOT void q_done(struct shmchan_queue *q, uint64_t pos, uint64_t st)
 			&rec_at(q, pos)->state, &expect,
 			st_tag(st) | (st & ST_KIND) | ST_DONE,
 			memory_order_seq_cst, memory_order_relaxed))
-		q_reclaim(q);
+		q_reclaim_from(q, end == POS_NONE ? POS_NONE : pos, end);
 }
 
-/* Under cons_lock: take the record at cons_head as ours. */
-static HOT void q_claim(struct shmchan_queue *q, uint64_t pos, uint32_t size)
+/* The same for a record whose end we do not know (a reaper's). */
+static HOT void q_done(struct shmchan_queue *q, uint64_t pos, uint64_t st)
+{
+	q_done_from(q, pos, st, POS_NONE);
+}
+
+/*
+ * Under cons_lock: take the record at cons_head as ours. Returns where
+ * it ends, the new cons_head (for q_release_rec()).
+ */
+static HOT uint64_t q_claim(struct shmchan_queue *q, uint64_t pos,
+			    uint32_t size)
 {
 	struct q_hdr *h = q->h;
+	uint64_t end = next_pos(q, pos, size);
 
 	/* relaxed: ordered before the head by the release below, which is
 	 * what a reaper reads (acquire) before it looks at the note */
 	atomic_store_explicit(&h->slots[q->slot].claim, pos,
 			      memory_order_relaxed);
-	atomic_store_explicit(&h->cons_head, next_pos(q, pos, size),
-			      memory_order_release);
+	atomic_store_explicit(&h->cons_head, end, memory_order_release);
+	return end;
 }
 
-static HOT void q_release_rec(struct shmchan_queue *q, uint64_t pos, uint64_t st)
+/* Done with the record claimed at @pos, which ends at @end (q_claim()). */
+static HOT void q_release_rec(struct shmchan_queue *q, uint64_t pos,
+			      uint64_t st, uint64_t end)
 {
-	q_done(q, pos, st);
+	q_done_from(q, pos, st, end);
 	atomic_store_explicit(&q->h->slots[q->slot].claim, POS_NONE,
 			      memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------ receiving */
+
+/*
+ * Under cons_lock: look at the record at cons_head. Returns 0 with a
+ * position and its state, or -ENODATA (nothing published), -EINPROGRESS
+ * (a BUSY record), with @w set up to wait for a change, or -EAGAIN (it
+ * passed over a record a dead receiver left DONE: look again).
+ */
+static HOT int q_head(struct shmchan_queue *q, uint64_t *pos, uint64_t *stp,
+		      struct q_watch *w)
+{
+	struct q_hdr *h = q->h;
+	uint64_t c, p, st;
+	struct q_rec *r;
+
+	/* relaxed: only the lock holder writes cons_head */
+	c = atomic_load_explicit(&h->cons_head, memory_order_relaxed);
+	p = q->seen_head;
+	/* A head seen beyond cons_head proves a record there; else look. */
+	if (p <= c) {
+		/* acquire: the headers published before the head */
+		p = atomic_load_explicit(&h->prod_head, memory_order_acquire);
+		q->seen_head = p;
+	}
+	w->q = q;
+	w->space = false;
+	w->head = p;
+	w->pos = POS_NONE;
+	w->part = false;
+	if (c == p)
+		return -ENODATA;
+	r = rec_at(q, c);
+	/* acquire: the payload written before READY (q_commit_rec()) */
+	st = atomic_load_explicit(&r->state, memory_order_acquire);
+	if (st_tag(st) != tag_of(c) || !rec_ok(q, c, r, st))
+		return -EPROTO;
+	*pos = c;
+	*stp = st;
+	switch (st & ST_PHASE) {
+	case ST_DONE:
+		/* left by a receiver killed while passing over it */
+		atomic_store_explicit(&h->cons_head, next_pos(q, c, r->size),
+				      memory_order_release);
+		q_reclaim(q);
+		return -EAGAIN;
+	case ST_READY:
+		return 0;
+	case ST_BUSY:
+		if (st_slot(st) == q->slot && q->rsv_pos == c)
+			return -EDEADLK;	/* our own reservation */
+		w->pos = c;
+		w->st = st;
+		return -EINPROGRESS;
+	default:
+		return -EPROTO;
+	}
+}
+
+/*
+ * At a BUSY record: is it a message in one record, that fits @part->cap,
+ * whose sender says how much of it it has written (ST_PROG)? Then @done
+ * is that word and @avail what may be copied. acquire: pairs with the
+ * sender's release of `done` (q_send_one()), so the bytes below it are
+ * there. The header's length, read again here, bounds it (words in
+ * shared memory, from a peer).
+ */
+static HOT bool q_avail(struct shmchan_queue *q, uint64_t pos, uint64_t st,
+			const struct q_part *part, uint64_t *done,
+			uint64_t *avail)
+{
+	struct q_rec *r = rec_at(q, pos);
+	uint64_t len;
+
+	if ((st & (ST_PROG | ST_FIRST | ST_LAST)) !=
+	    (ST_PROG | ST_FIRST | ST_LAST))
+		return false;
+	len = r->len;
+	if (len > part->cap || REC_HDR + len > q->max_rec)
+		return false;
+	*done = atomic_load_explicit(&r->done, memory_order_acquire);
+	*avail = *done < len ? *done : len;
+	return true;
+}
+
+/*
+ * Under cons_lock: the start of the next message, waiting for one.
+ * Skips pads, aborted records and rounds left over by a dead receiver.
+ *
+ * With @part (a receiver that copies, and may wait), a message whose
+ * sender still writes it and says how far it is (ST_PROG) is news as soon
+ * as more of it is written than @part has copied: -EINPROGRESS, with
+ * @part->avail the bytes there. The caller copies them out, still under
+ * cons_lock (so no other receiver takes the message, and it is claimed
+ * only once READY, as any other), and calls again. Nothing is delivered
+ * before READY: an aborted record is passed over as ever, and what was
+ * copied of it is overwritten by the next message.
+ */
+static HOT int q_next(struct shmchan_queue *q,
+		      const struct shmchan__deadline *d, uint64_t *pos,
+		      uint64_t *stp, struct q_part *part)
+{
+	struct q_watch w;
+	uint64_t done = 0, avail;
+	bool gone = false;
+	int ret;
+
+	for (;;) {
+		ret = q_head(q, pos, stp, &w);
+		if (ret == -EAGAIN)
+			continue;
+		if (ret == 0) {
+			if (*stp & (ST_PAD | ST_ABORT) || !(*stp & ST_FIRST)) {
+				q_skip(q, *pos, *stp);
+				continue;
+			}
+			return 0;
+		}
+		if (ret == -ENODATA && gone)
+			return -EPIPE;
+		/*
+		 * Nothing there: are all senders gone? Read before we look
+		 * at the ring again (see q_leave()), so that a ring empty
+		 * after that is empty for good. Only then: a receiver that
+		 * finds a message needs no look at the peer maps.
+		 */
+		if (ret == -ENODATA && senders_gone(q)) {
+			gone = true;
+			continue;
+		}
+		if (ret != -ENODATA && ret != -EINPROGRESS)
+			return ret;
+		if (ret == -EINPROGRESS && part) {
+			if (part->pos != *pos) {
+				part->pos = *pos;
+				part->got = 0;
+			}
+			w.part = q_avail(q, *pos, *stp, part, &done, &avail);
+			if (w.part && avail > part->got) {
+				part->avail = avail;
+				return -EINPROGRESS;
+			}
+			w.prog = done;
+		}
+		w.rounds = atomic_load_explicit(&q->h->rounds,
+						memory_order_relaxed);
+		w.want = w.head + 1;	/* anything */
+		w.kick = ret == -EINPROGRESS ? 0 : w.want;
+		ret = q_wait(q, &w, d);
+		if (ret)
+			return ret;
+	}
 }
 
 /* The length of the message that starts at @pos (state @st). */

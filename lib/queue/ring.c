@@ -51,17 +51,16 @@ int q_room_slow(struct shmchan_queue *q, uint32_t size,
 }
 
 /*
- * Under prod_lock: if the record at @start does not begin at prod_head (it
- * wrapped to the ring's start), a READY pad fills the ring's end. Relaxed:
- * published by the caller's release of prod_head.
+ * Under prod_lock, when the record at @start does not begin at prod_head
+ * (it wrapped to the ring's start; q_write_head() looks): a READY pad
+ * fills the ring's end. Relaxed: published by the caller's release of
+ * prod_head.
  */
-void q_write_pad(struct shmchan_queue *q, uint64_t start)
+void q_write_pad(struct shmchan_queue *q)
 {
 	uint64_t p = atomic_load_explicit(&q->h->prod_head, memory_order_relaxed);
 	struct q_rec *r;
 
-	if (start == p)
-		return;
 	r = rec_at(q, p);
 	r->size = (uint32_t)(q->cap - (p & q->mask));
 	r->len = 0;
@@ -140,7 +139,7 @@ int q_commit_rec(struct shmchan_queue *q, uint64_t pos, uint32_t len,
  * which the next one passes over (q_head()); the other way round would
  * leave a READY record below the head that nobody would ever free.
  */
-static void q_skip(struct shmchan_queue *q, uint64_t pos, uint64_t st)
+void q_skip(struct shmchan_queue *q, uint64_t pos, uint64_t st)
 {
 	struct q_rec *r = rec_at(q, pos);
 	uint64_t expect = st_tag(st) | (st & ST_KIND) | ST_READY;
@@ -152,148 +151,6 @@ static void q_skip(struct shmchan_queue *q, uint64_t pos, uint64_t st)
 	atomic_store_explicit(&q->h->cons_head, next_pos(q, pos, r->size),
 			      memory_order_release);
 	q_reclaim(q);
-}
-
-/*
- * Under cons_lock: look at the record at cons_head. Returns 0 with a
- * position and its state, or -ENODATA (nothing published), -EINPROGRESS
- * (a BUSY record), with @w set up to wait for a change, or -EAGAIN (it
- * passed over a record a dead receiver left DONE: look again).
- */
-static HOT int q_head(struct shmchan_queue *q, uint64_t *pos, uint64_t *stp,
-		  struct q_watch *w)
-{
-	struct q_hdr *h = q->h;
-	uint64_t c, p, st;
-	struct q_rec *r;
-
-	/* relaxed: only the lock holder writes cons_head */
-	c = atomic_load_explicit(&h->cons_head, memory_order_relaxed);
-	p = q->seen_head;
-	/* A head seen beyond cons_head proves a record there; else look. */
-	if (p <= c) {
-		/* acquire: the headers published before the head */
-		p = atomic_load_explicit(&h->prod_head, memory_order_acquire);
-		q->seen_head = p;
-	}
-	w->q = q;
-	w->space = false;
-	w->head = p;
-	w->pos = POS_NONE;
-	w->part = false;
-	if (c == p)
-		return -ENODATA;
-	r = rec_at(q, c);
-	/* acquire: the payload written before READY (q_commit_rec()) */
-	st = atomic_load_explicit(&r->state, memory_order_acquire);
-	if (st_tag(st) != tag_of(c) || !rec_ok(q, c, r, st))
-		return -EPROTO;
-	*pos = c;
-	*stp = st;
-	switch (st & ST_PHASE) {
-	case ST_DONE:
-		/* left by a receiver killed while passing over it */
-		atomic_store_explicit(&h->cons_head, next_pos(q, c, r->size),
-				      memory_order_release);
-		q_reclaim(q);
-		return -EAGAIN;
-	case ST_READY:
-		return 0;
-	case ST_BUSY:
-		if (st_slot(st) == q->slot && q->rsv_pos == c)
-			return -EDEADLK;	/* our own reservation */
-		w->pos = c;
-		w->st = st;
-		return -EINPROGRESS;
-	default:
-		return -EPROTO;
-	}
-}
-
-/*
- * At a BUSY record: is it a message in one record, that fits @part->cap,
- * whose sender says how much of it it has written (ST_PROG)? Then @done
- * is that word and @avail what may be copied. acquire: pairs with the
- * sender's release of `done` (q_send_one()), so the bytes below it are
- * there. The header's length, read again here, bounds it (words in
- * shared memory, from a peer).
- */
-static HOT bool q_avail(struct shmchan_queue *q, uint64_t pos, uint64_t st,
-			const struct q_part *part, uint64_t *done,
-			uint64_t *avail)
-{
-	struct q_rec *r = rec_at(q, pos);
-	uint64_t len;
-
-	if ((st & (ST_PROG | ST_FIRST | ST_LAST)) !=
-	    (ST_PROG | ST_FIRST | ST_LAST))
-		return false;
-	len = r->len;
-	if (len > part->cap || REC_HDR + len > q->max_rec)
-		return false;
-	*done = atomic_load_explicit(&r->done, memory_order_acquire);
-	*avail = *done < len ? *done : len;
-	return true;
-}
-
-/*
- * Under cons_lock: the start of the next message, waiting for one.
- * Skips pads, aborted records and rounds left over by a dead receiver.
- *
- * With @part (a receiver that copies, and may wait), a message whose
- * sender still writes it and says how far it is (ST_PROG) is news as soon
- * as more of it is written than @part has copied: -EINPROGRESS, with
- * @part->avail the bytes there. The caller copies them out, still under
- * cons_lock (so no other receiver takes the message, and it is claimed
- * only once READY, as any other), and calls again. Nothing is delivered
- * before READY: an aborted record is passed over as ever, and what was
- * copied of it is overwritten by the next message.
- */
-int q_next(struct shmchan_queue *q, const struct shmchan__deadline *d,
-		  uint64_t *pos, uint64_t *stp, struct q_part *part)
-{
-	struct q_watch w;
-	uint64_t done = 0, avail;
-	bool gone;
-	int ret;
-
-	for (;;) {
-		/* before looking at the ring: see q_leave() */
-		gone = senders_gone(q);
-		ret = q_head(q, pos, stp, &w);
-		if (ret == -EAGAIN)
-			continue;
-		if (ret == 0) {
-			if (*stp & (ST_PAD | ST_ABORT) || !(*stp & ST_FIRST)) {
-				q_skip(q, *pos, *stp);
-				continue;
-			}
-			return 0;
-		}
-		if (ret == -ENODATA && gone)
-			return -EPIPE;
-		if (ret != -ENODATA && ret != -EINPROGRESS)
-			return ret;
-		if (ret == -EINPROGRESS && part) {
-			if (part->pos != *pos) {
-				part->pos = *pos;
-				part->got = 0;
-			}
-			w.part = q_avail(q, *pos, *stp, part, &done, &avail);
-			if (w.part && avail > part->got) {
-				part->avail = avail;
-				return -EINPROGRESS;
-			}
-			w.prog = done;
-		}
-		w.rounds = atomic_load_explicit(&q->h->rounds,
-						memory_order_relaxed);
-		w.want = w.head + 1;	/* anything */
-		w.kick = ret == -EINPROGRESS ? 0 : w.want;
-		ret = q_wait(q, &w, d);
-		if (ret)
-			return ret;
-	}
 }
 
 /*
