@@ -274,6 +274,37 @@ static ssize_t q_recv_rounds(struct shmchan_queue *q, uint8_t *buf,
 	}
 }
 
+/*
+ * Under cons_lock, a small message at cons_head (@pos), when cons_tail is
+ * there too (no record before it is still held by another receiver):
+ * copied out under the lock, as a sender copies it in, and freed at once
+ * by moving cons_tail, then cons_head, past it. No claim note, no DONE
+ * state, no CAS: nobody else moves cons_tail past a record that is not
+ * DONE, nor cons_head without the lock. A receiver that dies between the
+ * two stores leaves cons_head behind cons_tail with the lock held: its
+ * reaper moves the head up to the tail (q_recover_cons()) before anyone
+ * else can take the lock; the message was received. Returns false, having
+ * done nothing, when cons_tail is elsewhere.
+ */
+static HOT bool q_take_small(struct shmchan_queue *q, void *buf, uint64_t pos,
+			     uint64_t len)
+{
+	struct q_hdr *h = q->h;
+	uint64_t end;
+
+	/* acquire: the reads of whoever moved cons_tail here are done
+	 * before the room is reused, which our release below passes on */
+	if (atomic_load_explicit(&h->cons_tail, memory_order_acquire) != pos)
+		return false;
+	end = next_pos(q, pos, rec_at(q, pos)->size);
+	q_copy(buf, payload(q, pos), len);
+	/* release: our reads of the record are done before producers,
+	 * who read the tail with acquire, write there again */
+	atomic_store_explicit(&h->cons_tail, end, memory_order_release);
+	atomic_store_explicit(&h->cons_head, end, memory_order_release);
+	return true;
+}
+
 /* ------------------------------------------------------------ API */
 
 SHMCHAN_EXPORT
@@ -329,6 +360,13 @@ ssize_t shmchan_queue_recv(struct shmchan_queue *q, void *buf, size_t cap,
 		if (len > cap || len > SSIZE_MAX) {
 			ret = -EMSGSIZE;
 			break;
+		}
+		if (st & ST_LAST && len <= SEND_INLINE_MAX &&
+		    q_take_small(q, buf, pos, len)) {
+			q_unlock(q, &q->h->cons_lock);
+			/* the unlock's exchange is the fence */
+			q_kick_after_rmw(q, true, false);
+			return (ssize_t)len;
 		}
 		if (st & ST_LAST) {
 			/* what we copied while it was written, if it is this

@@ -60,7 +60,11 @@
  * skipped; a READY message start is claimed (noted in the slot, cons_head
  * advanced) and the lock dropped; the receiver copies it out (or hands it
  * out, for peek) and marks it DONE. Freeing is in ring order: whoever
- * finds DONE records at cons_tail moves it past them by CAS.
+ * finds DONE records at cons_tail moves it past them by CAS. A small
+ * message (up to SEND_INLINE_MAX) with cons_tail at it is copied out
+ * under cons_lock and freed at once, the tail then the head moved past
+ * it (q_take_small(); a receiver that dies in between leaves the head
+ * behind the tail, which its reaper mends).
  *
  * Rounds. A message longer than max_msg goes as FIRST, middle and LAST
  * records of round_rec bytes. Its sender keeps prod_lock (and `rounds`
