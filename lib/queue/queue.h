@@ -10,8 +10,9 @@
  *
  *   layout.c  the header's layout: format, check, attach; create, open,
  *             close, info
- *   ring.c    records in the ring: room, publish, commit; the next
- *             message or round for a receiver
+ *   ring.c    records in the ring: room, publish, commit; passing over
+ *             a record, the next round for a receiver (the next message,
+ *             q_next(), is inlined here)
  *   copy.c    send and receive by copy (messages in rounds included)
  *   loan.c    zero-copy: reserve, commit, cancel; peek, release
  *   wake.c    the sleep/wake protocol: q_wait(), q_kick(), q_sleep()

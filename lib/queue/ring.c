@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * Records in the ring, under the side's lock: room for a record, its pad,
- * publishing it and committing it (producers); the next message or the
- * next round of one, skipping what is not to be received (consumers).
+ * publishing it and committing it (producers); passing over a record and
+ * the next round of a message (consumers; the next message is q_next(),
+ * inlined in queue.h).
  */
 #include "queue.h"
 
