@@ -23,11 +23,11 @@ ssize_t shmchan_queue_peek(struct shmchan_queue *q, const void **ptr,
 	ret = q_lock(q, &q->h->cons_lock, &d);
 	if (ret)
 		return ret;
-	ret = q_next(q, &d, &pos, &st);
+	ret = q_next(q, &d, &pos, &st, NULL);
 	if (!ret && !(st & ST_LAST))
 		ret = -EMSGSIZE;	/* in rounds: not in one piece */
 	if (!ret) {
-		q_claim(q, pos, rec_at(q, pos)->size);
+		q->peek_end = q_claim(q, pos, rec_at(q, pos)->size);
 		q->peek_pos = pos;
 		q->peek_st = st;
 		ret = (ssize_t)rec_at(q, pos)->len;
@@ -47,7 +47,7 @@ int shmchan_queue_release(struct shmchan_queue *q)
 		(void)q_enter(q);
 	if (q->peek_pos == POS_NONE)
 		return -EINVAL;
-	q_release_rec(q, q->peek_pos, q->peek_st);
+	q_release_rec(q, q->peek_pos, q->peek_st, q->peek_end);
 	q->peek_pos = POS_NONE;
 	return 0;
 }

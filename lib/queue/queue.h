@@ -10,8 +10,9 @@
  *
  *   layout.c  the header's layout: format, check, attach; create, open,
  *             close, info
- *   ring.c    records in the ring: room, publish, commit; the next
- *             message or round for a receiver
+ *   ring.c    records in the ring: room, publish, commit; passing over
+ *             a record, the next round for a receiver (the next message,
+ *             q_next(), is inlined here)
  *   copy.c    send and receive by copy (messages in rounds included)
  *   loan.c    zero-copy: reserve, commit, cancel; peek, release
  *   wake.c    the sleep/wake protocol: q_wait(), q_kick(), q_sleep()
@@ -48,14 +49,23 @@
  * drops the lock, copies the payload, and turns BUSY into READY. The lock
  * covers a few stores only, so senders copy in parallel; receivers take
  * records in ring order, waiting at a BUSY one. A small message (up to
- * SEND_INLINE_MAX) is copied under the lock and published READY.
+ * SEND_INLINE_MAX) is copied under the lock and published READY. One
+ * from Q_PROG_MIN (copy.c) is published BUSY with ST_PROG, and its sender
+ * tells in the header's `done` how much of the payload it has copied, a
+ * part at a time: a receiver that spins at it copies that out, keeping
+ * cons_lock, and claims the message once READY (q_next()), so the two
+ * copies overlap.
  *
  * Receiving. Under cons_lock a receiver looks at the record at cons_head:
  * pads, aborted records and rounds of a message whose receiver died are
  * skipped; a READY message start is claimed (noted in the slot, cons_head
  * advanced) and the lock dropped; the receiver copies it out (or hands it
  * out, for peek) and marks it DONE. Freeing is in ring order: whoever
- * finds DONE records at cons_tail moves it past them by CAS.
+ * finds DONE records at cons_tail moves it past them by CAS. A small
+ * message (up to SEND_INLINE_MAX) with cons_tail at it is copied out
+ * under cons_lock and freed at once, the tail then the head moved past
+ * it (q_take_small(); a receiver that dies in between leaves the head
+ * behind the tail, which its reaper mends).
  *
  * Rounds. A message longer than max_msg goes as FIRST, middle and LAST
  * records of round_rec bytes. Its sender keeps prod_lock (and `rounds`
@@ -89,7 +99,8 @@
  * and read with acquire: prod_head (the headers below it), a record's
  * state (its payload), cons_tail (the room freed: the receivers' reads are
  * done), `rounds`, the locks (their sections), the peer maps (what a peer
- * did before leaving), `seen` (the map bit set before it, q_register()).
+ * did before leaving), `seen` (the map bit set before it, q_register()),
+ * a record's `done` (the payload below it).
  * Marking a record DONE and moving cons_tail past DONE records are
  * seq_cst, so that neither can miss the other (q_done(), q_reclaim()).
  * Going to sleep and waking pair seq_cst fences, Dekker style (q_wait(),
@@ -133,6 +144,7 @@
 #define ST_FIRST	0x10ULL
 #define ST_LAST		0x20ULL
 #define ST_PAD		0x40ULL
+#define ST_PROG		0x80ULL	/* BUSY: its sender keeps `done` current */
 #define ST_KIND		(ST_ABORT | ST_FIRST | ST_LAST | ST_PAD)
 #define ST_SLOT_SHIFT	8
 #define ST_TAG_SHIFT	16
@@ -275,13 +287,16 @@ _Static_assert(sizeof(struct q_hdr) == Q_HDR_SIZE, "header is one page");
  * @size: bytes the record occupies (header included, 32-byte multiple)
  * @len: payload bytes in this record
  * @total: length of the whole message (FIRST records)
+ * @done: while the record is BUSY with ST_PROG, the payload bytes its
+ *	sender has written (release), so that a receiver copies them out
+ *	while it writes the rest (q_next()); read only under that flag
  */
 struct q_rec {
 	_Alignas(8) _Atomic uint64_t state;
 	uint32_t size;
 	uint32_t len;
 	_Alignas(8) uint64_t total;
-	_Alignas(8) uint64_t __reserved;
+	_Alignas(8) _Atomic uint64_t done;
 };
 
 _Static_assert(sizeof(struct q_rec) == REC_HDR, "record header");
@@ -323,6 +338,7 @@ struct shmchan_queue {
 	uint32_t rsv_len;
 	uint64_t peek_pos;	/* peeked message, or POS_NONE */
 	uint64_t peek_st;
+	uint64_t peek_end;	/* where it ends (q_claim()) */
 	struct shmchan__spin spin;
 	bool polling;		/* shmchan_queue_pollfd() was called */
 	bool lock_watched;	/* a side's watch is on its lock word */
@@ -441,6 +457,8 @@ static inline uint32_t ld32(_Atomic uint32_t *p)
  *	prod_head (data) reaches it, to wake less often; see q_kick()
  * @kick: (data) the want wakers compare with: 0 at a BUSY record
  *	outside a message, for any commit wakes us then
+ * @part: (data) at a BUSY record with ST_PROG: its `done` as seen, @prog,
+ *	is news too (while spinning: senders wake nobody for progress)
  */
 struct q_watch {
 	struct shmchan_queue *q;
@@ -452,6 +470,23 @@ struct q_watch {
 	uint64_t needed;
 	uint64_t want;
 	uint64_t kick;
+	bool part;
+	uint64_t prog;
+};
+
+/*
+ * struct q_part - a receiver that copies a message out while its sender
+ * still writes it (shmchan_queue_recv(), q_next())
+ * @cap: the receiver's buffer: longer messages are not begun
+ * @pos: the record begun, or POS_NONE
+ * @got: bytes of it copied out
+ * @avail: bytes of it written (q_next()'s answer)
+ */
+struct q_part {
+	uint64_t cap;
+	uint64_t pos;
+	uint64_t got;
+	uint64_t avail;
 };
 
 /* ------------------------------------------------------------ exported */
@@ -470,9 +505,9 @@ struct q_watch {
 #define q_steal          shmchan__q_steal
 #define q_room_slow      shmchan__q_room_slow
 #define q_write_pad      shmchan__q_write_pad
+#define q_skip           shmchan__q_skip
 #define q_publish        shmchan__q_publish
 #define q_commit_rec     shmchan__q_commit_rec
-#define q_next           shmchan__q_next
 #define q_next_round     shmchan__q_next_round
 #define q_scan           shmchan__q_scan
 #define q_register       shmchan__q_register
@@ -510,13 +545,12 @@ bool q_steal(struct shmchan_queue *q, _Atomic uint32_t *lock, uint32_t slot);
 /* ring.c */
 int q_room_slow(struct shmchan_queue *q, uint32_t size,
 		const struct shmchan__deadline *d, uint64_t *start);
-void q_write_pad(struct shmchan_queue *q, uint64_t start);
+void q_write_pad(struct shmchan_queue *q);
+void q_skip(struct shmchan_queue *q, uint64_t pos, uint64_t st);
 void q_publish(struct shmchan_queue *q, uint64_t start, uint32_t size,
 	       uint32_t len, uint64_t total, uint64_t flags);
 int q_commit_rec(struct shmchan_queue *q, uint64_t pos, uint32_t len,
 		 bool abort);
-int q_next(struct shmchan_queue *q, const struct shmchan__deadline *d,
-	   uint64_t *pos, uint64_t *stp);
 int q_next_round(struct shmchan_queue *q, uint64_t first, uint64_t *pos,
 		 uint64_t *stp);
 
@@ -546,7 +580,10 @@ static HOT struct q_rec *q_write_head(struct shmchan_queue *q, uint64_t start,
 {
 	struct q_rec *r;
 
-	q_write_pad(q, start);
+	/* relaxed: only the prod_lock holder writes prod_head */
+	if (start != atomic_load_explicit(&q->h->prod_head,
+					  memory_order_relaxed))
+		q_write_pad(q);
 	r = rec_at(q, start);
 	r->size = size;
 	r->len = len;
@@ -554,6 +591,10 @@ static HOT struct q_rec *q_write_head(struct shmchan_queue *q, uint64_t start,
 	return r;
 }
 
+/*
+ * Tell the sleepers of a side (if any) of what we just did; the fence
+ * pairs with q_wait()'s (see q_kick_slow()).
+ */
 static HOT void q_kick(struct shmchan_queue *q, bool space, bool force)
 {
 	_Atomic uint32_t *sleepers = space ? &q->h->space_sleepers :
@@ -563,6 +604,31 @@ static HOT void q_kick(struct shmchan_queue *q, bool space, bool force)
 	/* nobody asleep on that side: the common case, no more to do */
 	if (ld32(sleepers))
 		q_kick_slow(q, space, force);
+}
+
+/*
+ * q_kick() right after an atomic read-modify-write, the last of the
+ * writes it tells of (the unlock after a small message, a record's
+ * commit, cons_tail's CAS). On x86 every RMW is a locked instruction, a
+ * full barrier itself: no store before it is still buffered when the
+ * loads after it run, which is all the fence gives. So only the compiler
+ * is kept from moving those loads above it (as Linux's
+ * smp_mb__after_atomic()). Elsewhere, the fence. Under QEMU's TCG a fence
+ * is a call of a helper: one fewer on every send and every receive.
+ */
+static HOT void q_kick_after_rmw(struct shmchan_queue *q, bool space,
+				 bool force)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	_Atomic uint32_t *sleepers = space ? &q->h->space_sleepers :
+					     &q->h->data_sleepers;
+
+	__asm__ __volatile__("" : : : "memory");
+	if (ld32(sleepers))
+		q_kick_slow(q, space, force);
+#else
+	q_kick(q, space, force);
+#endif
 }
 
 static HOT int q_lock(struct shmchan_queue *q, _Atomic uint32_t *lock,
@@ -610,43 +676,66 @@ static HOT int q_room(struct shmchan_queue *q, uint32_t size,
 	return 0;
 }
 
-/* Move cons_tail past the DONE records at it, and wake senders. */
-static HOT void q_reclaim(struct shmchan_queue *q)
+/*
+ * Move cons_tail past the DONE records at it, and wake senders. @mine,
+ * unless POS_NONE, is a record the caller has just marked DONE itself,
+ * which its claim ended at @mine_end (q_claim()): at cons_tail it need
+ * not be looked at again. It is below cons_head (we moved the head past
+ * it), still DONE (a DONE record changes only once freed, and it is not
+ * while cons_tail is at it), and its size is the one its claim used.
+ */
+static HOT void q_reclaim_from(struct shmchan_queue *q, uint64_t mine,
+			       uint64_t mine_end)
 {
 	struct q_hdr *h = q->h;
-	uint64_t t, head, st;
+	uint64_t t, head, st, end;
 	struct q_rec *r;
 	bool freed = false;
 
 	t = atomic_load_explicit(&h->cons_tail, memory_order_seq_cst);
 	for (;;) {
-		head = atomic_load_explicit(&h->cons_head, memory_order_acquire);
-		if (t >= head)
-			break;
-		r = rec_at(q, t);
-		st = atomic_load_explicit(&r->state, memory_order_seq_cst);
-		if (st_tag(st) != tag_of(t) || (st & ST_PHASE) != ST_DONE ||
-		    !rec_ok(q, t, r, st))
-			break;
+		if (t == mine) {
+			end = mine_end;
+		} else {
+			head = atomic_load_explicit(&h->cons_head,
+						    memory_order_acquire);
+			if (t >= head)
+				break;
+			r = rec_at(q, t);
+			st = atomic_load_explicit(&r->state,
+						  memory_order_seq_cst);
+			if (st_tag(st) != tag_of(t) ||
+			    (st & ST_PHASE) != ST_DONE || !rec_ok(q, t, r, st))
+				break;
+			end = next_pos(q, t, r->size);
+		}
 		/* seq_cst, and a release of the room to producers; fails
 		 * (reloading t) when another reclaimer moved it first */
 		if (atomic_compare_exchange_strong_explicit(
-				&h->cons_tail, &t, next_pos(q, t, r->size),
+				&h->cons_tail, &t, end,
 				memory_order_seq_cst, memory_order_seq_cst)) {
-			t = next_pos(q, t, r->size);
+			t = end;
 			freed = true;
 		}
 	}
+	/* cons_tail's CAS (the last RMW above) is the fence */
 	if (freed)
-		q_kick(q, true, false);
+		q_kick_after_rmw(q, true, false);
+}
+
+static HOT void q_reclaim(struct shmchan_queue *q)
+{
+	q_reclaim_from(q, POS_NONE, 0);
 }
 
 /*
  * READY to DONE, then free what can be freed. seq_cst: pairs with the
  * loads in q_reclaim(): either a reclaimer that moved cons_tail up to this
- * record sees DONE, or our reclaim sees its cons_tail.
+ * record sees DONE, or our reclaim sees its cons_tail. @end: where the
+ * record ends, as our claim of it said (q_claim()), or POS_NONE.
  */
-static HOT void q_done(struct shmchan_queue *q, uint64_t pos, uint64_t st)
+static HOT void q_done_from(struct shmchan_queue *q, uint64_t pos,
+			    uint64_t st, uint64_t end)
 {
 	uint64_t expect = st_tag(st) | (st & ST_KIND) | ST_READY;
 
@@ -654,27 +743,193 @@ static HOT void q_done(struct shmchan_queue *q, uint64_t pos, uint64_t st)
 			&rec_at(q, pos)->state, &expect,
 			st_tag(st) | (st & ST_KIND) | ST_DONE,
 			memory_order_seq_cst, memory_order_relaxed))
-		q_reclaim(q);
+		q_reclaim_from(q, end == POS_NONE ? POS_NONE : pos, end);
 }
 
-/* Under cons_lock: take the record at cons_head as ours. */
-static HOT void q_claim(struct shmchan_queue *q, uint64_t pos, uint32_t size)
+/* The same for a record whose end we do not know (a reaper's). */
+static HOT void q_done(struct shmchan_queue *q, uint64_t pos, uint64_t st)
+{
+	q_done_from(q, pos, st, POS_NONE);
+}
+
+/*
+ * Under cons_lock: take the record at cons_head as ours. Returns where
+ * it ends, the new cons_head (for q_release_rec()).
+ */
+static HOT uint64_t q_claim(struct shmchan_queue *q, uint64_t pos,
+			    uint32_t size)
 {
 	struct q_hdr *h = q->h;
+	uint64_t end = next_pos(q, pos, size);
 
 	/* relaxed: ordered before the head by the release below, which is
 	 * what a reaper reads (acquire) before it looks at the note */
 	atomic_store_explicit(&h->slots[q->slot].claim, pos,
 			      memory_order_relaxed);
-	atomic_store_explicit(&h->cons_head, next_pos(q, pos, size),
-			      memory_order_release);
+	atomic_store_explicit(&h->cons_head, end, memory_order_release);
+	return end;
 }
 
-static HOT void q_release_rec(struct shmchan_queue *q, uint64_t pos, uint64_t st)
+/* Done with the record claimed at @pos, which ends at @end (q_claim()). */
+static HOT void q_release_rec(struct shmchan_queue *q, uint64_t pos,
+			      uint64_t st, uint64_t end)
 {
-	q_done(q, pos, st);
+	q_done_from(q, pos, st, end);
 	atomic_store_explicit(&q->h->slots[q->slot].claim, POS_NONE,
 			      memory_order_relaxed);
+}
+
+/* ------------------------------------------------------------ receiving */
+
+/*
+ * Under cons_lock: look at the record at cons_head. Returns 0 with a
+ * position and its state, or -ENODATA (nothing published), -EINPROGRESS
+ * (a BUSY record), with @w set up to wait for a change, or -EAGAIN (it
+ * passed over a record a dead receiver left DONE: look again).
+ */
+static HOT int q_head(struct shmchan_queue *q, uint64_t *pos, uint64_t *stp,
+		      struct q_watch *w)
+{
+	struct q_hdr *h = q->h;
+	uint64_t c, p, st;
+	struct q_rec *r;
+
+	/* relaxed: only the lock holder writes cons_head */
+	c = atomic_load_explicit(&h->cons_head, memory_order_relaxed);
+	p = q->seen_head;
+	/* A head seen beyond cons_head proves a record there; else look. */
+	if (p <= c) {
+		/* acquire: the headers published before the head */
+		p = atomic_load_explicit(&h->prod_head, memory_order_acquire);
+		q->seen_head = p;
+	}
+	w->q = q;
+	w->space = false;
+	w->head = p;
+	w->pos = POS_NONE;
+	w->part = false;
+	if (c == p)
+		return -ENODATA;
+	r = rec_at(q, c);
+	/* acquire: the payload written before READY (q_commit_rec()) */
+	st = atomic_load_explicit(&r->state, memory_order_acquire);
+	if (st_tag(st) != tag_of(c) || !rec_ok(q, c, r, st))
+		return -EPROTO;
+	*pos = c;
+	*stp = st;
+	switch (st & ST_PHASE) {
+	case ST_DONE:
+		/* left by a receiver killed while passing over it */
+		atomic_store_explicit(&h->cons_head, next_pos(q, c, r->size),
+				      memory_order_release);
+		q_reclaim(q);
+		return -EAGAIN;
+	case ST_READY:
+		return 0;
+	case ST_BUSY:
+		if (st_slot(st) == q->slot && q->rsv_pos == c)
+			return -EDEADLK;	/* our own reservation */
+		w->pos = c;
+		w->st = st;
+		return -EINPROGRESS;
+	default:
+		return -EPROTO;
+	}
+}
+
+/*
+ * At a BUSY record: is it a message in one record, that fits @part->cap,
+ * whose sender says how much of it it has written (ST_PROG)? Then @done
+ * is that word and @avail what may be copied. acquire: pairs with the
+ * sender's release of `done` (q_send_one()), so the bytes below it are
+ * there. The header's length, read again here, bounds it (words in
+ * shared memory, from a peer).
+ */
+static HOT bool q_avail(struct shmchan_queue *q, uint64_t pos, uint64_t st,
+			const struct q_part *part, uint64_t *done,
+			uint64_t *avail)
+{
+	struct q_rec *r = rec_at(q, pos);
+	uint64_t len;
+
+	if ((st & (ST_PROG | ST_FIRST | ST_LAST)) !=
+	    (ST_PROG | ST_FIRST | ST_LAST))
+		return false;
+	len = r->len;
+	if (len > part->cap || REC_HDR + len > q->max_rec)
+		return false;
+	*done = atomic_load_explicit(&r->done, memory_order_acquire);
+	*avail = *done < len ? *done : len;
+	return true;
+}
+
+/*
+ * Under cons_lock: the start of the next message, waiting for one.
+ * Skips pads, aborted records and rounds left over by a dead receiver.
+ *
+ * With @part (a receiver that copies, and may wait), a message whose
+ * sender still writes it and says how far it is (ST_PROG) is news as soon
+ * as more of it is written than @part has copied: -EINPROGRESS, with
+ * @part->avail the bytes there. The caller copies them out, still under
+ * cons_lock (so no other receiver takes the message, and it is claimed
+ * only once READY, as any other), and calls again. Nothing is delivered
+ * before READY: an aborted record is passed over as ever, and what was
+ * copied of it is overwritten by the next message.
+ */
+static HOT int q_next(struct shmchan_queue *q,
+		      const struct shmchan__deadline *d, uint64_t *pos,
+		      uint64_t *stp, struct q_part *part)
+{
+	struct q_watch w;
+	uint64_t done = 0, avail;
+	bool gone = false;
+	int ret;
+
+	for (;;) {
+		ret = q_head(q, pos, stp, &w);
+		if (ret == -EAGAIN)
+			continue;
+		if (ret == 0) {
+			if (*stp & (ST_PAD | ST_ABORT) || !(*stp & ST_FIRST)) {
+				q_skip(q, *pos, *stp);
+				continue;
+			}
+			return 0;
+		}
+		if (ret == -ENODATA && gone)
+			return -EPIPE;
+		/*
+		 * Nothing there: are all senders gone? Read before we look
+		 * at the ring again (see q_leave()), so that a ring empty
+		 * after that is empty for good. Only then: a receiver that
+		 * finds a message needs no look at the peer maps.
+		 */
+		if (ret == -ENODATA && senders_gone(q)) {
+			gone = true;
+			continue;
+		}
+		if (ret != -ENODATA && ret != -EINPROGRESS)
+			return ret;
+		if (ret == -EINPROGRESS && part) {
+			if (part->pos != *pos) {
+				part->pos = *pos;
+				part->got = 0;
+			}
+			w.part = q_avail(q, *pos, *stp, part, &done, &avail);
+			if (w.part && avail > part->got) {
+				part->avail = avail;
+				return -EINPROGRESS;
+			}
+			w.prog = done;
+		}
+		w.rounds = atomic_load_explicit(&q->h->rounds,
+						memory_order_relaxed);
+		w.want = w.head + 1;	/* anything */
+		w.kick = ret == -EINPROGRESS ? 0 : w.want;
+		ret = q_wait(q, &w, d);
+		if (ret)
+			return ret;
+	}
 }
 
 /* The length of the message that starts at @pos (state @st). */

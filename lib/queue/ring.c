@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * Records in the ring, under the side's lock: room for a record, its pad,
- * publishing it and committing it (producers); the next message or the
- * next round of one, skipping what is not to be received (consumers).
+ * publishing it and committing it (producers); passing over a record and
+ * the next round of a message (consumers; the next message is q_next(),
+ * inlined in queue.h).
  */
 #include "queue.h"
 
@@ -51,17 +52,16 @@ int q_room_slow(struct shmchan_queue *q, uint32_t size,
 }
 
 /*
- * Under prod_lock: if the record at @start does not begin at prod_head (it
- * wrapped to the ring's start), a READY pad fills the ring's end. Relaxed:
- * published by the caller's release of prod_head.
+ * Under prod_lock, when the record at @start does not begin at prod_head
+ * (it wrapped to the ring's start; q_write_head() looks): a READY pad
+ * fills the ring's end. Relaxed: published by the caller's release of
+ * prod_head.
  */
-void q_write_pad(struct shmchan_queue *q, uint64_t start)
+void q_write_pad(struct shmchan_queue *q)
 {
 	uint64_t p = atomic_load_explicit(&q->h->prod_head, memory_order_relaxed);
 	struct q_rec *r;
 
-	if (start == p)
-		return;
 	r = rec_at(q, p);
 	r->size = (uint32_t)(q->cap - (p & q->mask));
 	r->len = 0;
@@ -80,6 +80,9 @@ void q_publish(struct shmchan_queue *q, uint64_t start, uint32_t size,
 	struct q_hdr *h = q->h;
 	struct q_rec *r = q_write_head(q, start, size, len, total);
 
+	/* relaxed: published with the header, by the release of the head */
+	if (flags & ST_PROG)
+		atomic_store_explicit(&r->done, 0, memory_order_relaxed);
 	atomic_store_explicit(&r->state,
 			      tag_of(start) | (uint64_t)q->slot << ST_SLOT_SHIFT |
 			      ST_BUSY | flags, memory_order_relaxed);
@@ -122,8 +125,10 @@ int q_commit_rec(struct shmchan_queue *q, uint64_t pos, uint32_t len,
 						     memory_order_relaxed);
 	atomic_store_explicit(&q->h->slots[q->slot].busy, POS_NONE,
 			      memory_order_relaxed);
-	/* The end of a message is news to a receiver in it. */
-	q_kick(q, false, abort || (old & ST_LAST));
+	/* The end of a message is news to a receiver in it. The state's
+	 * CAS is the fence: the slot's note above may pass the loads,
+	 * and nobody sleeps on it. */
+	q_kick_after_rmw(q, false, abort || (old & ST_LAST));
 	return ok ? 0 : -EPROTO;
 }
 
@@ -135,7 +140,7 @@ int q_commit_rec(struct shmchan_queue *q, uint64_t pos, uint32_t len,
  * which the next one passes over (q_head()); the other way round would
  * leave a READY record below the head that nobody would ever free.
  */
-static void q_skip(struct shmchan_queue *q, uint64_t pos, uint64_t st)
+void q_skip(struct shmchan_queue *q, uint64_t pos, uint64_t st)
 {
 	struct q_rec *r = rec_at(q, pos);
 	uint64_t expect = st_tag(st) | (st & ST_KIND) | ST_READY;
@@ -147,99 +152,6 @@ static void q_skip(struct shmchan_queue *q, uint64_t pos, uint64_t st)
 	atomic_store_explicit(&q->h->cons_head, next_pos(q, pos, r->size),
 			      memory_order_release);
 	q_reclaim(q);
-}
-
-/*
- * Under cons_lock: look at the record at cons_head. Returns 0 with a
- * position and its state, or -ENODATA (nothing published), -EINPROGRESS
- * (a BUSY record), with @w set up to wait for a change, or -EAGAIN (it
- * passed over a record a dead receiver left DONE: look again).
- */
-static HOT int q_head(struct shmchan_queue *q, uint64_t *pos, uint64_t *stp,
-		  struct q_watch *w)
-{
-	struct q_hdr *h = q->h;
-	uint64_t c, p, st;
-	struct q_rec *r;
-
-	/* relaxed: only the lock holder writes cons_head */
-	c = atomic_load_explicit(&h->cons_head, memory_order_relaxed);
-	p = q->seen_head;
-	/* A head seen beyond cons_head proves a record there; else look. */
-	if (p <= c) {
-		/* acquire: the headers published before the head */
-		p = atomic_load_explicit(&h->prod_head, memory_order_acquire);
-		q->seen_head = p;
-	}
-	w->q = q;
-	w->space = false;
-	w->head = p;
-	w->pos = POS_NONE;
-	if (c == p)
-		return -ENODATA;
-	r = rec_at(q, c);
-	/* acquire: the payload written before READY (q_commit_rec()) */
-	st = atomic_load_explicit(&r->state, memory_order_acquire);
-	if (st_tag(st) != tag_of(c) || !rec_ok(q, c, r, st))
-		return -EPROTO;
-	*pos = c;
-	*stp = st;
-	switch (st & ST_PHASE) {
-	case ST_DONE:
-		/* left by a receiver killed while passing over it */
-		atomic_store_explicit(&h->cons_head, next_pos(q, c, r->size),
-				      memory_order_release);
-		q_reclaim(q);
-		return -EAGAIN;
-	case ST_READY:
-		return 0;
-	case ST_BUSY:
-		if (st_slot(st) == q->slot && q->rsv_pos == c)
-			return -EDEADLK;	/* our own reservation */
-		w->pos = c;
-		w->st = st;
-		return -EINPROGRESS;
-	default:
-		return -EPROTO;
-	}
-}
-
-/*
- * Under cons_lock: the start of the next message, waiting for one.
- * Skips pads, aborted records and rounds left over by a dead receiver.
- */
-int q_next(struct shmchan_queue *q, const struct shmchan__deadline *d,
-		  uint64_t *pos, uint64_t *stp)
-{
-	struct q_watch w;
-	bool gone;
-	int ret;
-
-	for (;;) {
-		/* before looking at the ring: see q_leave() */
-		gone = senders_gone(q);
-		ret = q_head(q, pos, stp, &w);
-		if (ret == -EAGAIN)
-			continue;
-		if (ret == 0) {
-			if (*stp & (ST_PAD | ST_ABORT) || !(*stp & ST_FIRST)) {
-				q_skip(q, *pos, *stp);
-				continue;
-			}
-			return 0;
-		}
-		if (ret == -ENODATA && gone)
-			return -EPIPE;
-		if (ret != -ENODATA && ret != -EINPROGRESS)
-			return ret;
-		w.rounds = atomic_load_explicit(&q->h->rounds,
-						memory_order_relaxed);
-		w.want = w.head + 1;	/* anything */
-		w.kick = ret == -EINPROGRESS ? 0 : w.want;
-		ret = q_wait(q, &w, d);
-		if (ret)
-			return ret;
-	}
 }
 
 /*

@@ -164,6 +164,12 @@ static HOT bool fired(const struct q_watch *w, bool sleeping)
 	    atomic_load_explicit(&rec_at(q, w->pos)->state,
 				 memory_order_relaxed) != w->st)
 		return true;
+	/* Progress is news to a spinning receiver that copies: a sleeper
+	 * waits for the commit (nobody wakes it for progress) */
+	if (w->part && !sleeping &&
+	    atomic_load_explicit(&rec_at(q, w->pos)->done,
+				 memory_order_relaxed) != w->prog)
+		return true;
 	if (atomic_load_explicit(&h->rounds, memory_order_relaxed) != w->rounds)
 		return true;
 	/* At a BUSY record only its commit (or abort) is news. */

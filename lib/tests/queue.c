@@ -1397,6 +1397,99 @@ TEST(kill_receiver_mid_message, 60)
 	free(buf);
 }
 
+/*
+ * A message from 16 KiB is copied out by a receiver that spins while its
+ * sender still copies it in (the sender tells its progress in the
+ * record's header). Messages so received are whole; and one whose sender
+ * dies part-way is never delivered, though the receiver had copied some
+ * of it out: it gets the next message, whole (4 KiB: neither copied under
+ * the lock nor told in parts, so that what was copied of the dead one
+ * must not be taken for its beginning).
+ *
+ * The sender dies at a known point: the second half of its message is
+ * not readable, so the copy faults (SIGSEGV) after half of it is in.
+ */
+TEST(copy_out_while_written, 120)
+{
+	const char *n = chan_name("overlap");
+	const size_t big = MiB, half = big / 2;
+	struct shmchan_queue *r = qcreate(n, 4 * big, SHMCHAN_QUEUE_RECV);
+	uint8_t *buf = malloc(big), *src;
+	int k, rounds = (int)scaled(40), fds[2];
+	uint64_t seed;
+	size_t len;
+	pid_t s1, s2;
+	char c;
+
+	ASSERT_TRUE(buf != NULL);
+	ASSERT_EQ(shmchan_queue_set_spin(r, 10000000), 0);
+	/* whole messages, of sizes around the parts the sender tells */
+	s1 = fork();
+	if (s1 == 0) {
+		struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
+
+		for (k = 0; k < rounds; k++) {
+			seed = 1000 + (uint64_t)k;
+			len = 16 * KiB + (size_t)(mix64(&seed) % (big - 16 * KiB));
+			fill(buf, len, (uint64_t)k);
+			ASSERT_EQ(shmchan_queue_send(s, buf, len, SHMCHAN_FOREVER), 0);
+		}
+		_exit(0);
+	}
+	for (k = 0; k < rounds; k++) {
+		uint8_t *want = malloc(big);
+
+		seed = 1000 + (uint64_t)k;
+		len = 16 * KiB + (size_t)(mix64(&seed) % (big - 16 * KiB));
+		ASSERT_EQ(shmchan_queue_recv(r, buf, big, SHMCHAN_MSEC(20000)),
+			  (ssize_t)len);
+		fill(want, len, (uint64_t)k);
+		ASSERT_EQ(memcmp(buf, want, len), 0);
+		free(want);
+	}
+	ASSERT_EQ(reap(s1), 0);
+
+	/* a sender dies half-way: the next message comes, whole */
+	ASSERT_EQ(pipe(fds), 0);
+	s1 = fork();
+	if (s1 == 0) {
+		struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
+
+		close(fds[0]);
+		src = mmap(NULL, big, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		ASSERT_TRUE(src != MAP_FAILED);
+		fill(src, half, 7);
+		ASSERT_EQ(mprotect(src + half, big - half, PROT_NONE), 0);
+		shmchan_queue_send(s, src, big, SHMCHAN_FOREVER);
+		_exit(1);	/* not reached: the copy faults */
+	}
+	s2 = fork();
+	if (s2 == 0) {
+		struct shmchan_queue *s = qopen(n, SHMCHAN_QUEUE_SEND);
+
+		close(fds[1]);
+		/* end of file: s1 is dead */
+		ASSERT_EQ(read(fds[0], &c, 1), 0);
+		fill(buf, 4 * KiB, 9);
+		_exit(shmchan_queue_send(s, buf, 4 * KiB, SHMCHAN_FOREVER) ? 1 : 0);
+	}
+	close(fds[0]);
+	close(fds[1]);
+	memset(buf, 0, big);
+	ASSERT_EQ(shmchan_queue_recv(r, buf, big, SHMCHAN_MSEC(20000)),
+		  (ssize_t)(4 * KiB));
+	src = malloc(4 * KiB);
+	ASSERT_TRUE(src != NULL);
+	fill(src, 4 * KiB, 9);
+	ASSERT_EQ(memcmp(buf, src, 4 * KiB), 0);
+	free(src);
+	ASSERT_EQ(reap(s1), 128 + SIGSEGV);
+	ASSERT_EQ(reap(s2), 0);
+	shmchan_queue_close(r);
+	free(buf);
+}
+
 /* Places of dead peers are reclaimed; -EUSERS when all are live. */
 TEST(peer_places, 60)
 {
