@@ -275,33 +275,42 @@ static ssize_t q_recv_rounds(struct shmchan_queue *q, uint8_t *buf,
 }
 
 /*
- * Under cons_lock, a small message at cons_head (@pos), when cons_tail is
- * there too (no record before it is still held by another receiver):
- * copied out under the lock, as a sender copies it in, and freed at once
- * by moving cons_tail, then cons_head, past it. No claim note, no DONE
- * state, no CAS: nobody else moves cons_tail past a record that is not
- * DONE, nor cons_head without the lock. A receiver that dies between the
- * two stores leaves cons_head behind cons_tail with the lock held: its
- * reaper moves the head up to the tail (q_recover_cons()) before anyone
- * else can take the lock; the message was received. Returns false, having
- * done nothing, when cons_tail is elsewhere.
+ * Under cons_lock, a small message at cons_head (@pos, state @st), when
+ * cons_tail is there too (no record before it is still held by another
+ * receiver): copied out under the lock, as a sender copies it in, and
+ * freed at once: marked DONE, then cons_head and cons_tail moved past it.
+ * No claim note and no CAS: nobody else changes a READY record at
+ * cons_head or moves cons_head without the lock, and a reclaimer that
+ * finds the record DONE stops at cons_head, which is ours: it can only
+ * move cons_tail to where we move it. The order is the one every library
+ * version mends after a receiver killed at any point of it: DONE at
+ * cons_head is passed over (q_head()), DONE records below cons_head are
+ * freed by whoever reclaims (the same state as after a claim and a
+ * release). Tail before head would not be: a 1.2 reaper leaves the head
+ * behind the tail, and the next receiver gets the message again, or an
+ * overwritten record (-EPROTO) for good. Returns false, having done
+ * nothing, when cons_tail is elsewhere.
  */
 static HOT bool q_take_small(struct shmchan_queue *q, void *buf, uint64_t pos,
-			     uint64_t len)
+			     uint64_t st, uint64_t len)
 {
 	struct q_hdr *h = q->h;
+	struct q_rec *r = rec_at(q, pos);
 	uint64_t end;
 
 	/* acquire: the reads of whoever moved cons_tail here are done
 	 * before the room is reused, which our release below passes on */
 	if (atomic_load_explicit(&h->cons_tail, memory_order_acquire) != pos)
 		return false;
-	end = next_pos(q, pos, rec_at(q, pos)->size);
+	end = next_pos(q, pos, r->size);
 	q_copy(buf, payload(q, pos), len);
+	/* release: our reads of the record are done before it reads DONE */
+	atomic_store_explicit(&r->state, st_tag(st) | (st & ST_KIND) | ST_DONE,
+			      memory_order_release);
+	atomic_store_explicit(&h->cons_head, end, memory_order_release);
 	/* release: our reads of the record are done before producers,
 	 * who read the tail with acquire, write there again */
 	atomic_store_explicit(&h->cons_tail, end, memory_order_release);
-	atomic_store_explicit(&h->cons_head, end, memory_order_release);
 	return true;
 }
 
@@ -362,7 +371,7 @@ ssize_t shmchan_queue_recv(struct shmchan_queue *q, void *buf, size_t cap,
 			break;
 		}
 		if (st & ST_LAST && len <= SEND_INLINE_MAX &&
-		    q_take_small(q, buf, pos, len)) {
+		    q_take_small(q, buf, pos, st, len)) {
 			q_unlock(q, &q->h->cons_lock);
 			/* the unlock's exchange is the fence */
 			q_kick_after_rmw(q, true, false);

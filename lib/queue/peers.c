@@ -68,15 +68,8 @@ static void q_recover_cons(struct shmchan_queue *q, uint32_t i)
 		if (st_tag(st) == tag_of(c) && (st & ST_PHASE) == ST_READY)
 			q_done(q, c, st);
 	}
-	if (held) {
-		/* it may have died in q_take_small() between the tail and
-		 * the head: the message is received, the head follows */
-		c = atomic_load_explicit(&h->cons_tail, memory_order_acquire);
-		if (atomic_load_explicit(&h->cons_head, memory_order_relaxed) < c)
-			atomic_store_explicit(&h->cons_head, c,
-					      memory_order_release);
+	if (held)
 		q_unlock(q, &h->cons_lock);
-	}
 	/* it may have died freeing, with nobody left to free after it */
 	q_reclaim(q);
 }

@@ -63,9 +63,9 @@
  * out, for peek) and marks it DONE. Freeing is in ring order: whoever
  * finds DONE records at cons_tail moves it past them by CAS. A small
  * message (up to SEND_INLINE_MAX) with cons_tail at it is copied out
- * under cons_lock and freed at once, the tail then the head moved past
- * it (q_take_small(); a receiver that dies in between leaves the head
- * behind the tail, which its reaper mends).
+ * under cons_lock and freed at once: marked DONE, then the head and the
+ * tail moved past it (q_take_small(); each state between is one that any
+ * library version's reaper and receivers mend).
  *
  * Rounds. A message longer than max_msg goes as FIRST, middle and LAST
  * records of round_rec bytes. Its sender keeps prod_lock (and `rounds`
@@ -929,6 +929,8 @@ static HOT int q_next(struct shmchan_queue *q,
 		ret = q_wait(q, &w, d);
 		if (ret)
 			return ret;
+		/* a sender may have come while we waited: look again */
+		gone = false;
 	}
 }
 
