@@ -1414,6 +1414,7 @@ TEST(copy_out_while_written, 120)
 	const char *n = chan_name("overlap");
 	const size_t big = MiB, half = big / 2;
 	struct shmchan_queue *r = qcreate(n, 4 * big, SHMCHAN_QUEUE_RECV);
+	struct shmchan_queue *keep;
 	uint8_t *buf = malloc(big), *src;
 	int k, rounds = (int)scaled(40), fds[2];
 	uint64_t seed;
@@ -1449,7 +1450,13 @@ TEST(copy_out_while_written, 120)
 	}
 	ASSERT_EQ(reap(s1), 0);
 
-	/* a sender dies half-way: the next message comes, whole */
+	/*
+	 * A sender dies half-way: the next message comes, whole. The
+	 * parent holds a sender handle meanwhile: between the first
+	 * sender's exit and the second's open, every sender would be gone,
+	 * and a receive would rightly end with -EPIPE.
+	 */
+	keep = qopen(n, SHMCHAN_QUEUE_SEND);
 	ASSERT_EQ(pipe(fds), 0);
 	s1 = fork();
 	if (s1 == 0) {
@@ -1486,6 +1493,7 @@ TEST(copy_out_while_written, 120)
 	free(src);
 	ASSERT_EQ(reap(s1), 128 + SIGSEGV);
 	ASSERT_EQ(reap(s2), 0);
+	shmchan_queue_close(keep);
 	shmchan_queue_close(r);
 	free(buf);
 }
