@@ -819,7 +819,8 @@ static HOT int q_head(struct shmchan_queue *q, uint64_t *pos, uint64_t *stp,
 	*stp = st;
 	switch (st & ST_PHASE) {
 	case ST_DONE:
-		/* left by a receiver killed while passing over it */
+		/* left by a receiver killed passing over it or taking it
+		 * small (q_take_small()): the head moves on */
 		atomic_store_explicit(&h->cons_head, next_pos(q, c, r->size),
 				      memory_order_release);
 		q_reclaim(q);
