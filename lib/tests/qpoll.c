@@ -28,18 +28,6 @@
 
 #define KiB 1024UL
 
-/* Readiness of @fd within @ms milliseconds: 1, or 0 on timeout. */
-static int ready_within(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int ret;
-
-	do
-		ret = poll(&p, 1, ms);
-	while (ret < 0 && errno == EINTR);
-	return ret > 0 && (p.revents & POLLIN);
-}
-
 static int pollfd_of(struct shmchan_queue *q)
 {
 	int fd = shmchan_queue_pollfd(q);

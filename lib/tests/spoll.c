@@ -22,37 +22,6 @@
 
 #include "util.h"
 
-/* A channel mapped read-write, and a context on it. */
-struct area {
-	struct shmchan *ch;
-	uint8_t *base;
-	struct shmchan_sync *s;
-	int fd;
-};
-
-#define LEN	65536
-
-static void area_open(struct area *a, const char *name, bool create)
-{
-	void *base;
-
-	if (create)
-		ASSERT_EQ(shmchan_create(name, LEN, 0600, 0, &a->ch), 0);
-	else
-		ASSERT_EQ(shmchan_open(name, 0, &a->ch), 0);
-	ASSERT_EQ(shmchan_map(a->ch, PROT_READ | PROT_WRITE, &base), 0);
-	a->base = base;
-	ASSERT_EQ(shmchan_sync_new(a->ch, base, &a->s), 0);
-	a->fd = shmchan_fd(a->ch);
-}
-
-static void area_close(struct area *a)
-{
-	shmchan_sync_free(a->s);
-	shmchan_unmap(a->base, LEN);
-	shmchan_close(a->ch);
-}
-
 #define SEM(a)	((struct shmchan_sem *)((a)->base + 64))
 #define EV(a)	((struct shmchan_event *)((a)->base + 128))
 #define EV2(a)	((struct shmchan_event *)((a)->base + 192))
@@ -67,19 +36,7 @@ struct race {
 
 #define RACE(a)	((struct race *)((a)->base + 4096))
 
-/* Readiness of @fd within @ms milliseconds: 1, or 0 on timeout. */
-static int ready_within(int fd, int ms)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	int ret;
-
-	do
-		ret = poll(&p, 1, ms);
-	while (ret < 0 && errno == EINTR);
-	return ret > 0 && (p.revents & POLLIN);
-}
-
-static int sem_watch(struct area *a, uint64_t data)
+static int sem_watch(struct sync_area *a, uint64_t data)
 {
 	int ret = shmchan_sem_watch(a->s, SEM(a), data);
 
@@ -95,7 +52,7 @@ static int sem_watch(struct area *a, uint64_t data)
  * so a watch whose object is still ready fires again at once, and a loop
  * of READs would never end); returns how many, and the last one's data.
  */
-static int consume(struct area *a, uint64_t *data)
+static int consume(struct sync_area *a, uint64_t *data)
 {
 	struct shmchan_watch_event ev[8];
 	int n = shmchan_watch_read(a->ch, 0, ev, 8);
@@ -122,17 +79,17 @@ TEST(errors, 60)
 	const char *n = chan_name("serr");
 	struct shmchan_watch_event ev[2];
 	struct shmchan_sem outside;
-	struct area a;
+	struct sync_area a;
 	uint32_t id, i;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
 	shmchan_event_init(EV(&a), 0);
 	ASSERT_EQ(shmchan_sem_watch(NULL, SEM(&a), 0), -EINVAL);
 	ASSERT_EQ(shmchan_sem_watch(a.s, NULL, 0), -EINVAL);
 	ASSERT_EQ(shmchan_sem_watch(a.s, &outside, 0), -EINVAL);
 	ASSERT_EQ(shmchan_sem_watch(a.s, (void *)(a.base + 66), 0), -EINVAL);
-	ASSERT_EQ(shmchan_sem_watch(a.s, (void *)(a.base + LEN - 4), 0),
+	ASSERT_EQ(shmchan_sem_watch(a.s, (void *)(a.base + SYNC_AREA_LEN - 4), 0),
 		  -EINVAL);
 	ASSERT_EQ(shmchan_event_watch(NULL, EV(&a), 0), -EINVAL);
 	ASSERT_EQ(shmchan_event_watch(a.s, NULL, 0), -EINVAL);
@@ -163,19 +120,19 @@ TEST(errors, 60)
 	ASSERT_EQ(shmchan_sem_post(a.s, SEM(&a)), 0);
 	ASSERT_EQ(shmchan_sem_watch(a.s, SEM(&a), 1), 1);
 	ASSERT_EQ(shmchan_sync_unwatch(a.s, EV(&a)), 0);
-	area_close(&a);
+	sync_area_close(&a);
 }
 
 /* Another process posts (or sets) while we poll. */
-static void post_later(struct area *a, bool event)
+static void post_later(struct sync_area *a, bool event)
 {
 	pid_t pid = fork();
 
 	ASSERT_TRUE(pid >= 0);
 	if (!pid) {
-		struct area b;
+		struct sync_area b;
 
-		area_open(&b, shmchan_name(a->ch), false);
+		sync_area_open(&b, shmchan_name(a->ch), false);
 		usleep(100000);
 		if (event)
 			ASSERT_EQ(shmchan_event_set(b.s, EV(&b)), 0);
@@ -190,11 +147,11 @@ static void post_later(struct area *a, bool event)
 TEST(sem_posted_by_another, 60)
 {
 	const char *n = chan_name("ssem");
-	struct area a;
+	struct sync_area a;
 	uint64_t data = 0;
 	int i;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(sem_watch(&a, 77), 0);
@@ -216,17 +173,17 @@ TEST(sem_posted_by_another, 60)
 	ASSERT_TRUE(ready_within(a.fd, 5000));
 	ASSERT_EQ(consume(&a, &data), 1);
 	ASSERT_EQ(data, 78);
-	area_close(&a);
+	sync_area_close(&a);
 }
 
 TEST(event_set_by_another, 60)
 {
 	const char *n = chan_name("sev");
-	struct area a;
+	struct sync_area a;
 	uint64_t data = 0;
 	int i;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	shmchan_event_init(EV(&a), 0);
 	for (i = 0; i < 3; i++) {
 		ASSERT_EQ(shmchan_event_watch(a.s, EV(&a), 5), 0);
@@ -240,7 +197,7 @@ TEST(event_set_by_another, 60)
 		ASSERT_EQ(shmchan_event_watch(a.s, EV(&a), 5), 1);
 		shmchan_event_reset(EV(&a));
 	}
-	area_close(&a);
+	sync_area_close(&a);
 }
 
 /* A sem and an event on one descriptor, in epoll, both triggers. */
@@ -248,11 +205,11 @@ TEST(epoll_level_and_edge, 60)
 {
 	const char *n = chan_name("sep");
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET }, out[2];
-	struct area a;
+	struct sync_area a;
 	int ep = epoll_create1(EPOLL_CLOEXEC), i;
 
 	ASSERT_TRUE(ep >= 0);
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
 	shmchan_event_init(EV(&a), 0);
 	ASSERT_EQ(epoll_ctl(ep, EPOLL_CTL_ADD, a.fd, &ev), 0);
@@ -284,16 +241,16 @@ TEST(epoll_level_and_edge, 60)
 	ASSERT_EQ(sem_watch(&a, 1), 0);	/* re-armed: the firing dropped */
 	ASSERT_EQ(epoll_wait(ep, out, 2, 0), 0);
 	close(ep);
-	area_close(&a);
+	sync_area_close(&a);
 }
 
 TEST(unwatch_and_free, 60)
 {
 	const char *n = chan_name("sunw");
 	struct shmchan_watch_event ev[4];
-	struct area a;
+	struct sync_area a;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
 	shmchan_event_init(EV(&a), 0);
 	ASSERT_EQ(sem_watch(&a, 1), 0);
@@ -324,11 +281,11 @@ TEST(unwatch_and_free, 60)
 		ASSERT_EQ(ev[0].data, 9);
 		ASSERT_EQ(shmchan_sync_new(a.ch, a.base, &a.s), 0);
 	}
-	area_close(&a);
+	sync_area_close(&a);
 }
 
 struct sleeper {
-	struct area *a;
+	struct sync_area *a;
 	int ret;
 };
 
@@ -349,10 +306,10 @@ TEST(unwatch_passes_wake_on, 60)
 {
 	const char *n = chan_name("spass");
 	struct sleeper sl;
-	struct area a;
+	struct sync_area a;
 	pthread_t t;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	sl.a = &a;
 	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
 	ASSERT_EQ(sem_watch(&a, 1), 0);
@@ -372,7 +329,7 @@ TEST(unwatch_passes_wake_on, 60)
 	ASSERT_EQ(pthread_join(t, NULL), 0);
 	ASSERT_EQ(sl.ret, 0);
 	ASSERT_EQ(shmchan_sem_value(SEM(&a)), 0);
-	area_close(&a);
+	sync_area_close(&a);
 }
 
 /* The child forgets the watches, which stay the parent's. */
@@ -380,10 +337,10 @@ TEST(fork_child_forgets, 60)
 {
 	const char *n = chan_name("sfork");
 	struct shmchan_watch_event ev[4];
-	struct area a;
+	struct sync_area a;
 	pid_t pid;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
 	ASSERT_EQ(sem_watch(&a, 1), 0);
 	pid = fork();
@@ -398,7 +355,7 @@ TEST(fork_child_forgets, 60)
 	ASSERT_EQ(shmchan_sem_post(a.s, SEM(&a)), 0);
 	ASSERT_TRUE(ready_within(a.fd, 5000));
 	ASSERT_EQ(shmchan_sync_unwatch(a.s, SEM(&a)), 0);
-	area_close(&a);
+	sync_area_close(&a);
 }
 
 /* ------------------------------------------------------------ orders */
@@ -444,7 +401,7 @@ int ioctl(int fd, unsigned long request, ...)
 }
 
 /* The other process's side, on a handle and context of its own. */
-static struct area other;
+static struct sync_area other;
 
 /* A post and a take between the watcher's look and its arm: the value
  * is back to what the watch expects, the post's wake gone by. */
@@ -474,7 +431,7 @@ static void post_then_bit(void)
  * watch is armed, and then the unit the next post gives (or the one
  * already there) makes the descriptor readable.
  */
-static void watch_holds(struct area *a, bool post)
+static void watch_holds(struct sync_area *a, bool post)
 {
 	int ret = sem_watch(a, 1);
 
@@ -500,10 +457,10 @@ static void watch_holds(struct area *a, bool post)
 TEST(order_post_take_before_arm, 30)
 {
 	const char *n = chan_name("soaba");
-	struct area a;
+	struct sync_area a;
 
-	area_open(&a, n, true);
-	area_open(&other, n, false);
+	sync_area_open(&a, n, true);
+	sync_area_open(&other, n, false);
 	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
 	hook_before = post_and_take;
 	watch_holds(&a, true);
@@ -511,24 +468,24 @@ TEST(order_post_take_before_arm, 30)
 	ASSERT_EQ(shmchan_sem_wait(a.s, SEM(&a), 0), 0);
 	hook_before = post_and_take;
 	watch_holds(&a, true);
-	area_close(&other);
-	area_close(&a);
+	sync_area_close(&other);
+	sync_area_close(&a);
 }
 
 /* ... and then a post the bit did not see, and the bit set again. */
 TEST(order_bit_set_again, 30)
 {
 	const char *n = chan_name("sobit");
-	struct area a;
+	struct sync_area a;
 
-	area_open(&a, n, true);
-	area_open(&other, n, false);
+	sync_area_open(&a, n, true);
+	sync_area_open(&other, n, false);
 	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
 	hook_before = post_and_take;
 	hook_after = post_then_bit;
 	watch_holds(&a, false);
-	area_close(&other);
-	area_close(&a);
+	sync_area_close(&other);
+	sync_area_close(&a);
 }
 
 /* ------------------------------------------------------------ races */
@@ -538,7 +495,7 @@ TEST(order_bit_set_again, 30)
  * random gap posts the next, so that each post falls on some part of a
  * watcher's arm.
  */
-static void poster(struct area *a, uint64_t total, int cpu)
+static void poster(struct sync_area *a, uint64_t total, int cpu)
 {
 	struct race *r = RACE(a);
 	uint64_t seed = 11, i, until;
@@ -565,7 +522,7 @@ static void poster(struct area *a, uint64_t total, int cpu)
  * after our arm (the second one counted after it) must fire the watch:
  * 5 s without readiness after that is a lost wake.
  */
-static void watcher(struct area *a, uint64_t total, int cpu)
+static void watcher(struct sync_area *a, uint64_t total, int cpu)
 {
 	struct race *r = RACE(a);
 	uint64_t c0, until;
@@ -615,7 +572,7 @@ static void watcher(struct area *a, uint64_t total, int cpu)
  * on the other vCPU as fast as it can (a unit taken between the
  * watcher's read and its arm: the value back to what the watch expects).
  */
-static void taker(struct area *a, uint64_t total, bool spin)
+static void taker(struct sync_area *a, uint64_t total, bool spin)
 {
 	struct race *r = RACE(a);
 	uint64_t seed = 3;
@@ -639,12 +596,12 @@ static void taker(struct area *a, uint64_t total, bool spin)
 static pid_t fork_role(const char *name, int role, uint64_t total, int cpu)
 {
 	pid_t pid = fork();
-	struct area b;
+	struct sync_area b;
 
 	ASSERT_TRUE(pid >= 0);
 	if (pid)
 		return pid;
-	area_open(&b, name, false);
+	sync_area_open(&b, name, false);
 	if (role == 0)
 		poster(&b, total, cpu);
 	else if (role == 1)
@@ -660,11 +617,11 @@ static void sem_race(const char *tag, uint64_t total, int watchers,
 {
 	const char *n = chan_name(tag);
 	pid_t pids[4];
-	struct area a;
+	struct sync_area a;
 	uint64_t start = now_ns();
 	int np = 0, i, bad = 0;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	ASSERT_EQ(shmchan_sem_init(SEM(&a), 0), 0);
 	memset(RACE(&a), 0, sizeof(struct race));
 	/* watchers on CPU 0 (and 1), the poster on CPU 1 */
@@ -684,7 +641,7 @@ static void sem_race(const char *tag, uint64_t total, int watchers,
 	ASSERT_EQ(bad, 0);
 	ASSERT_EQ(atomic_load(&RACE(&a)->taken), total);
 	ASSERT_EQ(shmchan_sem_value(SEM(&a)), 0);
-	area_close(&a);
+	sync_area_close(&a);
 }
 
 TEST(race_post_arm, 240)
@@ -723,21 +680,21 @@ TEST(race_event_ping_pong, 240)
 {
 	const char *n = chan_name("sepp");
 	uint64_t total = scaled(10000), i, start = now_ns(), arms = 0;
-	struct area a;
+	struct sync_area a;
 	pid_t pid;
 	int ret;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	shmchan_event_init(EV(&a), 0);
 	shmchan_event_init(EV2(&a), 0);
 	pid = fork();
 	ASSERT_TRUE(pid >= 0);
 	if (!pid) {
-		struct area b;
+		struct sync_area b;
 		uint64_t seed = 5;
 		uint32_t gap;
 
-		area_open(&b, n, false);
+		sync_area_open(&b, n, false);
 		pin(1);
 		for (i = 0; i < total; i++) {
 			for (gap = (uint32_t)(mix64(&seed) % 100000); gap; gap--)
@@ -772,7 +729,7 @@ TEST(race_event_ping_pong, 240)
 	ASSERT_EQ(reap(pid), 0);
 	diag("%llu sets, %llu arms, %.1f s", (unsigned long long)total,
 	     (unsigned long long)arms, secs_since(start));
-	area_close(&a);
+	sync_area_close(&a);
 }
 
 TAP_MAIN

@@ -7,26 +7,6 @@
  */
 #include "util.h"
 
-/* A channel mapped read-write, and a context on it; fork-safe to reopen. */
-struct area {
-	struct shmchan *ch;
-	uint8_t *base;
-	struct shmchan_sync *s;
-};
-
-static void area_open(struct area *a, const char *name, bool create)
-{
-	void *base;
-
-	if (create)
-		ASSERT_EQ(shmchan_create(name, 65536, 0600, 0, &a->ch), 0);
-	else
-		ASSERT_EQ(shmchan_open(name, 0, &a->ch), 0);
-	ASSERT_EQ(shmchan_map(a->ch, PROT_READ | PROT_WRITE, &base), 0);
-	a->base = base;
-	ASSERT_EQ(shmchan_sync_new(a->ch, base, &a->s), 0);
-}
-
 /* Objects at fixed offsets of the channel. */
 #define M(a)	((struct shmchan_mutex *)((a)->base + 64))
 #define M2(a)	((struct shmchan_mutex *)((a)->base + 128))
@@ -36,7 +16,7 @@ static void area_open(struct area *a, const char *name, bool create)
 #define COUNTER(a) ((volatile uint64_t *)((a)->base + 4096))
 
 /* Every object above, fresh: mutexes free, semaphore 0, event clear. */
-static void objects_init(struct area *a)
+static void objects_init(struct sync_area *a)
 {
 	shmchan_mutex_init(M(a));
 	shmchan_mutex_init(M2(a));
@@ -51,10 +31,10 @@ TEST(mutex_errors, 30)
 {
 	const char *n = chan_name("merr");
 	struct shmchan_mutex outside;
-	struct area a;
+	struct sync_area a;
 	pid_t pid;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	ASSERT_EQ(shmchan_sync_new(NULL, a.base, &a.s), -EINVAL);
 	ASSERT_EQ(shmchan_sync_new(a.ch, NULL, &a.s), -EINVAL);
 	shmchan_mutex_init(M(&a));
@@ -70,10 +50,10 @@ TEST(mutex_errors, 30)
 	/* another process: try, then time out */
 	pid = fork();
 	if (pid == 0) {
-		struct area b;
+		struct sync_area b;
 		uint64_t t0;
 
-		area_open(&b, n, false);
+		sync_area_open(&b, n, false);
 		ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), 0), -EAGAIN);
 		ASSERT_EQ(shmchan_mutex_unlock(b.s, M(&b)), -EPERM);
 		t0 = now_ns();
@@ -92,19 +72,19 @@ TEST(mutex_contention, 120)
 {
 	const char *n = chan_name("mcont");
 	const int procs = 4, iters = (int)scaled(5000);
-	struct area a;
+	struct sync_area a;
 	pid_t pid[4];
 	int i, k;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	shmchan_mutex_init(M(&a));
 	*COUNTER(&a) = 0;
 	for (i = 0; i < procs; i++) {
 		pid[i] = fork();
 		if (pid[i] == 0) {
-			struct area b;
+			struct sync_area b;
 
-			area_open(&b, n, false);
+			sync_area_open(&b, n, false);
 			for (k = 0; k < iters; k++) {
 				ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), SHMCHAN_MSEC(20000)), 0);
 				/* not atomic: only the mutex keeps it right */
@@ -127,19 +107,19 @@ TEST(mutex_owner_killed_while_waiting, 60)
 {
 	const char *n = chan_name("mkill");
 	_Atomic uint64_t *killed_at = shared_mem(4096);
-	struct area a;
+	struct sync_area a;
 	pid_t owner, killer;
 	int fds[2];
 	char c;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	shmchan_mutex_init(M(&a));
 	ASSERT_EQ(pipe(fds), 0);
 	owner = fork();
 	if (owner == 0) {
-		struct area b;
+		struct sync_area b;
 
-		area_open(&b, n, false);
+		sync_area_open(&b, n, false);
 		ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), 0), 0);
 		*COUNTER(&b) = 12345;	/* half-way through an update */
 		ASSERT_EQ(write(fds[1], "l", 1), 1);
@@ -173,17 +153,17 @@ TEST(mutex_owner_killed_while_waiting, 60)
 TEST(mutex_owner_dead_before, 60)
 {
 	const char *n = chan_name("mdead");
-	struct area a;
+	struct sync_area a;
 	pid_t owner;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	shmchan_mutex_init(M(&a));
 	shmchan_mutex_init(M2(&a));
 	owner = fork();
 	if (owner == 0) {
-		struct area b;
+		struct sync_area b;
 
-		area_open(&b, n, false);
+		sync_area_open(&b, n, false);
 		ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), 0), 0);
 		ASSERT_EQ(shmchan_mutex_lock(b.s, M2(&b), 0), 0);
 		_exit(0);	/* dies holding both */
@@ -209,13 +189,13 @@ TEST(mutex_owner_dead_before, 60)
 TEST(semaphore, 60)
 {
 	const char *n = chan_name("sem");
-	struct area a;
+	struct sync_area a;
 	const int items = 2000;
 	uint64_t t0;
 	pid_t pid;
 	int i;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	ASSERT_EQ(shmchan_sem_init(SEM(&a), SHMCHAN_SEM_MAX + 1), -EINVAL);
 	ASSERT_EQ(shmchan_sem_init(SEM(&a), 3), 0);
 	ASSERT_EQ(shmchan_sem_value(SEM(&a)), 3);
@@ -232,9 +212,9 @@ TEST(semaphore, 60)
 	/* a consumer process takes what a producer posts, blocking */
 	pid = fork();
 	if (pid == 0) {
-		struct area b;
+		struct sync_area b;
 
-		area_open(&b, n, false);
+		sync_area_open(&b, n, false);
 		for (i = 0; i < items; i++)
 			ASSERT_EQ(shmchan_sem_wait(b.s, SEM(&b), SHMCHAN_MSEC(20000)), 0);
 		_exit(0);
@@ -253,12 +233,12 @@ TEST(semaphore, 60)
 TEST(condition, 60)
 {
 	const char *n = chan_name("cond");
-	struct area a;
+	struct sync_area a;
 	pid_t pid[3];
 	uint64_t t0;
 	int i;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	shmchan_mutex_init(M(&a));
 	shmchan_cond_init(CV(&a));
 	*COUNTER(&a) = 0;
@@ -276,10 +256,10 @@ TEST(condition, 60)
 	for (i = 0; i < 3; i++) {
 		pid[i] = fork();
 		if (pid[i] == 0) {
-			struct area b;
+			struct sync_area b;
 			int ret = 0;
 
-			area_open(&b, n, false);
+			sync_area_open(&b, n, false);
 			ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), SHMCHAN_MSEC(20000)), 0);
 			(*COUNTER(&b))++;
 			while (*COUNTER(&b) < 100 && !ret)
@@ -321,23 +301,23 @@ static void on_usr1(int sig)
 TEST(cond_relock_interrupted, 60)
 {
 	const char *n = chan_name("condintr");
-	struct area a;
+	struct sync_area a;
 	pid_t pid;
 	int i;
 
 	usr1_seen = shared_mem(4096);
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	shmchan_mutex_init(M(&a));
 	shmchan_cond_init(CV(&a));
 	*COUNTER(&a) = 0;
 	pid = fork();
 	if (pid == 0) {
 		struct sigaction sa = { .sa_handler = on_usr1 };
-		struct area b;
+		struct sync_area b;
 		int ret = 0;
 
 		ASSERT_EQ(sigaction(SIGUSR1, &sa, NULL), 0);
-		area_open(&b, n, false);
+		sync_area_open(&b, n, false);
 		ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), 0), 0);
 		while (*COUNTER(&b) != 2 && !ret)
 			ret = shmchan_cond_wait(b.s, CV(&b), M(&b), SHMCHAN_MSEC(20000));
@@ -366,18 +346,18 @@ TEST(cond_relock_interrupted, 60)
 TEST(event, 60)
 {
 	const char *n = chan_name("event");
-	struct area a;
+	struct sync_area a;
 	pid_t pid;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	shmchan_event_init(EV(&a), 0);
 	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), 0), -EAGAIN);
 	ASSERT_EQ(shmchan_event_wait(a.s, EV(&a), SHMCHAN_MSEC(50)), -ETIMEDOUT);
 	pid = fork();
 	if (pid == 0) {
-		struct area b;
+		struct sync_area b;
 
-		area_open(&b, n, false);
+		sync_area_open(&b, n, false);
 		_exit(shmchan_event_wait(b.s, EV(&b), SHMCHAN_MSEC(20000)) ? 1 : 0);
 	}
 	ASSERT_EQ(await_waiters(a.ch, 1), 0);
@@ -396,9 +376,9 @@ TEST(cond_event_errors, 30)
 	const char *n = chan_name("cverr");
 	struct shmchan_cond outside_cv;
 	struct shmchan_event outside_ev;
-	struct area a;
+	struct sync_area a;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	shmchan_cond_init(&outside_cv);
 	shmchan_event_init(&outside_ev, 0);
 	shmchan_mutex_init(M(&a));
@@ -413,16 +393,16 @@ TEST(cond_event_errors, 30)
 
 static void hold_mutex(void *arg)
 {
-	struct area *a = arg, b;
+	struct sync_area *a = arg, b;
 
-	area_open(&b, shmchan_name(a->ch), false);
+	sync_area_open(&b, shmchan_name(a->ch), false);
 	ASSERT_EQ(shmchan_mutex_lock(b.s, M(&b), 0), 0);
 	*COUNTER(&b) = 1;
 	pause();
 }
 
 /* A child that holds M until killed; returns once it holds it (10 s at most). */
-static pid_t spawn_holder(struct area *a)
+static pid_t spawn_holder(struct sync_area *a)
 {
 	pid_t pid = spawn(hold_mutex, a);
 	int i;
@@ -437,10 +417,10 @@ static pid_t spawn_holder(struct area *a)
 TEST(interrupted_waits, 60)
 {
 	const char *n = chan_name("eintr");
-	struct area a;
+	struct sync_area a;
 	pid_t pid;
 
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	objects_init(&a);
 	pid = spawn_holder(&a);
 
@@ -478,13 +458,13 @@ enum sleeper { SLEEP_SEM, SLEEP_EVENT, SLEEP_MUTEX, SLEEP_COND };
 static pid_t spawn_revoked_sleeper(const char *n, enum sleeper kind)
 {
 	const int64_t t = SHMCHAN_MSEC(20000);
-	struct area b;
+	struct sync_area b;
 	pid_t pid = fork();
 
 	ASSERT_TRUE(pid >= 0);
 	if (pid)
 		return pid;
-	area_open(&b, n, false);
+	sync_area_open(&b, n, false);
 	switch (kind) {
 	case SLEEP_SEM:
 		ASSERT_EQ(shmchan_sem_wait(b.s, SEM(&b), t), -EIDRM);
@@ -514,12 +494,12 @@ static pid_t spawn_revoked_sleeper(const char *n, enum sleeper kind)
 TEST(revoke_sleepers, 60)
 {
 	const char *n = chan_name("revoke");
-	struct area a;
+	struct sync_area a;
 	pid_t holder, pid[4];
 	int i;
 
 	need_revoke();
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	objects_init(&a);
 	holder = spawn_holder(&a);
 	pid[0] = spawn_revoked_sleeper(n, SLEEP_SEM);
@@ -566,12 +546,12 @@ TEST(revoke_sleepers, 60)
 TEST(revoke_wakers, 60)
 {
 	const char *n = chan_name("revokew");
-	struct area a;
+	struct sync_area a;
 	pid_t pid[3];
 	int i, st;
 
 	need_revoke();
-	area_open(&a, n, true);
+	sync_area_open(&a, n, true);
 	objects_init(&a);
 	pid[0] = spawn_revoked_sleeper(n, SLEEP_SEM);
 	pid[1] = spawn_revoked_sleeper(n, SLEEP_EVENT);

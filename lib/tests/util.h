@@ -3,7 +3,9 @@
 #ifndef LIBSHMCHAN_TESTS_UTIL_H
 #define LIBSHMCHAN_TESTS_UTIL_H
 
+#include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
 #include <sys/time.h>
@@ -249,6 +251,51 @@ static inline pid_t spawn(void (*fn)(void *), void *arg)
 static inline double secs_since(uint64_t start)
 {
 	return (double)(now_ns() - start) / 1e9;
+}
+
+/* Readiness of @fd within @ms milliseconds: 1, or 0 on timeout. */
+static inline int ready_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	int ret;
+
+	do
+		ret = poll(&p, 1, ms);
+	while (ret < 0 && errno == EINTR);
+	return ret > 0 && (p.revents & POLLIN);
+}
+
+/* A channel of SYNC_AREA_LEN bytes mapped read-write, a sync context on
+ * it, and its handle's descriptor (the sync and spoll tests). */
+struct sync_area {
+	struct shmchan *ch;
+	uint8_t *base;
+	struct shmchan_sync *s;
+	int fd;
+};
+
+#define SYNC_AREA_LEN	65536
+
+static inline void sync_area_open(struct sync_area *a, const char *name,
+				  bool create)
+{
+	void *base;
+
+	if (create)
+		ASSERT_EQ(shmchan_create(name, SYNC_AREA_LEN, 0600, 0, &a->ch), 0);
+	else
+		ASSERT_EQ(shmchan_open(name, 0, &a->ch), 0);
+	ASSERT_EQ(shmchan_map(a->ch, PROT_READ | PROT_WRITE, &base), 0);
+	a->base = base;
+	ASSERT_EQ(shmchan_sync_new(a->ch, base, &a->s), 0);
+	a->fd = shmchan_fd(a->ch);
+}
+
+static inline void sync_area_close(struct sync_area *a)
+{
+	shmchan_sync_free(a->s);
+	shmchan_unmap(a->base, SYNC_AREA_LEN);
+	shmchan_close(a->ch);
 }
 
 #endif
