@@ -35,7 +35,7 @@ static int cg_write(const char *dir, const char *file, const char *text)
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	return sc_write_once(path, text);
+	return sc_write_file(path, text);
 }
 
 /* A number in a cgroup file, or of a "key value" line in it; -1 if absent. */

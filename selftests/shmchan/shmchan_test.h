@@ -394,7 +394,11 @@ static inline int sc_finished(pid_t pid, int *code)
 
 /* ---- files ------------------------------------------------------------------ */
 
-/* Write all of @text to the file at @path: 0 or -errno (-EIO if short). */
+/*
+ * One write(2) of @text to the file at @path (a parameter, a cgroup file,
+ * a uid_map): 0, -errno of the open or the write (whose error may be the
+ * point), or -EIO if the write was short.
+ */
 static inline int sc_write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
@@ -403,23 +407,7 @@ static inline int sc_write_file(const char *path, const char *text)
 	if (fd < 0)
 		return -errno;
 	n = write(fd, text, strlen(text));
-	close(fd);
-	return n == (ssize_t)strlen(text) ? 0 : -EIO;
-}
-
-/*
- * One write(2) of @text to the file at @path (a parameter, a cgroup file):
- * 0, or -errno of the open or the write, whose error is the point.
- */
-static inline int sc_write_once(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = write(fd, text, strlen(text));
-	n = n < 0 ? -errno : 0;
+	n = n < 0 ? -errno : n == (ssize_t)strlen(text) ? 0 : -EIO;
 	close(fd);
 	return (int)n;
 }
@@ -473,7 +461,7 @@ static inline int sc_param_write(const char *name, const char *text)
 	char path[128];
 
 	snprintf(path, sizeof(path), SC_PARAMS "%s", name);
-	return sc_write_once(path, text);
+	return sc_write_file(path, text);
 }
 
 static inline int sc_param_set(const char *name, unsigned long long val)
